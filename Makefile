@@ -1,0 +1,45 @@
+# GuitarOnline — `make run` for the whole site with demo data, `make test` for the suite.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+
+help:
+	@echo "make run    - set up and start the site with demo data (SQLite, no external service)"
+	@echo "make test   - set up and run the whole test suite (PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set)"
+	@echo "make lint   - ruff, migrations check"
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt
+	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required") if sys.version_info < (3, 11) else None'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+venv: $(BIN)/.installed
+
+messages: venv
+	@$(BIN)/pybabel compile --domain django --directory locale --statistics 2>&1 | grep -v "^$$" || true
+
+run: venv messages
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	@echo ""
+	@echo "GuitarOnline is starting at http://$(HOST):$(PORT)/"
+	@echo "Demo logins (password demo-pass-2026): student@demo.guitaronline.local, teacher@demo.guitaronline.local, admin@demo.guitaronline.local"
+	@echo ""
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+test: venv messages
+	APP_ENV=test $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check .
+	$(PY) manage.py makemigrations --check --dry-run
+
+.PHONY: help venv messages run test lint

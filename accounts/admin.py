@@ -1,0 +1,66 @@
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from accounts import services
+from accounts.models import TeacherProfile, User
+from audit.services import admin_action_record
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    ordering = ["email"]
+    list_display = ["email", "full_name", "role", "timezone", "language", "is_active", "is_staff", "date_joined"]
+    list_filter = ["role", "is_active", "is_staff", "language"]
+    search_fields = ["email", "full_name"]
+    readonly_fields = ["last_login", "date_joined"]
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        (_("Profile"), {"fields": ("full_name", "role", "timezone", "language")}),
+        (_("Permissions"), {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
+        (_("Dates"), {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("email", "full_name", "role", "password1", "password2"),
+            },
+        ),
+    )
+
+
+@admin.register(TeacherProfile)
+class TeacherProfileAdmin(admin.ModelAdmin):
+    list_display = ["display_name", "user", "styles", "lesson_minutes", "is_published", "published_at"]
+    list_filter = ["is_published"]
+    search_fields = ["display_name", "user__email", "styles"]
+    list_select_related = ["user"]
+    readonly_fields = ["user", "is_published", "published_at", "created_at", "updated_at"]
+    actions = ["publish", "unpublish"]
+
+    def has_add_permission(self, request):
+        return False  # profiles come with teacher registration
+
+    def _set_published(self, request, queryset, published: bool):
+        changed = 0
+        for profile in queryset:
+            before = profile.is_published
+            services.teacher_profile_set_published(profile=profile, published=published, actor=request.user)
+            if before != published:
+                changed += 1
+                admin_action_record(
+                    actor=request.user,
+                    action="admin.teacher.publish" if published else "admin.teacher.unpublish",
+                    target=profile,
+                )
+        self.message_user(request, _("%(count)d teacher(s) changed.") % {"count": changed}, messages.SUCCESS)
+
+    @admin.action(description=_("Publish selected teachers"), permissions=["change"])
+    def publish(self, request, queryset):
+        self._set_published(request, queryset, True)
+
+    @admin.action(description=_("Unpublish selected teachers"), permissions=["change"])
+    def unpublish(self, request, queryset):
+        self._set_published(request, queryset, False)

@@ -1,0 +1,152 @@
+"""Identity API: /api/v1/identity/... and /api/v1/teachers (thin views over services)."""
+
+from django.utils.decorators import method_decorator
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import selectors, services
+from accounts.serializers import (
+    LoginSerializer,
+    MeSerializer,
+    PasswordChangeSerializer,
+    RefreshSerializer,
+    RegisteredUserSerializer,
+    RegisterSerializer,
+    TeacherSerializer,
+    TokenPairSerializer,
+)
+from guitaronline.core.api import error_responses
+from guitaronline.core.ratelimits import auth_ratelimit
+
+
+@method_decorator(auth_ratelimit("register"), name="post")
+class RegisterApi(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(
+        tags=["identity"],
+        request=RegisterSerializer,
+        responses={201: RegisteredUserSerializer, **error_responses(400, 409, 429)},
+    )
+    def post(self, request):
+        data = RegisterSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        user = services.user_register(
+            email=values["email"],
+            password=values["password"],
+            full_name=values["full_name"],
+            role=values["role"],
+            timezone_name=values.get("timezone"),
+            language=values.get("language"),
+        )
+        return Response(RegisteredUserSerializer(user).data, status=status.HTTP_201_CREATED)
+
+
+@method_decorator(auth_ratelimit("login"), name="post")
+class LoginApi(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(
+        tags=["identity"],
+        request=LoginSerializer,
+        responses={200: TokenPairSerializer, **error_responses(400, 401, 429)},
+    )
+    def post(self, request):
+        data = LoginSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(services.auth_login(**data.validated_data))
+
+
+@method_decorator(auth_ratelimit("refresh"), name="post")
+class RefreshApi(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(
+        tags=["identity"],
+        request=RefreshSerializer,
+        responses={200: TokenPairSerializer, **error_responses(400, 401, 429)},
+    )
+    def post(self, request):
+        data = RefreshSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(services.auth_refresh_rotate(refresh=data.validated_data["refresh"]))
+
+
+class LogoutApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(tags=["identity"], request=RefreshSerializer, responses={204: None, **error_responses(400, 401)})
+    def post(self, request):
+        data = RefreshSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.auth_logout(user=request.user, refresh=data.validated_data["refresh"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(tags=["identity"], responses={200: MeSerializer, **error_responses(401)})
+    def get(self, request):
+        return Response(MeSerializer(request.user).data)
+
+    @extend_schema(tags=["identity"], request=MeSerializer, responses={200: MeSerializer, **error_responses(400, 401)})
+    def patch(self, request):
+        data = MeSerializer(request.user, data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        user = services.user_update_profile(
+            user=request.user,
+            full_name=values.get("full_name"),
+            timezone_name=values.get("timezone"),
+            language=values.get("language"),
+        )
+        return Response(MeSerializer(user).data)
+
+
+class PasswordChangeApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["identity"], request=PasswordChangeSerializer, responses={204: None, **error_responses(400, 401)}
+    )
+    def post(self, request):
+        data = PasswordChangeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.user_change_password(user=request.user, **data.validated_data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(tags=["teachers"])
+class TeacherViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Published teachers: the public directory."""
+
+    permission_classes = [AllowAny]
+    serializer_class = TeacherSerializer
+
+    def get_queryset(self):
+        params = self.request.query_params
+        return selectors.teacher_list_published(style=params.get("style"), search=params.get("search"))
+
+    def get_object(self):
+        return selectors.teacher_published_get(teacher_id=self.kwargs["pk"])
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("style", str, description="Style taught, e.g. blues"),
+            OpenApiParameter("search", str, description="Part of the teacher's name"),
+        ]
+    )
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(responses={200: TeacherSerializer, **error_responses(404)})
+    def retrieve(self, request, *args, **kwargs):
+        return super().retrieve(request, *args, **kwargs)

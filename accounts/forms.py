@@ -1,0 +1,155 @@
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import forms as auth_forms
+from django.utils.translation import gettext_lazy as _
+
+from accounts import services
+from accounts.models import Language, Level, Role, TeacherProfile, User
+from accounts.validators import timezone_names
+from guitaronline.core.errors import ApplicationError
+
+
+def timezone_choices() -> list[tuple[str, str]]:
+    return [(name, name.replace("_", " ")) for name in sorted(timezone_names())]
+
+
+def add_service_errors(form: forms.Form, error: ApplicationError) -> None:
+    """Show a service's error on the form: per field where it names fields."""
+    details = error.details if isinstance(error.details, dict) else {}
+    placed = False
+    for field, messages in details.items():
+        target = field if field in form.fields else None
+        for message in messages if isinstance(messages, list) else [messages]:
+            form.add_error(target, str(message))
+            placed = True
+    if not placed:
+        form.add_error(None, str(error.message))
+
+
+class ServiceFormMixin:
+    """`save()` calls a service; its ApplicationError becomes form errors."""
+
+    def run_service(self, call):
+        try:
+            return call()
+        except ApplicationError as error:
+            add_service_errors(self, error)
+            return None
+
+
+class RegisterForm(ServiceFormMixin, forms.Form):
+    full_name = forms.CharField(label=_("Full name"), max_length=150)
+    email = forms.EmailField(label=_("E-mail"), max_length=254)
+    role = forms.ChoiceField(
+        label=_("I am a"),
+        choices=[(Role.STUDENT, _("Student")), (Role.TEACHER, _("Teacher"))],
+        initial=Role.STUDENT,
+        widget=forms.RadioSelect,
+    )
+    password1 = forms.CharField(
+        label=_("Password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+    password2 = forms.CharField(
+        label=_("Password again"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+    timezone = forms.ChoiceField(label=_("Time zone"), choices=timezone_choices)
+    language = forms.ChoiceField(label=_("Language"), choices=Language.choices)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("password1") and cleaned.get("password1") != cleaned.get("password2"):
+            self.add_error("password2", _("The two passwords do not match."))
+        return cleaned
+
+    def save(self) -> User | None:
+        data = self.cleaned_data
+        user = self.run_service(
+            lambda: services.user_register(
+                email=data["email"],
+                password=data["password1"],
+                full_name=data["full_name"],
+                role=data["role"],
+                timezone_name=data["timezone"],
+                language=data["language"],
+            )
+        )
+        if user is None and "password" in self.errors:
+            self.errors["password1"] = self.errors.pop("password")
+        return user
+
+
+class EmailAuthenticationForm(auth_forms.AuthenticationForm):
+    username = forms.EmailField(
+        label=_("E-mail"), max_length=254, widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
+    )
+
+    def clean_username(self) -> str:
+        return User.objects.normalize_email(self.cleaned_data["username"])
+
+
+class ProfileForm(ServiceFormMixin, forms.Form):
+    full_name = forms.CharField(label=_("Full name"), max_length=150)
+    timezone = forms.ChoiceField(label=_("Time zone"), choices=timezone_choices)
+    language = forms.ChoiceField(label=_("Language"), choices=Language.choices)
+
+    def __init__(self, *args, user: User, **kwargs):
+        self.user = user
+        kwargs.setdefault(
+            "initial", {"full_name": user.full_name, "timezone": user.timezone, "language": user.language}
+        )
+        super().__init__(*args, **kwargs)
+
+    def save(self) -> User | None:
+        data = self.cleaned_data
+        return self.run_service(
+            lambda: services.user_update_profile(
+                user=self.user, full_name=data["full_name"], timezone_name=data["timezone"], language=data["language"]
+            )
+        )
+
+
+class TeacherProfileForm(ServiceFormMixin, forms.Form):
+    display_name = forms.CharField(label=_("Display name"), max_length=150)
+    bio = forms.CharField(
+        label=_("About you"), required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 6})
+    )
+    styles = forms.CharField(
+        label=_("Styles"), required=False, max_length=255, help_text=_("e.g. rock, blues, fingerstyle")
+    )
+    levels = forms.MultipleChoiceField(
+        label=_("Levels taught"), required=False, choices=Level.choices, widget=forms.CheckboxSelectMultiple
+    )
+    lesson_minutes = forms.IntegerField(label=_("Lesson length, minutes"), min_value=15, max_value=240)
+
+    def __init__(self, *args, profile: TeacherProfile, **kwargs):
+        self.profile = profile
+        kwargs.setdefault(
+            "initial",
+            {
+                "display_name": profile.display_name,
+                "bio": profile.bio,
+                "styles": profile.styles,
+                "levels": profile.levels,
+                "lesson_minutes": profile.lesson_minutes,
+            },
+        )
+        super().__init__(*args, **kwargs)
+
+    def save(self) -> TeacherProfile | None:
+        data = self.cleaned_data
+        return self.run_service(lambda: services.teacher_profile_update(profile=self.profile, **data))
+
+
+class ServicePasswordChangeForm(auth_forms.PasswordChangeForm):
+    """Django's form for the page; the change itself goes through the service."""
+
+    def save(self, commit: bool = True) -> User:
+        return services.user_set_password(user=self.user, password=self.cleaned_data["new_password1"])
+
+
+class ServiceSetPasswordForm(auth_forms.SetPasswordForm):
+    """Password reset's last step, through the service (audit, tokens revoked)."""
+
+    def save(self, commit: bool = True) -> User:
+        return services.user_set_password(user=self.user, password=self.cleaned_data["new_password1"])

@@ -1,0 +1,19 @@
+"""Demo data for a fresh site (idempotent; refuses to run in production)."""
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from accounts.demo import DEMO_PASSWORD, seed_demo_users
+
+
+class Command(BaseCommand):
+    help = "Create the demo users and data (idempotent). Never runs with APP_ENV=production."
+
+    def handle(self, *args, **options):
+        if settings.PRODUCTION:
+            raise CommandError("seed_demo refuses to run with APP_ENV=production.")
+        with transaction.atomic():
+            users = seed_demo_users()
+        for user in users:
+            self.stdout.write(f"  {user.role:<8} {user.email}  password: {DEMO_PASSWORD}")

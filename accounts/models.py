@@ -1,0 +1,135 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils.timezone import now
+from django.utils.translation import gettext_lazy as _
+
+from accounts.validators import validate_timezone
+from guitaronline.core.models import TimeStampedModel
+
+
+def default_timezone() -> str:
+    return settings.DEFAULT_USER_TIMEZONE
+
+
+def default_language() -> str:
+    return settings.LANGUAGE_CODE
+
+
+class Role(models.TextChoices):
+    STUDENT = "student", _("student")
+    TEACHER = "teacher", _("teacher")
+    ADMIN = "admin", _("admin")
+
+
+class Language(models.TextChoices):
+    RU = "ru", _("Russian")
+    EN = "en", _("English")
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    @classmethod
+    def normalize_email(cls, email: str | None) -> str:
+        return (email or "").strip().lower()
+
+    def create_user(self, email: str, password: str | None = None, **fields):
+        if not email:
+            raise ValueError("An e-mail address is required.")
+        user = self.model(email=self.normalize_email(email), **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **fields):
+        fields.setdefault("is_staff", True)
+        fields.setdefault("is_superuser", True)
+        fields.setdefault("role", Role.ADMIN)
+        return self.create_user(email, password, **fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    email = models.EmailField(_("e-mail"), max_length=254, unique=True)
+    full_name = models.CharField(_("full name"), max_length=150)
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.STUDENT)
+    timezone = models.CharField(_("time zone"), max_length=64, default=default_timezone, validators=[validate_timezone])
+    language = models.CharField(_("language"), max_length=8, choices=Language.choices, default=default_language)
+    is_active = models.BooleanField(_("active"), default=True)
+    is_staff = models.BooleanField(_("staff"), default=False)
+    date_joined = models.DateTimeField(_("date joined"), default=now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["full_name"]
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        ordering = ["email"]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+            models.CheckConstraint(condition=Q(role__in=Role.values), name="user_role_valid"),
+            models.CheckConstraint(condition=Q(language__in=Language.values), name="user_language_valid"),
+        ]
+        indexes = [models.Index(fields=["role"], name="user_role_idx")]
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def is_student(self) -> bool:
+        return self.role == Role.STUDENT
+
+    @property
+    def is_teacher(self) -> bool:
+        return self.role == Role.TEACHER
+
+    def get_full_name(self) -> str:
+        return self.full_name
+
+    def get_short_name(self) -> str:
+        return self.full_name.split(" ")[0] if self.full_name else self.email
+
+
+class Level(models.TextChoices):
+    BEGINNER = "beginner", _("beginner")
+    INTERMEDIATE = "intermediate", _("intermediate")
+    ADVANCED = "advanced", _("advanced")
+
+
+class TeacherProfile(TimeStampedModel):
+    """A teacher's public profile; its primary key is the teacher's user id."""
+
+    user = models.OneToOneField(
+        User, verbose_name=_("user"), primary_key=True, on_delete=models.CASCADE, related_name="teacher_profile"
+    )
+    display_name = models.CharField(_("display name"), max_length=150)
+    bio = models.TextField(_("about"), blank=True, max_length=4000)
+    styles = models.CharField(_("styles"), max_length=255, blank=True, help_text=_("e.g. rock, blues, fingerstyle"))
+    levels = models.JSONField(_("levels taught"), default=list, blank=True)
+    lesson_minutes = models.PositiveSmallIntegerField(_("lesson length, minutes"), default=60)
+    is_published = models.BooleanField(_("published"), default=False)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("teacher profile")
+        verbose_name_plural = _("teacher profiles")
+        ordering = ["display_name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(lesson_minutes__gte=15) & Q(lesson_minutes__lte=240),
+                name="teacher_lesson_minutes_range",
+            ),
+        ]
+        indexes = [models.Index(fields=["is_published", "display_name"], name="teacher_published_idx")]
+
+    def __str__(self) -> str:
+        return self.display_name

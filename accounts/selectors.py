@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from accounts.models import TeacherProfile, User
+from guitaronline.core.errors import NotFound
+
+
+def teacher_list_published(*, style: str | None = None, search: str | None = None) -> QuerySet[TeacherProfile]:
+    teachers = TeacherProfile.objects.filter(is_published=True, user__is_active=True).select_related("user")
+    if style:
+        teachers = teachers.filter(styles__icontains=style)
+    if search:
+        teachers = teachers.filter(display_name__icontains=search)
+    return teachers.order_by("display_name", "pk")
+
+
+def teacher_published_get(*, teacher_id) -> TeacherProfile:
+    """A published teacher by id, or not-found (unpublished teachers are not public)."""
+    try:
+        return teacher_list_published().get(pk=int(teacher_id))
+    except (TeacherProfile.DoesNotExist, TypeError, ValueError) as exc:
+        raise NotFound() from exc
+
+
+def teacher_profile_for_user(*, user: User) -> TeacherProfile:
+    """The signed-in teacher's own profile, or not-found for anyone else."""
+    if not user.is_authenticated or not user.is_teacher:
+        raise NotFound()
+    profile, _ = TeacherProfile.objects.get_or_create(user=user, defaults={"display_name": user.full_name})
+    return profile

@@ -1,0 +1,65 @@
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from accounts.models import Language, Level, Role, TeacherProfile, User
+from accounts.validators import timezone_names
+
+
+class RegisterSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(write_only=True, max_length=128, style={"input_type": "password"})
+    full_name = serializers.CharField(max_length=150)
+    role = serializers.ChoiceField(choices=[Role.STUDENT, Role.TEACHER], default=Role.STUDENT)
+    timezone = serializers.CharField(max_length=64, required=False)
+    language = serializers.ChoiceField(choices=Language.choices, required=False)
+
+    def validate_timezone(self, value: str) -> str:
+        if value not in timezone_names():
+            raise serializers.ValidationError(_("Unknown time zone."))
+        return value
+
+
+class RegisteredUserSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "email", "role"]
+
+
+class LoginSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(write_only=True, max_length=128, style={"input_type": "password"})
+
+
+class RefreshSerializer(serializers.Serializer):
+    refresh = serializers.CharField(max_length=4096)
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+
+
+class MeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "email", "full_name", "role", "timezone", "language"]
+        read_only_fields = ["id", "email", "role"]
+
+    def validate_timezone(self, value: str) -> str:
+        if value not in timezone_names():
+            raise serializers.ValidationError(_("Unknown time zone."))
+        return value
+
+
+class PasswordChangeSerializer(serializers.Serializer):
+    current_password = serializers.CharField(max_length=128, style={"input_type": "password"})
+    new_password = serializers.CharField(max_length=128, style={"input_type": "password"})
+
+
+class TeacherSerializer(serializers.ModelSerializer):
+    id = serializers.IntegerField(source="pk", read_only=True)
+    levels = serializers.ListField(child=serializers.ChoiceField(choices=Level.choices))
+
+    class Meta:
+        model = TeacherProfile
+        fields = ["id", "display_name", "bio", "styles", "levels", "lesson_minutes"]

@@ -1,0 +1,266 @@
+"""Account writes: registration, profile, passwords, teacher publishing, JWT."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.contrib.auth import authenticate
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.utils import datetime_from_epoch
+
+from accounts.errors import EmailTaken, InvalidCredentials, TokenInvalid, WrongPassword
+from accounts.models import Language, Level, Role, TeacherProfile, User
+from accounts.validators import validate_timezone
+from audit.services import audit_log_write, change_record
+from guitaronline.core.errors import InvalidInput
+
+SELF_SERVICE_ROLES = (Role.STUDENT, Role.TEACHER)
+
+
+def _validated_timezone(value: str) -> str:
+    try:
+        validate_timezone(value)
+    except ValidationError as exc:
+        raise InvalidInput(details={"timezone": exc.messages}) from exc
+    return value
+
+
+def _validated_language(value: str) -> str:
+    if value not in Language.values:
+        raise InvalidInput(details={"language": [f"Choose one of: {', '.join(Language.values)}."]})
+    return value
+
+
+def _validated_password(password: str, *, user: User | None = None) -> str:
+    try:
+        validate_password(password, user=user)
+    except ValidationError as exc:
+        raise InvalidInput(details={"password": exc.messages}) from exc
+    return password
+
+
+@transaction.atomic
+def user_register(
+    *,
+    email: str,
+    password: str,
+    full_name: str,
+    role: str = Role.STUDENT,
+    timezone_name: str | None = None,
+    language: str | None = None,
+) -> User:
+    """Create a student or teacher account; a teacher gets an unpublished profile."""
+    if role not in SELF_SERVICE_ROLES:
+        raise InvalidInput(details={"role": ["Choose student or teacher."]})
+    email = User.objects.normalize_email(email)
+    full_name = full_name.strip()
+    if not full_name:
+        raise InvalidInput(details={"full_name": ["This field may not be blank."]})
+    user = User(email=email, full_name=full_name, role=role)
+    if timezone_name:
+        user.timezone = _validated_timezone(timezone_name)
+    if language:
+        user.language = _validated_language(language)
+    _validated_password(password, user=user)
+    user.set_password(password)
+    if User.objects.filter(email=email).exists():
+        raise EmailTaken(details={"email": [str(EmailTaken.default_message)]})
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:  # a concurrent registration of the same e-mail won
+        raise EmailTaken(details={"email": [str(EmailTaken.default_message)]}) from exc
+    if role == Role.TEACHER:
+        TeacherProfile.objects.create(user=user, display_name=full_name)
+    change_record(actor=user, action="identity.user.registered", entity=user, payload={"role": role})
+    return user
+
+
+@transaction.atomic
+def user_update_profile(
+    *,
+    user: User,
+    full_name: str | None = None,
+    timezone_name: str | None = None,
+    language: str | None = None,
+) -> User:
+    changed: dict[str, str] = {}
+    if full_name is not None and full_name.strip() and full_name.strip() != user.full_name:
+        changed["full_name"] = full_name.strip()
+    if timezone_name is not None and timezone_name != user.timezone:
+        changed["timezone"] = _validated_timezone(timezone_name)
+    if language is not None and language != user.language:
+        changed["language"] = _validated_language(language)
+    if not changed:
+        return user
+    for field, value in changed.items():
+        setattr(user, field, value)
+    user.save(update_fields=list(changed))
+    change_record(actor=user, action="identity.user.updated", entity=user, payload=changed)
+    return user
+
+
+@transaction.atomic
+def user_change_password(*, user: User, current_password: str, new_password: str) -> User:
+    if not user.check_password(current_password):
+        raise WrongPassword(details={"current_password": [str(WrongPassword.default_message)]})
+    user_set_password(user=user, password=new_password)
+    return user
+
+
+@transaction.atomic
+def user_set_password(*, user: User, password: str) -> User:
+    """Set a new password (after a change or a reset) and end every API session."""
+    _validated_password(password, user=user)
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    _blacklist_all_refresh_tokens(user=user)
+    change_record(actor=user, action="identity.user.password_changed", entity=user)
+    return user
+
+
+def _blacklist_all_refresh_tokens(*, user: User) -> None:
+    live = OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True)
+    BlacklistedToken.objects.bulk_create([BlacklistedToken(token=token) for token in live], ignore_conflicts=True)
+
+
+@transaction.atomic
+def teacher_profile_update(
+    *,
+    profile: TeacherProfile,
+    display_name: str,
+    bio: str = "",
+    styles: str = "",
+    levels: Iterable[str] = (),
+    lesson_minutes: int = 60,
+) -> TeacherProfile:
+    levels = list(dict.fromkeys(levels))
+    unknown = [level for level in levels if level not in Level.values]
+    errors: dict[str, list[str]] = {}
+    if unknown:
+        errors["levels"] = [f"Unknown level(s): {', '.join(unknown)}."]
+    if not display_name.strip():
+        errors["display_name"] = ["This field may not be blank."]
+    if not 15 <= lesson_minutes <= 240:
+        errors["lesson_minutes"] = ["Lesson length must be between 15 and 240 minutes."]
+    if errors:
+        raise InvalidInput(details=errors)
+    profile.display_name = display_name.strip()
+    profile.bio = bio.strip()
+    profile.styles = styles.strip()
+    profile.levels = levels
+    profile.lesson_minutes = lesson_minutes
+    profile.save(update_fields=["display_name", "bio", "styles", "levels", "lesson_minutes", "updated_at"])
+    change_record(
+        actor=profile.user,
+        action="identity.teacher.updated",
+        entity=profile,
+        payload={"display_name": profile.display_name, "lesson_minutes": lesson_minutes},
+    )
+    return profile
+
+
+@transaction.atomic
+def teacher_profile_set_published(*, profile: TeacherProfile, published: bool, actor: User) -> TeacherProfile:
+    """Staff publish or unpublish a teacher; repeating the same state is a no-op."""
+    profile = TeacherProfile.objects.select_for_update().get(pk=profile.pk)
+    if profile.is_published == published:
+        return profile
+    profile.is_published = published
+    profile.published_at = timezone.now() if published else None
+    profile.save(update_fields=["is_published", "published_at", "updated_at"])
+    change_record(
+        actor=actor,
+        action="identity.teacher.published" if published else "identity.teacher.unpublished",
+        entity=profile,
+        payload={"teacher_id": profile.pk},
+    )
+    return profile
+
+
+# --- JWT ------------------------------------------------------------------
+
+
+def _token_pair(user: User) -> dict[str, str]:
+    refresh = RefreshToken.for_user(user)
+    return {"access": str(refresh.access_token), "refresh": str(refresh)}
+
+
+@transaction.atomic
+def auth_login(*, email: str, password: str) -> dict[str, str]:
+    user = authenticate(username=User.objects.normalize_email(email), password=password)
+    if user is None:
+        raise InvalidCredentials()
+    User.objects.filter(pk=user.pk).update(last_login=timezone.now())
+    audit_log_write(actor=user, action="identity.user.logged_in", entity=user)
+    return _token_pair(user)
+
+
+def _parse_refresh(raw: str) -> RefreshToken:
+    try:
+        return RefreshToken(raw)
+    except TokenError as exc:
+        raise TokenInvalid() from exc
+
+
+def _consume_refresh(token: RefreshToken) -> OutstandingToken:
+    """Blacklist the token, insert first: of two concurrent uses, exactly one
+    gets the row; the other hits the unique key and is refused."""
+    outstanding, _ = OutstandingToken.objects.get_or_create(
+        jti=token["jti"],
+        defaults={
+            "user_id": token.get("user_id"),
+            "token": str(token),
+            "created_at": token.current_time,
+            "expires_at": datetime_from_epoch(token["exp"]),
+        },
+    )
+    try:
+        with transaction.atomic():
+            BlacklistedToken.objects.create(token=outstanding)
+    except IntegrityError as exc:
+        raise TokenInvalid() from exc
+    return outstanding
+
+
+@transaction.atomic
+def auth_refresh_rotate(*, refresh: str) -> dict[str, str]:
+    """Exchange a refresh token for a new pair; the old one stops working."""
+    token = _parse_refresh(refresh)
+    outstanding = _consume_refresh(token)
+    user = User.objects.filter(pk=token.get("user_id"), is_active=True).first()
+    if user is None or (outstanding.user_id is not None and outstanding.user_id != user.pk):
+        raise TokenInvalid()
+    return _token_pair(user)
+
+
+def _already_blacklisted(raw: str) -> bool:
+    try:
+        jti = RefreshToken(raw, verify=False).get("jti")
+    except TokenError:
+        return False
+    return bool(jti) and BlacklistedToken.objects.filter(token__jti=jti).exists()
+
+
+@transaction.atomic
+def auth_logout(*, user: User, refresh: str) -> None:
+    """Kill the given refresh token of this user. Logging out twice is a no-op."""
+    try:
+        token = RefreshToken(refresh)
+    except TokenError as exc:
+        if _already_blacklisted(refresh):
+            return
+        raise TokenInvalid() from exc
+    if str(token.get("user_id")) != str(user.pk):
+        raise TokenInvalid()
+    try:
+        _consume_refresh(token)
+    except TokenInvalid:
+        return
+    audit_log_write(actor=user, action="identity.user.logged_out", entity=user)

@@ -1,0 +1,26 @@
+from django.urls import path
+
+from accounts import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("register/", views.register, name="register"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("password/reset/", views.PasswordResetView.as_view(), name="password-reset"),
+    path("password/reset/sent/", views.PasswordResetDoneView.as_view(), name="password-reset-done"),
+    path(
+        "password/reset/<uidb64>/<token>/",
+        views.PasswordResetConfirmView.as_view(),
+        name="password-reset-confirm",
+    ),
+    path("password/reset/complete/", views.PasswordResetCompleteView.as_view(), name="password-reset-complete"),
+    path("password/change/", views.PasswordChangeView.as_view(), name="password-change"),
+    path("profile/", views.profile, name="profile"),
+    path("language/", views.set_language, name="set-language"),
+    path("home/", views.home, name="home"),
+    path("student/", views.student_home, name="student-home"),
+    path("teacher/", views.teacher_home, name="teacher-home"),
+    path("teacher/profile/", views.teacher_profile_edit, name="teacher-profile"),
+]

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from accounts import api
+
+urlpatterns = [
+    path("identity/auth/register", api.RegisterApi.as_view(), name="auth-register"),
+    path("identity/auth/login", api.LoginApi.as_view(), name="auth-login"),
+    path("identity/auth/refresh", api.RefreshApi.as_view(), name="auth-refresh"),
+    path("identity/auth/logout", api.LogoutApi.as_view(), name="auth-logout"),
+    path("identity/users/me", api.MeApi.as_view(), name="users-me"),
+    path("identity/users/me/password", api.PasswordChangeApi.as_view(), name="users-me-password"),
+]

@@ -1,0 +1,140 @@
+"""Account pages: register, login/logout, password reset and change, profile,
+and the student and teacher home pages. Thin: forms call services."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django.views.i18n import set_language as django_set_language
+
+from accounts import selectors, services
+from accounts.forms import (
+    EmailAuthenticationForm,
+    ProfileForm,
+    RegisterForm,
+    ServicePasswordChangeForm,
+    ServiceSetPasswordForm,
+    TeacherProfileForm,
+)
+from accounts.models import Language, Role
+from guitaronline.core.ratelimits import auth_ratelimit
+
+
+@auth_ratelimit("register")
+def register(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("accounts:home")
+    initial = {"timezone": settings.DEFAULT_USER_TIMEZONE, "language": request.LANGUAGE_CODE}
+    form = RegisterForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        if user is not None:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, _("Welcome to GuitarOnline!"))
+            return redirect("accounts:home")
+    return render(request, "accounts/register.html", {"form": form})
+
+
+@method_decorator(auth_ratelimit("login"), name="dispatch")
+class LoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    authentication_form = EmailAuthenticationForm
+    redirect_authenticated_user = True
+
+
+class LogoutView(auth_views.LogoutView):
+    pass
+
+
+@method_decorator(auth_ratelimit("password_reset"), name="dispatch")
+class PasswordResetView(auth_views.PasswordResetView):
+    template_name = "accounts/password_reset_form.html"
+    email_template_name = "accounts/emails/password_reset.txt"
+    subject_template_name = "accounts/emails/password_reset_subject.txt"
+    success_url = reverse_lazy("accounts:password-reset-done")
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "accounts/password_reset_done.html"
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "accounts/password_reset_confirm.html"
+    form_class = ServiceSetPasswordForm
+    success_url = reverse_lazy("accounts:password-reset-complete")
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "accounts/password_reset_complete.html"
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "accounts/password_change.html"
+    form_class = ServicePasswordChangeForm
+    success_url = reverse_lazy("accounts:profile")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        messages.success(self.request, _("Your password has been changed."))
+        return response
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Send each role to its own area."""
+    user = request.user
+    if user.is_teacher:
+        return redirect("accounts:teacher-home")
+    if user.is_staff or user.role == Role.ADMIN:
+        return redirect("admin:index")
+    return redirect("accounts:student-home")
+
+
+@login_required
+def student_home(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_student:
+        raise Http404
+    return render(request, "accounts/student_home.html")
+
+
+@login_required
+def teacher_home(request: HttpRequest) -> HttpResponse:
+    profile = selectors.teacher_profile_for_user(user=request.user)
+    return render(request, "accounts/teacher_home.html", {"profile": profile})
+
+
+@login_required
+def teacher_profile_edit(request: HttpRequest) -> HttpResponse:
+    profile = selectors.teacher_profile_for_user(user=request.user)
+    form = TeacherProfileForm(request.POST or None, profile=profile)
+    if request.method == "POST" and form.is_valid() and form.save() is not None:
+        messages.success(request, _("Your teacher profile has been saved."))
+        return redirect("accounts:teacher-home")
+    return render(request, "accounts/teacher_profile_form.html", {"form": form, "profile": profile})
+
+
+@login_required
+def profile(request: HttpRequest) -> HttpResponse:
+    form = ProfileForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid() and form.save() is not None:
+        messages.success(request, _("Your profile has been saved."))
+        return redirect("accounts:profile")
+    return render(request, "accounts/profile.html", {"form": form})
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Switch the page language; a signed-in user's choice is also saved."""
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and language in Language.values:
+        services.user_update_profile(user=request.user, language=language)
+    return django_set_language(request)

@@ -1,0 +1,50 @@
+from django.contrib import admin
+
+from audit.models import AdminAction, AuditLog, OutboxEvent
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Audit data is written by services only; staff read it."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuditLog)
+class AuditLogAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "action", "entity_type", "entity_id", "actor", "ip"]
+    list_filter = ["action", "entity_type"]
+    search_fields = ["action", "entity_id", "actor__email", "request_id"]
+    list_select_related = ["actor"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(OutboxEvent)
+class OutboxEventAdmin(ReadOnlyAdmin):
+    list_display = [
+        "created_at",
+        "event_type",
+        "aggregate_type",
+        "aggregate_id",
+        "status",
+        "attempts",
+        "next_attempt_at",
+    ]
+    list_filter = ["status", "event_type"]
+    search_fields = ["event_type", "aggregate_id", "last_error"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(AdminAction)
+class AdminActionAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "action", "target_type", "target_id", "actor"]
+    list_filter = ["action"]
+    search_fields = ["action", "target_id", "actor__email"]
+    list_select_related = ["actor"]
+    date_hierarchy = "created_at"

@@ -1,0 +1,123 @@
+"""Shared API plumbing: the single error shape, pagination, schema helpers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from django.utils.translation import gettext as _
+from django_ratelimit.exceptions import Ratelimited
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import exceptions, pagination, serializers
+from rest_framework.response import Response
+from rest_framework.views import set_rollback
+
+from guitaronline.core.errors import ApplicationError
+
+
+def error_body(code: str, message: Any, details: Any = None) -> dict:
+    return {"error": {"code": code, "message": str(message), "details": details}}
+
+
+def _rate_limited_response() -> Response:
+    from django.conf import settings
+
+    response = Response(error_body("rate_limited", _("Too many requests. Try again later.")), status=429)
+    response["Retry-After"] = str(settings.AUTH_RATE_LIMIT_WINDOW_SECONDS)
+    return response
+
+
+def _api_exception_code(exc: exceptions.APIException) -> str:
+    detail = exc.detail
+    if isinstance(detail, dict) and isinstance(detail.get("code"), str):
+        return detail["code"]
+    codes = exc.get_codes()
+    if isinstance(codes, str):
+        return codes
+    return exc.default_code
+
+
+def _api_exception_message(exc: exceptions.APIException) -> str:
+    detail = exc.detail
+    if isinstance(detail, dict) and "detail" in detail:
+        return str(detail["detail"])
+    if isinstance(detail, str):
+        return detail
+    return str(exc.default_detail)
+
+
+def exception_handler(exc: Exception, context: dict) -> Response | None:
+    """Map every error an API view can raise to `{"error": {...}}`."""
+    if isinstance(exc, Ratelimited):
+        return _rate_limited_response()
+    if isinstance(exc, ApplicationError):
+        set_rollback()
+        return Response(error_body(exc.code, exc.message, exc.details), status=exc.status_code)
+    if isinstance(exc, DjangoValidationError):
+        details = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        set_rollback()
+        return Response(error_body("validation_error", _("Invalid input."), details), status=400)
+    if isinstance(exc, (Http404, ObjectDoesNotExist)):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    if not isinstance(exc, exceptions.APIException):
+        return None
+
+    headers = {}
+    if getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = exc.auth_header
+    if getattr(exc, "wait", None):
+        headers["Retry-After"] = str(int(exc.wait))
+    set_rollback()
+
+    if isinstance(exc, exceptions.ValidationError):
+        return Response(
+            error_body("validation_error", _("Invalid input."), exc.detail),
+            status=exc.status_code,
+            headers=headers,
+        )
+    if isinstance(exc, exceptions.Throttled):
+        return Response(
+            error_body("rate_limited", _("Too many requests. Try again later.")),
+            status=429,
+            headers=headers,
+        )
+    return Response(
+        error_body(_api_exception_code(exc), _api_exception_message(exc)),
+        status=exc.status_code,
+        headers=headers,
+    )
+
+
+class Pagination(pagination.PageNumberPagination):
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    details = serializers.JSONField(allow_null=True)
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = ErrorDetailSerializer()
+
+
+def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
+    """OpenAPI responses in the single error shape for the given statuses."""
+    descriptions = {
+        400: "Invalid input (`validation_error`).",
+        401: "Not signed in or token invalid (`not_authenticated`, `token_not_valid`).",
+        403: "Not allowed (`permission_denied`).",
+        404: "Not found or not yours (`not_found`).",
+        409: "Conflicts with the current state.",
+        429: "Too many requests (`rate_limited`).",
+    }
+    return {status: OpenApiResponse(ErrorSerializer, description=descriptions.get(status, "")) for status in statuses}

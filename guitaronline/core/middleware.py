@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import re
+import uuid
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.utils import timezone, translation
+
+from guitaronline.core import context
+from guitaronline.core.clients import client_ip
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+class RequestContextMiddleware:
+    """Gives every request an id (kept from `X-Request-ID` when well formed) and
+    binds it with the client IP for audit records and logs."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        incoming = request.META.get("HTTP_X_REQUEST_ID", "")
+        request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request.request_id = request_id
+        token = context.bind(context.RequestContext(request_id=request_id, ip=client_ip(request)))
+        try:
+            response = self.get_response(request)
+        finally:
+            context.reset(token)
+        response["X-Request-ID"] = request_id
+        return response
+
+
+class UserPreferencesMiddleware:
+    """Renders pages in the signed-in user's language and time zone."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            timezone.activate(ZoneInfo(user.timezone))
+            if user.language:
+                translation.activate(user.language)
+                request.LANGUAGE_CODE = user.language
+        else:
+            timezone.activate(ZoneInfo(settings.DEFAULT_USER_TIMEZONE))
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()

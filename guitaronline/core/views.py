@@ -1,0 +1,105 @@
+"""Site-wide views: landing page, probes, rate-limit and error pages."""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.cache import caches
+from django.db import connections
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from guitaronline.core.api import error_body
+
+logger = logging.getLogger(__name__)
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def landing(request: HttpRequest) -> HttpResponse:
+    return render(request, "landing.html")
+
+
+@never_cache
+@require_GET
+def health(request: HttpRequest) -> JsonResponse:
+    """Liveness: the process answers. Touches nothing else."""
+    return JsonResponse({"status": "ok"})
+
+
+def _check_database() -> None:
+    for alias in connections:
+        with connections[alias].cursor() as cursor:
+            cursor.execute("SELECT 1")
+
+
+def _check_cache() -> None:
+    for alias in ("default", "ratelimit"):
+        cache = caches[alias]
+        cache.set("ready-probe", "1", timeout=5)
+        if cache.get("ready-probe") != "1":
+            raise RuntimeError("value written was not read back")
+
+
+READINESS_CHECKS = {"database": _check_database, "cache": _check_cache}
+
+
+@never_cache
+@require_GET
+def ready(request: HttpRequest) -> JsonResponse:
+    """Readiness: 200 when every dependency answers, 503 naming those that do not."""
+    checks: dict[str, str] = {}
+    for name, check in READINESS_CHECKS.items():
+        try:
+            check()
+        except Exception as exc:  # any failure of a dependency means not ready
+            logger.warning("readiness check %s failed: %s", name, exc)
+            checks[name] = f"down: {exc.__class__.__name__}"
+        else:
+            checks[name] = "ok"
+    down = [name for name, state in checks.items() if state != "ok"]
+    body = {"status": "ok" if not down else "unavailable", "checks": checks}
+    if down:
+        body["down"] = down
+    return JsonResponse(body, status=503 if down else 200)
+
+
+def rate_limited(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """Answer for a request stopped by django-ratelimit outside DRF (pages)."""
+    from django.conf import settings
+
+    if _is_api(request):
+        response = JsonResponse(error_body("rate_limited", _("Too many requests. Try again later.")), status=429)
+    else:
+        response = render(request, "errors/429.html", status=429)
+    response["Retry-After"] = str(settings.AUTH_RATE_LIMIT_WINDOW_SECONDS)
+    return response
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse(error_body("not_found", _("Not found.")), status=404)
+    return render(request, "errors/404.html", status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse(error_body("server_error", _("Internal server error.")), status=500)
+    return render(request, "errors/500.html", status=500)
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse(error_body("permission_denied", _("Permission denied.")), status=403)
+    return render(request, "errors/403.html", status=403)
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse(error_body("bad_request", _("Bad request.")), status=400)
+    return render(request, "errors/400.html", status=400)

@@ -1,0 +1,40 @@
+"""Production start-up guards (SPEC §5).
+
+Kept free of Django imports so that settings can call it before Django is
+configured and tests can call it with any combination of values.
+"""
+
+from __future__ import annotations
+
+PRODUCTION_ENVS = frozenset({"production", "prod"})
+LIMITER_BACKENDS = frozenset({"memory", "redis"})
+
+
+def is_production(app_env: str) -> bool:
+    return app_env.strip().lower() in PRODUCTION_ENVS
+
+
+def production_problems(
+    *,
+    secret_key: str,
+    debug: bool,
+    limiter_backend: str,
+    allow_in_memory_limiter: bool,
+    redis_url: str,
+) -> list[str]:
+    """Return one line per setting that makes a production start unsafe."""
+    problems: list[str] = []
+    if not secret_key or secret_key.strip().lower().startswith("change-me"):
+        problems.append("SECRET_KEY is empty or a placeholder (change-me*); set a long random value.")
+    if debug:
+        problems.append("DEBUG must be false in production; set DEBUG=false.")
+    if limiter_backend not in LIMITER_BACKENDS:
+        problems.append(f"AUTH_RATE_LIMIT_BACKEND must be 'memory' or 'redis', not {limiter_backend!r}.")
+    elif limiter_backend == "memory" and not allow_in_memory_limiter:
+        problems.append(
+            "AUTH_RATE_LIMIT_BACKEND=memory keeps limits per process; use redis, or set "
+            "AUTH_RATE_LIMIT_ALLOW_IN_MEMORY_IN_PRODUCTION=true to accept that."
+        )
+    elif limiter_backend == "redis" and not redis_url:
+        problems.append("REDIS_URL is required when AUTH_RATE_LIMIT_BACKEND=redis.")
+    return problems

@@ -1,0 +1,33 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.routers import SimpleRouter
+
+from accounts.api import TeacherViewSet
+from guitaronline.core import views
+
+router = SimpleRouter(trailing_slash=False)
+router.register("teachers", TeacherViewSet, basename="teachers")
+
+api_v1 = [
+    path("", include("accounts.urls_api")),
+    path("", include(router.urls)),
+]
+
+urlpatterns = [
+    path("", views.landing, name="landing"),
+    path("health", views.health, name="health"),
+    path("ready", views.ready, name="ready"),
+    path("", include("django_prometheus.urls")),
+    path("accounts/", include("accounts.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include((api_v1, "api"), namespace="api")),
+    path("api/schema", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+]
+
+handler400 = "guitaronline.core.views.bad_request"
+handler403 = "guitaronline.core.views.permission_denied"
+handler404 = "guitaronline.core.views.page_not_found"
+handler500 = "guitaronline.core.views.server_error"

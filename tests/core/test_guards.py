@@ -1,0 +1,80 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from guitaronline.guards import production_problems
+
+ROOT = Path(__file__).resolve().parents[2]
+GOOD = {
+    "secret_key": "k" * 64,
+    "debug": False,
+    "limiter_backend": "redis",
+    "allow_in_memory_limiter": False,
+    "redis_url": "redis://127.0.0.1:6379/0",
+}
+
+
+def test_good_production_configuration_has_no_problem():
+    assert production_problems(**GOOD) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "variable"),
+    [
+        ({"secret_key": "change-me"}, "SECRET_KEY"),
+        ({"secret_key": "CHANGE-ME-please-0123456789"}, "SECRET_KEY"),
+        ({"secret_key": ""}, "SECRET_KEY"),
+        ({"debug": True}, "DEBUG"),
+        ({"limiter_backend": "memory"}, "AUTH_RATE_LIMIT_ALLOW_IN_MEMORY_IN_PRODUCTION"),
+        ({"limiter_backend": "redis", "redis_url": ""}, "REDIS_URL"),
+        ({"limiter_backend": "memcached"}, "AUTH_RATE_LIMIT_BACKEND"),
+    ],
+)
+def test_each_unsafe_setting_is_named(change, variable):
+    problems = production_problems(**{**GOOD, **change})
+    assert len(problems) == 1
+    assert variable in problems[0]
+
+
+def test_in_memory_limiter_is_accepted_with_the_acknowledgement():
+    assert production_problems(**{**GOOD, "limiter_backend": "memory", "allow_in_memory_limiter": True}) == []
+
+
+def _start(extra_env: dict) -> subprocess.CompletedProcess:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("AUTH_RATE_LIMIT", "DJANGO_", "SECRET_KEY", "DEBUG", "REDIS_URL", "APP_ENV"))
+    }
+    env.update({"DJANGO_SETTINGS_MODULE": "guitaronline.settings", **extra_env})
+    return subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_production_start_with_placeholder_secret_fails_with_one_clear_line():
+    result = _start({"APP_ENV": "production", "SECRET_KEY": "change-me", "REDIS_URL": "redis://127.0.0.1:6379/0"})
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert lines == ["Refusing to start: SECRET_KEY is empty or a placeholder (change-me*); set a long random value."]
+
+
+def test_production_start_with_safe_settings_succeeds():
+    result = _start({"APP_ENV": "production", "SECRET_KEY": "s" * 64, "REDIS_URL": "redis://127.0.0.1:6379/0"})
+    assert result.returncode == 0, result.stderr
+
+
+def test_production_start_with_debug_fails():
+    result = _start(
+        {"APP_ENV": "production", "SECRET_KEY": "s" * 64, "DEBUG": "true", "REDIS_URL": "redis://127.0.0.1:6379/0"}
+    )
+    assert result.returncode == 1
+    assert "DEBUG" in result.stderr
