@@ -12,6 +12,10 @@ router.register("teachers", TeacherViewSet, basename="teachers")
 api_v1 = [
     path("", include("accounts.urls_api")),
     path("", include(router.urls)),
+    path("scheduling/", include("scheduling.urls_api")),
+    path("billing/", include("billing.urls_api")),
+    path("lessons/", include("lessons.urls_api")),
+    path("booking/", include("booking.urls_api")),
 ]
 
 urlpatterns = [
