@@ -29,7 +29,7 @@ PRODUCTION = is_production(APP_ENV)
 TESTING = APP_ENV == "test"
 
 DEBUG = env.bool("DEBUG", default=not PRODUCTION and not TESTING)
-SECRET_KEY = env.str("SECRET_KEY", default="change-me-development-only-key")
+SECRET_KEY = env.str("SECRET_KEY", default="change-me-development-only-key-never-used-in-production")
 
 # --- Auth rate limiting (names kept from the earlier system) ----------------
 REDIS_URL = env.str("REDIS_URL", default="")
