@@ -269,7 +269,7 @@ def test_two_concurrent_refreshes_of_one_token_exactly_one_succeeds(postgres_onl
         barrier = threading.Barrier(2)
         statuses: list[int] = []
 
-        def use(token=refresh):
+        def use(token=refresh, barrier=barrier, statuses=statuses):
             try:
                 barrier.wait()
                 statuses.append(APIClient().post(REFRESH, {"refresh": token}, format="json").status_code)
