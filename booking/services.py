@@ -1,0 +1,270 @@
+"""Booking writes: hold, confirm, cancel, reschedule, expire holds.
+
+Each runs in one transaction with its audit record and outbox event. The
+slot's last guard is the partial unique constraint on active bookings; the
+package row is locked by billing before a lesson is taken from it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import Role
+from audit.services import change_record
+from billing import selectors as billing_selectors
+from billing import services as billing_services
+from billing.errors import NoActivePackage
+from booking.errors import (
+    BookingNotActive,
+    BookingNotConfirmed,
+    BookingStarted,
+    HoldExpired,
+    SlotTooSoon,
+    SlotUnavailable,
+)
+from booking.models import Booking
+from guitaronline.core.errors import Forbidden, InvalidInput, NotFound
+from lessons import services as lesson_services
+from scheduling.models import Slot
+
+
+def _now(now: datetime | None) -> datetime:
+    return now or timezone.now()
+
+
+def _payload(booking: Booking, **extra) -> dict:
+    return {
+        "booking_id": booking.pk,
+        "student_id": booking.student_id,
+        "teacher_id": booking.slot.teacher_id,
+        "slot_id": booking.slot_id,
+        "start_at": booking.slot.start_at.isoformat(),
+        "end_at": booking.slot.end_at.isoformat(),
+        "status": booking.status,
+        **extra,
+    }
+
+
+def _lock_slot(slot_id) -> Slot:
+    try:
+        return Slot.objects.select_for_update().select_related("teacher").get(pk=int(slot_id))
+    except (Slot.DoesNotExist, TypeError, ValueError) as exc:
+        raise NotFound(details={"slot_id": slot_id}) from exc
+
+
+def _lock_booking(booking: Booking) -> Booking:
+    return Booking.objects.select_for_update().select_related("slot", "slot__teacher").get(pk=booking.pk)
+
+
+def _expire_one(booking_id: int, *, now: datetime, actor=None) -> bool:
+    """Compare-and-swap a dead hold to expired; True if this call expired it."""
+    changed = Booking.objects.filter(pk=booking_id, status=Booking.Status.HOLD, hold_expires_at__lte=now).update(
+        status=Booking.Status.EXPIRED, updated_at=now
+    )
+    if changed:
+        booking = Booking.objects.select_related("slot").get(pk=booking_id)
+        change_record(actor=actor, action="booking.expired", entity=booking, payload=_payload(booking))
+    return bool(changed)
+
+
+def _ensure_bookable(slot: Slot, *, now: datetime) -> None:
+    profile = getattr(slot.teacher, "teacher_profile", None)
+    if not slot.teacher.is_active or profile is None or not profile.is_published:
+        raise SlotUnavailable()
+    if slot.start_at < now + timedelta(hours=settings.BOOKING_MIN_NOTICE_HOURS):
+        raise SlotTooSoon(details={"min_notice_hours": settings.BOOKING_MIN_NOTICE_HOURS})
+
+
+def _take_slot(*, student, slot: Slot, now: datetime, **fields) -> Booking:
+    """Insert the active booking of a locked slot after clearing its dead holds."""
+    for stale_id in Booking.objects.filter(slot=slot, status=Booking.Status.HOLD, hold_expires_at__lte=now).values_list(
+        "pk", flat=True
+    ):
+        _expire_one(stale_id, now=now)
+    if Booking.objects.filter(slot=slot, status__in=Booking.ACTIVE_STATUSES).exists():
+        raise SlotUnavailable()
+    try:
+        with transaction.atomic():
+            return Booking.objects.create(student=student, slot=slot, **fields)
+    except IntegrityError as exc:  # the partial unique constraint has the last word
+        raise SlotUnavailable() from exc
+
+
+@transaction.atomic
+def booking_hold(*, student, slot_id, now: datetime | None = None) -> Booking:
+    """Hold an open slot for BOOKING_HOLD_MINUTES; needs a usable package."""
+    now = _now(now)
+    if student.role != Role.STUDENT:
+        raise Forbidden(message="Only students can book lessons.")
+    slot = _lock_slot(slot_id)
+    _ensure_bookable(slot, now=now)
+    if billing_selectors.package_usable(student=student, now=now) is None:
+        raise NoActivePackage()
+    booking = _take_slot(
+        student=student,
+        slot=slot,
+        now=now,
+        status=Booking.Status.HOLD,
+        hold_expires_at=now + timedelta(minutes=settings.BOOKING_HOLD_MINUTES),
+    )
+    change_record(
+        actor=student,
+        action="booking.held",
+        entity=booking,
+        payload=_payload(booking, hold_expires_at=booking.hold_expires_at.isoformat()),
+    )
+    return booking
+
+
+def _confirm_locked(booking: Booking, *, actor, now: datetime) -> Booking:
+    package = billing_services.package_consume_lesson(student=booking.student, now=now, actor=actor)
+    lesson = lesson_services.lesson_create(
+        teacher=booking.slot.teacher,
+        student=booking.student,
+        start_at=booking.slot.start_at,
+        end_at=booking.slot.end_at,
+        actor=actor,
+    )
+    booking.status = Booking.Status.CONFIRMED
+    booking.confirmed_at = now
+    booking.package = package
+    booking.lesson = lesson
+    booking.save(update_fields=["status", "confirmed_at", "package", "lesson", "updated_at"])
+    change_record(
+        actor=actor,
+        action="booking.confirmed",
+        entity=booking,
+        payload=_payload(booking, lesson_id=lesson.pk, package_id=package.pk),
+    )
+    return booking
+
+
+@transaction.atomic
+def booking_confirm(*, booking: Booking, actor, now: datetime | None = None) -> Booking:
+    """Confirm a live hold: one lesson from the package, exactly one lesson.
+    Confirming a confirmed booking returns it unchanged."""
+    now = _now(now)
+    booking = _lock_booking(booking)
+    if booking.student_id != actor.pk:
+        raise Forbidden(message="Only the student who holds the slot can confirm it.")
+    if booking.status == Booking.Status.CONFIRMED:
+        return booking
+    if booking.status != Booking.Status.HOLD:
+        raise BookingNotActive(details={"status": booking.status})
+    if booking.hold_expires_at <= now:
+        raise HoldExpired(details={"hold_expires_at": booking.hold_expires_at.isoformat()})
+    return _confirm_locked(booking, actor=actor, now=now)
+
+
+def _refund_due(booking: Booking, *, actor, now: datetime) -> bool:
+    """The lesson comes back when canceled more than the refund window ahead,
+    and always when the teacher cancels."""
+    if actor.pk == booking.slot.teacher_id:
+        return True
+    return booking.slot.start_at - now > timedelta(hours=settings.BOOKING_REFUND_WINDOW_HOURS)
+
+
+def _may_cancel(booking: Booking, actor) -> bool:
+    return actor.is_staff or actor.pk in (booking.student_id, booking.slot.teacher_id)
+
+
+def _cancel_locked(booking: Booking, *, actor, now: datetime) -> Booking:
+    if booking.status == Booking.Status.HOLD:
+        booking.lesson_returned = None
+    else:
+        if actor.pk == booking.student_id and now >= booking.slot.start_at:
+            raise BookingStarted()
+        refund = _refund_due(booking, actor=actor, now=now)
+        lesson_services.lesson_cancel(lesson=booking.lesson, actor=actor)
+        if refund:
+            billing_services.package_return_lesson(package=booking.package, actor=actor, now=now)
+        booking.lesson_returned = refund
+    booking.status = Booking.Status.CANCELED
+    booking.canceled_at = now
+    booking.canceled_by = actor
+    booking.save(update_fields=["status", "canceled_at", "canceled_by", "lesson_returned", "updated_at"])
+    change_record(
+        actor=actor,
+        action="booking.canceled",
+        entity=booking,
+        payload=_payload(booking, lesson_returned=booking.lesson_returned),
+    )
+    return booking
+
+
+@transaction.atomic
+def booking_cancel(*, booking: Booking, actor, now: datetime | None = None) -> Booking:
+    """Cancel a hold or a confirmed booking (the student, the slot's teacher or
+    staff). Canceling a canceled booking returns it unchanged."""
+    now = _now(now)
+    booking = _lock_booking(booking)
+    if not _may_cancel(booking, actor):
+        raise Forbidden()
+    if booking.status == Booking.Status.CANCELED:
+        return booking
+    if booking.status == Booking.Status.EXPIRED or (
+        booking.status == Booking.Status.HOLD and booking.hold_expires_at <= now
+    ):
+        raise BookingNotActive(details={"status": Booking.Status.EXPIRED})
+    return _cancel_locked(booking, actor=actor, now=now)
+
+
+@transaction.atomic
+def booking_reschedule(*, booking: Booking, new_slot_id, actor, now: datetime | None = None) -> Booking:
+    """Cancel a confirmed booking and confirm another slot in its place, in
+    one transaction. A retry returns the booking made by the first call."""
+    now = _now(now)
+    booking = _lock_booking(booking)
+    if booking.student_id != actor.pk:
+        raise Forbidden(message="Only the student of the booking can reschedule it.")
+    successor = Booking.objects.filter(rescheduled_from=booking).first()
+    if successor is not None:
+        return successor
+    if booking.status != Booking.Status.CONFIRMED:
+        raise BookingNotConfirmed(details={"status": booking.status})
+    try:
+        if int(new_slot_id) == booking.slot_id:
+            raise InvalidInput(details={"new_slot_id": ["Choose a different slot."]})
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(details={"new_slot_id": ["A slot id is required."]}) from exc
+
+    new_slot = _lock_slot(new_slot_id)
+    _ensure_bookable(new_slot, now=now)
+    _cancel_locked(booking, actor=actor, now=now)
+    successor = _take_slot(
+        student=booking.student,
+        slot=new_slot,
+        now=now,
+        status=Booking.Status.HOLD,
+        hold_expires_at=now + timedelta(minutes=settings.BOOKING_HOLD_MINUTES),
+        rescheduled_from=booking,
+    )
+    successor = _confirm_locked(successor, actor=actor, now=now)
+    change_record(
+        actor=actor,
+        action="booking.rescheduled",
+        entity=successor,
+        payload=_payload(successor, rescheduled_from=booking.pk, previous_slot_id=booking.slot_id),
+    )
+    return successor
+
+
+def bookings_expire_holds(*, now: datetime | None = None, actor=None, batch_size: int = 500) -> int:
+    """Persist `expired` for dead holds and emit `booking.expired` once each.
+    Holds are already dead wherever they are read; this only tidies up."""
+    now = _now(now)
+    expired = 0
+    while True:
+        ids = list(
+            Booking.objects.filter(status=Booking.Status.HOLD, hold_expires_at__lte=now)
+            .order_by("hold_expires_at")
+            .values_list("pk", flat=True)[:batch_size]
+        )
+        if not ids:
+            return expired
+        with transaction.atomic():
+            expired += sum(_expire_one(booking_id, now=now, actor=actor) for booking_id in ids)

@@ -1,0 +1,25 @@
+"""Role permissions for API views. Object access is decided by each app's
+access helpers (not-found for what is not yours), not here."""
+
+from rest_framework.permissions import BasePermission
+
+
+class IsStaff(BasePermission):
+    message = "Staff only."
+
+    def has_permission(self, request, view) -> bool:
+        return bool(request.user and request.user.is_authenticated and request.user.is_staff)
+
+
+class IsStudent(BasePermission):
+    message = "Students only."
+
+    def has_permission(self, request, view) -> bool:
+        return bool(request.user and request.user.is_authenticated and request.user.role == "student")
+
+
+class IsTeacher(BasePermission):
+    message = "Teachers only."
+
+    def has_permission(self, request, view) -> bool:
+        return bool(request.user and request.user.is_authenticated and request.user.role == "teacher")

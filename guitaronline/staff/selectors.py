@@ -1,0 +1,111 @@
+"""Read models for staff: the KPI and operations overviews.
+
+They read every domain app, so they live in the project package, above the
+apps, and are shared by the API and the admin dashboards.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from decimal import Decimal
+
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+
+from accounts.models import Role, User
+from audit.models import OutboxEvent
+from billing.models import LessonPackage, Payment
+from billing.selectors import packages_overdue
+from booking.models import Booking
+from booking.selectors import holds_stale, with_effective_status
+from lessons.models import Lesson
+
+DEFAULT_MAX_RETRIES = 5
+
+
+def _counts(rows, field: str, choices) -> dict[str, int]:
+    counts = dict.fromkeys(choices, 0)
+    for row in rows:
+        counts[row[field]] = row["n"]
+    counts["total"] = sum(counts[choice] for choice in choices)
+    return counts
+
+
+def _by(queryset, field: str, choices) -> dict[str, int]:
+    return _counts(queryset.values(field).annotate(n=Count("pk")).order_by(), field, choices)
+
+
+def _money(value: Decimal | None) -> str:
+    return f"{(value or Decimal('0')):.2f}"
+
+
+def payment_amounts() -> dict[str, dict[str, str]]:
+    """Per currency: `succeeded` = all money received (also what was later
+    refunded), `refunded`, and `net` = succeeded - refunded."""
+    rows = (
+        Payment.objects.filter(status__in=[Payment.Status.SUCCEEDED, Payment.Status.REFUNDED])
+        .values("currency", "status")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    sums: dict[str, dict[str, Decimal]] = defaultdict(lambda: {"succeeded": Decimal(0), "refunded": Decimal(0)})
+    for row in rows:
+        sums[row["currency"]]["succeeded"] += row["total"]
+        if row["status"] == Payment.Status.REFUNDED:
+            sums[row["currency"]]["refunded"] += row["total"]
+    return {
+        currency: {
+            "succeeded": _money(values["succeeded"]),
+            "refunded": _money(values["refunded"]),
+            "net": _money(values["succeeded"] - values["refunded"]),
+        }
+        for currency, values in sorted(sums.items())
+    }
+
+
+def kpi_overview(*, now: datetime | None = None) -> dict:
+    now = now or timezone.now()
+    bookings = with_effective_status(Booking.objects.all(), now=now)
+    packages = LessonPackage.objects.all()
+    package_counts = _by(packages, "status", LessonPackage.Status.values)
+    overdue = packages_overdue(now=now).count()
+    package_counts["active"] -= overdue
+    package_counts["expired"] += overdue
+    return {
+        "generated_at": now.isoformat(),
+        "users": _by(User.objects.all(), "role", Role.values),
+        "bookings": _by(bookings, "effective_status", Booking.Status.values),
+        "lessons": _by(Lesson.objects.all(), "status", Lesson.Status.values),
+        "payments": {
+            **_by(Payment.objects.all(), "status", Payment.Status.values),
+            "amounts": payment_amounts(),
+        },
+        "packages": package_counts,
+    }
+
+
+def outbox_counts(*, max_retries: int = DEFAULT_MAX_RETRIES) -> dict[str, int]:
+    counts = OutboxEvent.objects.aggregate(
+        pending=Count("pk", filter=Q(status=OutboxEvent.Status.PENDING)),
+        processed=Count("pk", filter=Q(status=OutboxEvent.Status.PROCESSED)),
+        failed_retryable=Count("pk", filter=Q(status=OutboxEvent.Status.FAILED, attempts__lt=max_retries)),
+        failed_dead_letter=Count("pk", filter=Q(status=OutboxEvent.Status.FAILED, attempts__gte=max_retries)),
+    )
+    counts["failed"] = counts["failed_retryable"] + counts["failed_dead_letter"]
+    counts["total"] = counts["pending"] + counts["processed"] + counts["failed"]
+    return counts
+
+
+def ops_overview(*, max_retries: int = DEFAULT_MAX_RETRIES, now: datetime | None = None) -> dict:
+    now = now or timezone.now()
+    outbox = outbox_counts(max_retries=max_retries)
+    return {
+        "generated_at": now.isoformat(),
+        "max_retries": max_retries,
+        "outbox_pending": outbox["pending"],
+        "outbox_failed_retryable": outbox["failed_retryable"],
+        "outbox_failed_dead_letter": outbox["failed_dead_letter"],
+        "stale_booking_holds": holds_stale(now=now).count(),
+        "overdue_active_packages": packages_overdue(now=now).count(),
+    }

@@ -1,0 +1,100 @@
+"""Lessons API: /api/v1/lessons/... (thin)."""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.generics import ListAPIView
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from guitaronline.core.api import error_responses
+from guitaronline.core.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
+from lessons import selectors, services
+from lessons.models import Lesson
+from lessons.serializers import LessonMarkSerializer, LessonSerializer, LessonUpdateSerializer
+
+
+class _Filters(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Lesson.Status.choices, required=False)
+    start = serializers.DateTimeField(required=False)
+    end = serializers.DateTimeField(required=False)
+
+
+@extend_schema(
+    tags=["lessons"],
+    parameters=[
+        OpenApiParameter("status", str, enum=Lesson.Status.values),
+        OpenApiParameter("from", str, description="ISO 8601 date-time; lessons starting at or after"),
+        OpenApiParameter("to", str, description="ISO 8601 date-time; lessons starting before"),
+    ],
+    responses={200: LessonSerializer(many=True), **error_responses(400, 401)},
+)
+class MyLessonsApi(ListAPIView):
+    """Own lessons: a student's lessons or the lessons a teacher gives."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = LessonSerializer
+
+    def get_queryset(self):
+        params = self.request.query_params
+        given = {"status": params.get("status"), "start": params.get("from"), "end": params.get("to")}
+        filters = _Filters(data={name: value for name, value in given.items() if value})
+        filters.is_valid(raise_exception=True)
+        return selectors.lessons_for_user(user=self.request.user, **filters.validated_data)
+
+
+class LessonDetailApi(APIView):
+    @extend_schema(tags=["lessons"], responses={200: LessonSerializer, **error_responses(401, 404)})
+    def get(self, request, lesson_id: int):
+        return Response(LessonSerializer(selectors.lesson_for_user(user=request.user, lesson_id=lesson_id)).data)
+
+    @extend_schema(
+        tags=["lessons"],
+        request=LessonUpdateSerializer,
+        responses={200: LessonSerializer, **error_responses(400, 401, 404, 409)},
+        description="The lesson's teacher updates notes, homework and the meeting link.",
+    )
+    def patch(self, request, lesson_id: int):
+        lesson = selectors.lesson_for_teacher(user=request.user, lesson_id=lesson_id)
+        data = LessonUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        lesson = services.lesson_update_notes(lesson=lesson, actor=request.user, **data.validated_data)
+        return Response(LessonSerializer(lesson).data)
+
+
+class _MarkApi(APIView):
+    status_value: str = ""
+
+    @idempotent
+    def post(self, request, lesson_id: int):
+        lesson = selectors.lesson_for_teacher(user=request.user, lesson_id=lesson_id)
+        data = LessonMarkSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        lesson = services.lesson_mark(
+            lesson=lesson, status=self.status_value, actor=request.user, **data.validated_data
+        )
+        return Response(LessonSerializer(selectors.lesson_for_user(user=request.user, lesson_id=lesson.pk)).data)
+
+
+_mark_schema = {
+    "tags": ["lessons"],
+    "request": LessonMarkSerializer,
+    "parameters": [IDEMPOTENCY_KEY_PARAMETER],
+    "responses": {200: LessonSerializer, **error_responses(400, 401, 404, 409)},
+}
+
+
+class CompleteApi(_MarkApi):
+    status_value = Lesson.Status.COMPLETED
+
+    @extend_schema(**_mark_schema, description="The lesson's teacher marks it completed (after its start).")
+    def post(self, request, lesson_id: int):
+        return super().post(request, lesson_id)
+
+
+class NoShowApi(_MarkApi):
+    status_value = Lesson.Status.NO_SHOW
+
+    @extend_schema(**_mark_schema, description="The lesson's teacher marks the student absent (after the start).")
+    def post(self, request, lesson_id: int):
+        return super().post(request, lesson_id)
