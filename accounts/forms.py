@@ -14,11 +14,14 @@ def timezone_choices() -> list[tuple[str, str]]:
     return [(name, name.replace("_", " ")) for name in sorted(timezone_names())]
 
 
-def add_service_errors(form: forms.Form, error: ApplicationError) -> None:
-    """Show a service's error on the form: per field where it names fields."""
+def add_service_errors(form: forms.Form, error: ApplicationError, field_map: dict[str, str] | None = None) -> None:
+    """Show a service's error on the form: per field where it names fields
+    (`field_map` renames service fields to form fields)."""
+    field_map = field_map or {}
     details = error.details if isinstance(error.details, dict) else {}
     placed = False
-    for field, messages in details.items():
+    for name, messages in details.items():
+        field = field_map.get(name, name)
         target = field if field in form.fields else None
         for message in messages if isinstance(messages, list) else [messages]:
             form.add_error(target, str(message))
@@ -30,15 +33,19 @@ def add_service_errors(form: forms.Form, error: ApplicationError) -> None:
 class ServiceFormMixin:
     """`save()` calls a service; its ApplicationError becomes form errors."""
 
+    service_field_map: dict[str, str] = {}
+
     def run_service(self, call):
         try:
             return call()
         except ApplicationError as error:
-            add_service_errors(self, error)
+            add_service_errors(self, error, self.service_field_map)
             return None
 
 
 class RegisterForm(ServiceFormMixin, forms.Form):
+    service_field_map = {"password": "password1"}
+
     full_name = forms.CharField(label=_("Full name"), max_length=150)
     email = forms.EmailField(label=_("E-mail"), max_length=254)
     role = forms.ChoiceField(
@@ -64,7 +71,7 @@ class RegisterForm(ServiceFormMixin, forms.Form):
 
     def save(self) -> User | None:
         data = self.cleaned_data
-        user = self.run_service(
+        return self.run_service(
             lambda: services.user_register(
                 email=data["email"],
                 password=data["password1"],
@@ -74,9 +81,6 @@ class RegisterForm(ServiceFormMixin, forms.Form):
                 language=data["language"],
             )
         )
-        if user is None and "password" in self.errors:
-            self.errors["password1"] = self.errors.pop("password")
-        return user
 
 
 class EmailAuthenticationForm(auth_forms.AuthenticationForm):

@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
+from django.utils import translation
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -26,6 +27,7 @@ from accounts.forms import (
     TeacherProfileForm,
 )
 from accounts.models import Language, Role
+from guitaronline.core.errors import NotFound
 from guitaronline.core.ratelimits import auth_ratelimit
 
 
@@ -106,15 +108,23 @@ def student_home(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/student_home.html")
 
 
+def _own_teacher_profile(request: HttpRequest):
+    """The signed-in teacher's profile; anyone else gets the 404 page."""
+    try:
+        return selectors.teacher_profile_for_user(user=request.user)
+    except NotFound as exc:
+        raise Http404 from exc
+
+
 @login_required
 def teacher_home(request: HttpRequest) -> HttpResponse:
-    profile = selectors.teacher_profile_for_user(user=request.user)
+    profile = _own_teacher_profile(request)
     return render(request, "accounts/teacher_home.html", {"profile": profile})
 
 
 @login_required
 def teacher_profile_edit(request: HttpRequest) -> HttpResponse:
-    profile = selectors.teacher_profile_for_user(user=request.user)
+    profile = _own_teacher_profile(request)
     form = TeacherProfileForm(request.POST or None, profile=profile)
     if request.method == "POST" and form.is_valid() and form.save() is not None:
         messages.success(request, _("Your teacher profile has been saved."))
@@ -126,6 +136,7 @@ def teacher_profile_edit(request: HttpRequest) -> HttpResponse:
 def profile(request: HttpRequest) -> HttpResponse:
     form = ProfileForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid() and form.save() is not None:
+        translation.activate(request.user.language)
         messages.success(request, _("Your profile has been saved."))
         return redirect("accounts:profile")
     return render(request, "accounts/profile.html", {"form": form})
