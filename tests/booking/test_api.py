@@ -89,9 +89,30 @@ def test_reschedule_through_the_api_links_the_bookings(school, clients):
 
 # Who may do what to student A's booking: (action, role) -> status
 MATRIX = {
-    "detail": {"owner": 200, "teacher": 200, "staff": 200, "other_student": 404, "other_teacher": 404, "anonymous": 401},
-    "confirm": {"owner": 200, "teacher": 403, "staff": 403, "other_student": 404, "other_teacher": 404, "anonymous": 401},
-    "cancel": {"owner": 200, "teacher": 200, "staff": 200, "other_student": 404, "other_teacher": 404, "anonymous": 401},
+    "detail": {
+        "owner": 200,
+        "teacher": 200,
+        "staff": 200,
+        "other_student": 404,
+        "other_teacher": 404,
+        "anonymous": 401,
+    },
+    "confirm": {
+        "owner": 200,
+        "teacher": 403,
+        "staff": 403,
+        "other_student": 404,
+        "other_teacher": 404,
+        "anonymous": 401,
+    },
+    "cancel": {
+        "owner": 200,
+        "teacher": 200,
+        "staff": 200,
+        "other_student": 404,
+        "other_teacher": 404,
+        "anonymous": 401,
+    },
     "reschedule": {
         "owner": 201,
         "teacher": 403,
@@ -115,9 +136,7 @@ def test_permission_matrix_over_booking_endpoints(school, clients, action, role)
     if action == "detail":
         response = client.get(f"/api/v1/booking/{booking.pk}")
     elif action == "reschedule":
-        response = client.post(
-            f"/api/v1/booking/{booking.pk}/reschedule", {"new_slot_id": new_slot.pk}, format="json"
-        )
+        response = client.post(f"/api/v1/booking/{booking.pk}/reschedule", {"new_slot_id": new_slot.pk}, format="json")
     else:
         response = client.post(f"/api/v1/booking/{booking.pk}/{action}")
     expected = MATRIX[action][role]
@@ -176,12 +195,8 @@ def test_my_bookings_and_lessons_use_constant_queries(school, clients, django_as
 
 def test_an_idempotency_key_replays_the_first_answer(school, clients):
     owner = clients["owner"]
-    first = owner.post(
-        "/api/v1/booking/holds", {"slot_id": school.slot.pk}, format="json", HTTP_IDEMPOTENCY_KEY="k-1"
-    )
-    second = owner.post(
-        "/api/v1/booking/holds", {"slot_id": school.slot.pk}, format="json", HTTP_IDEMPOTENCY_KEY="k-1"
-    )
+    first = owner.post("/api/v1/booking/holds", {"slot_id": school.slot.pk}, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    second = owner.post("/api/v1/booking/holds", {"slot_id": school.slot.pk}, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
     assert first.status_code == second.status_code == 201
     assert first.json() == second.json()
     assert second["Idempotent-Replayed"] == "true"
