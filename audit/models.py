@@ -3,7 +3,6 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -123,7 +122,9 @@ class IdempotencyRecord(models.Model):
     path = models.CharField(max_length=255)
     request_hash = models.CharField(max_length=64)
     response_status = models.PositiveSmallIntegerField()
-    response_body = models.JSONField(null=True, encoder=DjangoJSONEncoder)
+    response_body = models.TextField(
+        blank=True, help_text="The first answer's JSON, kept as text so a replay is byte-identical."
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:

@@ -57,7 +57,8 @@ def _key(request) -> str | None:
 
 
 def _replay(record: IdempotencyRecord) -> Response:
-    return Response(record.response_body, status=record.response_status, headers={"Idempotent-Replayed": "true"})
+    body = json.loads(record.response_body) if record.response_body else None
+    return Response(body, status=record.response_status, headers={"Idempotent-Replayed": "true"})
 
 
 def idempotent(handler):
@@ -89,7 +90,7 @@ def idempotent(handler):
             response = handler(view, request, *args, **kwargs)
             if 200 <= response.status_code < 300:
                 record.response_status = response.status_code
-                record.response_body = response.data
+                record.response_body = json.dumps(response.data, cls=DjangoJSONEncoder)
                 record.save(update_fields=["response_status", "response_body"])
             else:
                 record.delete()
