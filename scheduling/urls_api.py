@@ -1,8 +1,11 @@
-from django.urls import include, path
-from rest_framework.routers import SimpleRouter
+from django.urls import path
 
-router = SimpleRouter(trailing_slash=False)
+from scheduling import api
 
 urlpatterns = [
-    path("", include(router.urls)),
+    path("slots", api.SlotCreateApi.as_view(), name="scheduling-slots"),
+    path("slots/open", api.OpenSlotListApi.as_view(), name="scheduling-slots-open"),
+    path("slots/my", api.MySlotListApi.as_view(), name="scheduling-slots-my"),
+    path("slots/recurring", api.SlotRecurringApi.as_view(), name="scheduling-slots-recurring"),
+    path("slots/<int:slot_id>", api.SlotDetailApi.as_view(), name="scheduling-slot-detail"),
 ]

@@ -1,0 +1,245 @@
+"""Billing in the Django admin.
+
+Staff add packages and record payments through the same services as the API
+(the add forms call them, service errors show on the form); statuses are
+read-only here and change only through the admin actions, which call
+services too and record an `AdminAction`.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from audit.services import admin_action_record
+from billing import selectors, services
+from billing.models import LessonPackage, Payment
+from guitaronline.core.errors import ApplicationError, InvalidInput
+
+
+class ServiceAddForm(forms.ModelForm):
+    """An add form whose validation calls a create service.
+
+    The admin's add view runs in one transaction; when the service refuses,
+    nothing was written and its message shows on the form. When it succeeds,
+    `instance` is the created object and the admin has nothing left to save.
+    """
+
+    actor = None  # set per request by `ServiceAddAdmin.get_form`
+
+    def create(self, data: dict):
+        raise NotImplementedError
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        try:
+            self.instance = self.create(data)
+        except ApplicationError as exc:
+            self._add_application_error(exc)
+        return data
+
+    def _post_clean(self):
+        """The service validated and saved the object; skip the model's own pass."""
+
+    def _add_application_error(self, exc: ApplicationError) -> None:
+        """Field messages of invalid input go on their fields; everything else on top."""
+        details = exc.details if isinstance(exc, InvalidInput) and isinstance(exc.details, dict) else {}
+        placed = False
+        for key, field_messages in details.items():
+            field = key.removesuffix("_id")
+            if field in self.fields and isinstance(field_messages, list):
+                for message in field_messages:
+                    self.add_error(field, str(message))
+                placed = True
+        if not placed:
+            self.add_error(None, str(exc.message))
+
+
+class ServiceAddAdmin(admin.ModelAdmin):
+    """Adds go through a service; existing rows are read-only."""
+
+    add_form: type[ServiceAddForm]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = self.add_form
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.actor = request.user  # `form` is a fresh class built for this request
+        return form
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return list(self.add_form._meta.fields)
+        return super().get_fields(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else self.detail_readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        """The service saved the new object in `form.clean`; changes are not editable."""
+
+    def has_change_permission(self, request, obj=None):
+        # The change page is read-only; actions still need the "change" right.
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # money and balances are never deleted
+
+
+class PackageAddForm(ServiceAddForm):
+    class Meta:
+        model = LessonPackage
+        fields = ["student", "lessons_total", "price", "currency", "expires_at"]
+
+    def create(self, data: dict) -> LessonPackage:
+        return services.package_create(actor=self.actor, **data)
+
+
+class PaymentAddForm(ServiceAddForm):
+    class Meta:
+        model = Payment
+        fields = ["package", "amount", "currency"]
+
+    def create(self, data: dict) -> Payment:
+        return services.payment_create(actor=self.actor, **data)
+
+
+class PaymentInline(admin.TabularInline):
+    model = Payment
+    fields = ["id", "amount", "currency", "status", "provider", "provider_reference", "paid_at", "created_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(LessonPackage)
+class LessonPackageAdmin(ServiceAddAdmin):
+    add_form = PackageAddForm
+    list_display = [
+        "id",
+        "student",
+        "lessons_left",
+        "lessons_total",
+        "shown_status",
+        "expires_at",
+        "price",
+        "currency",
+        "created_at",
+    ]
+    list_display_links = ["id", "student"]
+    list_filter = ["status", "currency", "expires_at", "created_at"]
+    search_fields = ["=id", "student__email", "student__full_name"]
+    list_select_related = ["student"]
+    autocomplete_fields = ["student"]
+    date_hierarchy = "created_at"
+    ordering = ["-created_at", "-id"]
+    detail_readonly_fields = [
+        "student",
+        "lessons_total",
+        "lessons_left",
+        "price",
+        "currency",
+        "expires_at",
+        "status",
+        "shown_status",
+        "created_at",
+        "updated_at",
+    ]
+    inlines = [PaymentInline]
+    actions = ["expire_overdue", "cancel_packages"]
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []
+
+    @admin.display(description=_("status (as shown)"))
+    def shown_status(self, package: LessonPackage) -> str:
+        """`expired` for an active package past its expiry, before the job persisted it."""
+        return LessonPackage.Status(selectors.package_effective_status(package=package)).label
+
+    @admin.action(description=_("Expire selected packages that are overdue"), permissions=["change"])
+    def expire_overdue(self, request, queryset):
+        expired = 0
+        for package in queryset:
+            with transaction.atomic():
+                if services.package_expire(package=package, actor=request.user):
+                    expired += 1
+                    admin_action_record(actor=request.user, action="admin.billing.package_expired", target=package)
+        self.message_user(request, _("%(count)d package(s) expired.") % {"count": expired}, messages.SUCCESS)
+
+    @admin.action(description=_("Cancel selected packages"), permissions=["change"])
+    def cancel_packages(self, request, queryset):
+        canceled = 0
+        for package in queryset:
+            try:
+                with transaction.atomic():
+                    before = package.status
+                    package = services.package_cancel(package=package, actor=request.user)
+                    if before != package.status:
+                        canceled += 1
+                        admin_action_record(actor=request.user, action="admin.billing.package_canceled", target=package)
+            except ApplicationError as exc:
+                self.message_user(request, f"#{package.pk}: {exc.message}", messages.ERROR)
+        self.message_user(request, _("%(count)d package(s) canceled.") % {"count": canceled}, messages.SUCCESS)
+
+
+@admin.register(Payment)
+class PaymentAdmin(ServiceAddAdmin):
+    add_form = PaymentAddForm
+    list_display = [
+        "id",
+        "package",
+        "student",
+        "amount",
+        "currency",
+        "status",
+        "provider",
+        "provider_reference",
+        "paid_at",
+        "created_at",
+    ]
+    list_display_links = ["id"]
+    list_filter = ["status", "provider", "currency", "paid_at", "created_at"]
+    search_fields = ["=id", "provider_reference", "package__student__email", "package__student__full_name"]
+    list_select_related = ["package__student"]
+    autocomplete_fields = ["package"]
+    date_hierarchy = "created_at"
+    ordering = ["-created_at", "-id"]
+    detail_readonly_fields = [
+        "package",
+        "amount",
+        "currency",
+        "status",
+        "provider",
+        "provider_reference",
+        "paid_at",
+        "created_at",
+        "updated_at",
+    ]
+    actions = ["refund_payments"]
+
+    @admin.display(description=_("student"), ordering="package__student__email")
+    def student(self, payment: Payment):
+        return payment.package.student
+
+    @admin.action(description=_("Refund selected payments"), permissions=["change"])
+    def refund_payments(self, request, queryset):
+        refunded = 0
+        for payment in queryset:
+            try:
+                with transaction.atomic():
+                    before = payment.status
+                    payment = services.payment_refund(payment=payment, actor=request.user)
+                    if before != payment.status:
+                        refunded += 1
+                        admin_action_record(actor=request.user, action="admin.billing.payment_refunded", target=payment)
+            except ApplicationError as exc:
+                self.message_user(request, f"#{payment.pk}: {exc.message}", messages.ERROR)
+        self.message_user(request, _("%(count)d payment(s) refunded.") % {"count": refunded}, messages.SUCCESS)

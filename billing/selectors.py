@@ -1,0 +1,145 @@
+"""Billing reads and the access helpers that guard every object fetch.
+
+A package past `expires_at` is expired wherever it is read, before the
+periodic job has persisted it: lists carry an `effective_status` annotation
+and `package_effective_status` gives the same answer for one instance.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db.models import Case, CharField, F, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from accounts.models import Role, User
+from billing.models import LessonPackage, Payment
+from guitaronline.core.errors import NotFound
+
+Status = LessonPackage.Status
+
+
+def _overdue_q(now: datetime) -> Q:
+    """Active packages whose time is up (the job has not persisted it yet)."""
+    return Q(status=Status.ACTIVE, expires_at__lte=now)
+
+
+def _usable_q(now: datetime) -> Q:
+    return Q(status=Status.ACTIVE, lessons_left__gt=0, expires_at__gt=now)
+
+
+def _is_staff(user) -> bool:
+    return bool(user.is_authenticated and user.is_staff)
+
+
+def _is_student(user) -> bool:
+    return bool(user.is_authenticated and user.role == Role.STUDENT)
+
+
+def _parse_id(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError) as exc:
+        raise NotFound() from exc
+
+
+# --- packages ---------------------------------------------------------------
+
+
+def package_effective_status(*, package: LessonPackage, now: datetime | None = None) -> str:
+    """The status to show: `expired` for an active package past `expires_at`."""
+    annotated = getattr(package, "effective_status", None)
+    if annotated is not None:
+        return annotated
+    now = now or timezone.now()
+    if package.status == Status.ACTIVE and package.expires_at <= now:
+        return Status.EXPIRED
+    return package.status
+
+
+def package_is_usable(*, package: LessonPackage, now: datetime | None = None) -> bool:
+    now = now or timezone.now()
+    return package.status == Status.ACTIVE and package.lessons_left > 0 and package.expires_at > now
+
+
+def packages_with_effective_status(*, now: datetime | None = None) -> QuerySet[LessonPackage]:
+    now = now or timezone.now()
+    return LessonPackage.objects.annotate(
+        effective_status=Case(
+            When(_overdue_q(now), then=Value(Status.EXPIRED.value)),
+            default=F("status"),
+            output_field=CharField(),
+        )
+    )
+
+
+def packages_usable(*, student: User, now: datetime | None = None) -> QuerySet[LessonPackage]:
+    """The student's packages a lesson can be taken from, the one expiring first first."""
+    now = now or timezone.now()
+    return LessonPackage.objects.filter(_usable_q(now), student=student).order_by("expires_at", "pk")
+
+
+def package_usable(*, student: User, now: datetime | None = None) -> LessonPackage | None:
+    return packages_usable(student=student, now=now).first()
+
+
+def package_list_for_student(*, student: User, now: datetime | None = None) -> QuerySet[LessonPackage]:
+    return packages_with_effective_status(now=now).filter(student=student).order_by("-created_at", "-pk")
+
+
+def packages_overdue(*, now: datetime | None = None) -> QuerySet[LessonPackage]:
+    """Active packages past `expires_at` that the expiry job has not persisted yet."""
+    now = now or timezone.now()
+    return LessonPackage.objects.filter(_overdue_q(now)).select_related("student").order_by("expires_at", "pk")
+
+
+def student_for_user(*, user, student_id) -> User:
+    """The student whose packages `user` may read: themselves, or anyone for staff.
+
+    Everyone else gets not-found (never forbidden), so ids leak nothing.
+    """
+    student_id = _parse_id(student_id)
+    if _is_staff(user):
+        student = User.objects.filter(pk=student_id, role=Role.STUDENT).first()
+    elif _is_student(user) and user.pk == student_id:
+        student = user
+    else:
+        student = None
+    if student is None:
+        raise NotFound()
+    return student
+
+
+def package_for_user(*, user, package_id, now: datetime | None = None) -> LessonPackage:
+    """A package its owner student or staff may read; not-found for anyone else."""
+    if _is_staff(user):
+        packages = packages_with_effective_status(now=now)
+    elif _is_student(user):
+        packages = packages_with_effective_status(now=now).filter(student=user)
+    else:
+        raise NotFound()
+    try:
+        return packages.select_related("student").get(pk=_parse_id(package_id))
+    except LessonPackage.DoesNotExist as exc:
+        raise NotFound() from exc
+
+
+# --- payments ---------------------------------------------------------------
+
+
+def payments_list_for_user(*, user) -> QuerySet[Payment]:
+    """Staff: every payment; a student: payments of their own packages; others: none."""
+    payments = Payment.objects.select_related("package").order_by("-created_at", "-pk")
+    if _is_staff(user):
+        return payments
+    if _is_student(user):
+        return payments.filter(package__student=user)
+    return payments.none()
+
+
+def payment_for_user(*, user, payment_id) -> Payment:
+    """A payment the owner student or staff may read; not-found for anyone else."""
+    try:
+        return payments_list_for_user(user=user).get(pk=_parse_id(payment_id))
+    except Payment.DoesNotExist as exc:
+        raise NotFound() from exc

@@ -1,0 +1,26 @@
+from django.contrib import admin
+
+from scheduling.models import Slot
+
+
+@admin.register(Slot)
+class SlotAdmin(admin.ModelAdmin):
+    """Slots are read here; teachers add and remove them through the services
+    (overlap lock, takenness checks, audit), so the admin does not write them."""
+
+    list_display = ["id", "teacher", "start_at", "end_at", "created_at"]
+    list_filter = [("teacher", admin.RelatedOnlyFieldListFilter), "teacher__teacher_profile__is_published", "start_at"]
+    search_fields = ["teacher__email", "teacher__full_name"]
+    list_select_related = ["teacher"]
+    date_hierarchy = "start_at"
+    ordering = ["-start_at"]
+    readonly_fields = ["teacher", "start_at", "end_at", "created_at", "updated_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,130 @@
+"""Scheduling API: /api/v1/scheduling/... (thin views over selectors and services)."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from guitaronline.core.api import error_responses
+from guitaronline.core.permissions import IsTeacher
+from scheduling import selectors, services
+from scheduling.models import Slot
+from scheduling.serializers import (
+    OpenSlotQuerySerializer,
+    RecurringResultSerializer,
+    SlotCreateSerializer,
+    SlotRangeQuerySerializer,
+    SlotRecurringSerializer,
+    SlotSerializer,
+    TeacherSlotSerializer,
+)
+
+_RANGE_PARAMETERS = [
+    OpenApiParameter(
+        "from",
+        OpenApiTypes.STR,
+        description="Slots starting at or after this ISO 8601 date or datetime "
+        "(a date or a datetime without offset is read in the viewer's time zone).",
+    ),
+    OpenApiParameter(
+        "to",
+        OpenApiTypes.STR,
+        description="Slots starting before this ISO 8601 datetime; a date includes that whole day.",
+    ),
+]
+
+
+def _parsed_query(serializer_class, request) -> dict:
+    query = serializer_class(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    return query.validated_data
+
+
+class OpenSlotListApi(generics.ListAPIView):
+    """Slots a student can hold now, by start time."""
+
+    permission_classes = [AllowAny]
+    serializer_class = SlotSerializer
+    queryset = Slot.objects.none()  # for the schema; requests use the selector
+
+    def get_queryset(self):
+        query = _parsed_query(OpenSlotQuerySerializer, self.request)
+        return selectors.open_slots(teacher_id=query.get("teacher"), start=query.get("from"), end=query.get("to"))
+
+    @extend_schema(
+        tags=["scheduling"],
+        parameters=[OpenApiParameter("teacher", OpenApiTypes.INT, description="Teacher's user id"), *_RANGE_PARAMETERS],
+        responses={200: SlotSerializer(many=True), **error_responses(400)},
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class MySlotListApi(generics.ListAPIView):
+    """The signed-in teacher's own slots with `taken`; without `from`, those not started yet."""
+
+    permission_classes = [IsTeacher]
+    serializer_class = TeacherSlotSerializer
+    queryset = Slot.objects.none()  # for the schema; requests use the selector
+
+    def get_queryset(self):
+        query = _parsed_query(SlotRangeQuerySerializer, self.request)
+        now = timezone.now()
+        return selectors.teacher_slots(
+            teacher=self.request.user, start=query.get("from", now), end=query.get("to"), now=now
+        )
+
+    @extend_schema(
+        tags=["scheduling"],
+        parameters=_RANGE_PARAMETERS,
+        responses={200: TeacherSlotSerializer(many=True), **error_responses(400, 401, 403)},
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class SlotCreateApi(APIView):
+    permission_classes = [IsTeacher]
+
+    @extend_schema(
+        tags=["scheduling"],
+        request=SlotCreateSerializer,
+        responses={201: SlotSerializer, **error_responses(400, 401, 403, 409)},
+    )
+    def post(self, request):
+        data = SlotCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        slot = services.slot_create(teacher=request.user, **data.validated_data)
+        return Response(SlotSerializer(slot).data, status=status.HTTP_201_CREATED)
+
+
+class SlotRecurringApi(APIView):
+    """Weekly slots from wall-clock times in the teacher's time zone."""
+
+    permission_classes = [IsTeacher]
+
+    @extend_schema(
+        tags=["scheduling"],
+        request=SlotRecurringSerializer,
+        responses={201: RecurringResultSerializer, **error_responses(400, 401, 403, 409)},
+    )
+    def post(self, request):
+        data = SlotRecurringSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = services.slot_create_recurring(teacher=request.user, **data.validated_data)
+        return Response(RecurringResultSerializer(result).data, status=status.HTTP_201_CREATED)
+
+
+class SlotDetailApi(APIView):
+    permission_classes = [IsTeacher]
+
+    @extend_schema(tags=["scheduling"], responses={204: None, **error_responses(401, 403, 404, 409)})
+    def delete(self, request, slot_id: int):
+        slot = selectors.slot_for_teacher(user=request.user, slot_id=slot_id)
+        services.slot_delete(teacher=request.user, slot=slot)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,48 @@
+"""Scheduling errors with stable codes (the API maps them to the single error shape)."""
+
+from django.utils.translation import gettext_lazy as _
+
+from guitaronline.core.errors import Conflict, Forbidden, InvalidInput
+
+
+class NotATeacher(Forbidden):
+    code = "not_a_teacher"
+    default_message = _("Only teachers can manage slots.")
+
+
+class SlotStartInPast(InvalidInput):
+    """A new slot (or its start) lies in the past: the input is wrong."""
+
+    code = "slot_in_past"
+    default_message = _("A slot cannot start in the past.")
+
+
+class SlotInPast(Conflict):
+    """An existing slot has already started, so it can no longer be changed."""
+
+    code = "slot_in_past"
+    default_message = _("This slot has already started.")
+
+
+class SlotOverlap(Conflict):
+    code = "slot_overlap"
+    default_message = _("This slot overlaps another of your slots.")
+
+
+class SlotInUse(Conflict):
+    code = "slot_in_use"
+    default_message = _("This slot is held or booked by a student.")
+
+
+class SlotUnavailable(Conflict):
+    """A slot that exists but cannot be held: taken, or its teacher is not bookable."""
+
+    code = "slot_unavailable"
+    default_message = _("This slot is already taken or no longer available.")
+
+
+class SlotTooSoon(Conflict):
+    """A slot starting within the minimum notice (or already started)."""
+
+    code = "slot_too_soon"
+    default_message = _("This lesson starts too soon to be booked.")

@@ -1,0 +1,137 @@
+"""Scheduling reads: open slots, a teacher's own slots, access helpers.
+
+A slot is *taken* when it has a confirmed booking or a live hold (status
+`hold` with `hold_expires_at` after now). An expired hold never blocks a slot,
+even before the periodic job has marked it expired. Takenness is read through
+the reverse relation `Slot.bookings`, because scheduling may not import
+booking (SPEC §1: booking → scheduling).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from accounts.models import Role, User
+from guitaronline.core.errors import NotFound
+from scheduling.errors import SlotTooSoon, SlotUnavailable
+from scheduling.models import Slot
+
+# The booking statuses that can take a slot. They mirror
+# `booking.Booking.ACTIVE_STATUSES` (scheduling must not import booking);
+# tests/scheduling checks that the two stay equal.
+BOOKING_STATUS_HOLD = "hold"
+BOOKING_STATUS_CONFIRMED = "confirmed"
+
+
+def _booking_model():
+    """`booking.Booking`, reached through `Slot.bookings` without importing booking."""
+    return Slot._meta.get_field("bookings").related_model
+
+
+def _taking_bookings(*, now: datetime) -> QuerySet:
+    """Bookings that take their slot at `now`: confirmed ones and live holds."""
+    return _booking_model().objects.filter(
+        Q(status=BOOKING_STATUS_CONFIRMED) | Q(status=BOOKING_STATUS_HOLD, hold_expires_at__gt=now)
+    )
+
+
+def slot_taken_expression(*, now: datetime | None = None) -> Exists:
+    """`Exists(...)` that is true for a taken slot; use in `filter()`/`annotate()` on slots."""
+    return Exists(_taking_bookings(now=now or timezone.now()).filter(slot=OuterRef("pk")))
+
+
+def slot_is_taken(*, slot: Slot, now: datetime | None = None) -> bool:
+    return _taking_bookings(now=now or timezone.now()).filter(slot=slot).exists()
+
+
+def earliest_bookable_start(*, now: datetime | None = None) -> datetime:
+    """Slots starting before this cannot be held (minimum notice)."""
+    return (now or timezone.now()) + timedelta(hours=settings.BOOKING_MIN_NOTICE_HOURS)
+
+
+def _in_range(slots: QuerySet[Slot], *, start: datetime | None, end: datetime | None) -> QuerySet[Slot]:
+    """Slots starting in [start, end); either bound may be open."""
+    if start is not None:
+        slots = slots.filter(start_at__gte=start)
+    if end is not None:
+        slots = slots.filter(start_at__lt=end)
+    return slots
+
+
+def open_slots(
+    *,
+    teacher_id: int | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    now: datetime | None = None,
+) -> QuerySet[Slot]:
+    """Slots a student can hold: far enough ahead (minimum notice), of a
+    published active teacher, not taken; starting in [start, end), by start."""
+    now = now or timezone.now()
+    slots = Slot.objects.filter(
+        start_at__gte=earliest_bookable_start(now=now),
+        teacher__is_active=True,
+        teacher__role=Role.TEACHER,
+        teacher__teacher_profile__is_published=True,
+    ).filter(~slot_taken_expression(now=now))
+    if teacher_id is not None:
+        slots = slots.filter(teacher_id=teacher_id)
+    slots = _in_range(slots, start=start, end=end)
+    return slots.select_related("teacher", "teacher__teacher_profile").order_by("start_at", "id")
+
+
+def teacher_slots(
+    *,
+    teacher: User,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    now: datetime | None = None,
+) -> QuerySet[Slot]:
+    """A teacher's own slots starting in [start, end), each annotated with `taken`."""
+    slots = Slot.objects.filter(teacher=teacher).annotate(taken=slot_taken_expression(now=now))
+    return _in_range(slots, start=start, end=end).order_by("start_at", "id")
+
+
+def slot_for_teacher(*, user: User, slot_id) -> Slot:
+    """The slot if `user` is the teacher who owns it; not-found for anyone else
+    (another teacher, a student, staff, anonymous) so ids cannot be probed."""
+    if not user.is_authenticated or user.role != Role.TEACHER:
+        raise NotFound()
+    try:
+        return Slot.objects.get(pk=int(slot_id), teacher=user)
+    except (Slot.DoesNotExist, TypeError, ValueError) as exc:
+        raise NotFound() from exc
+
+
+def slot_get_open(*, slot_id, now: datetime | None = None, for_update: bool = False) -> Slot:
+    """The slot to hold, for the booking service.
+
+    Raises `NotFound` when no such slot exists; `SlotUnavailable` (409) when
+    its teacher is not published or inactive, or the slot is taken;
+    `SlotTooSoon` (409) when it starts within BOOKING_MIN_NOTICE_HOURS or has
+    started. With `for_update=True` (inside a transaction) the slot row
+    alone is locked first and takenness is read after the lock is granted.
+    The booking's partial unique constraint still has the last word, and a
+    dead hold on the slot must be expired before a new hold is inserted.
+    """
+    now = now or timezone.now()
+    slots = Slot.objects.select_related("teacher", "teacher__teacher_profile")
+    if for_update:
+        slots = slots.select_for_update(of=("self",))
+    try:
+        slot = slots.get(pk=int(slot_id))
+    except (Slot.DoesNotExist, TypeError, ValueError) as exc:
+        raise NotFound() from exc
+    teacher = slot.teacher
+    profile = getattr(teacher, "teacher_profile", None)
+    if not (teacher.is_active and teacher.role == Role.TEACHER and profile is not None and profile.is_published):
+        raise SlotUnavailable()
+    if slot.start_at < earliest_bookable_start(now=now):
+        raise SlotTooSoon(details={"min_notice_hours": settings.BOOKING_MIN_NOTICE_HOURS})
+    if slot_is_taken(slot=slot, now=now):
+        raise SlotUnavailable()
+    return slot

@@ -1,0 +1,320 @@
+"""Scheduling writes: a teacher's single slots, weekly recurring slots, removal.
+
+Times are stored in UTC. A recurring rule is read in the teacher's own time
+zone: every generated slot keeps the same local wall-clock time, also across
+a DST change (18:00 in Europe/Berlin is 17:00 UTC in winter, 16:00 UTC in
+summer).
+
+Overlap guard: every service that adds slots locks the teacher's user row
+first, so two concurrent writers for one teacher run one after the other on
+every database; on PostgreSQL the exclusion constraint `slot_no_overlap` is
+the last word, and its violation is reported as the same `SlotOverlap`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Role, User
+from audit.services import change_record
+from guitaronline.core.errors import InvalidInput, NotFound
+from scheduling import selectors
+from scheduling.errors import NotATeacher, SlotInPast, SlotInUse, SlotOverlap, SlotStartInPast
+from scheduling.models import Slot
+
+UTC = dt.UTC
+
+SLOT_MIN_MINUTES = 15
+SLOT_MAX_MINUTES = 240
+RECURRING_MAX_WEEKS = 26
+
+# Reasons a recurring rule skips an occurrence.
+SKIP_PAST = "past"
+SKIP_OVERLAP = "overlap"
+SKIP_NONEXISTENT = "nonexistent_local_time"
+
+# Database constraints that mean "this teacher already has a slot there".
+_OVERLAP_CONSTRAINTS = {"slot_no_overlap", "slot_teacher_start_unique"}
+
+
+@dataclass
+class RecurringResult:
+    """What `slot_create_recurring` did: the new slots and the occurrences it
+    skipped, each as `{"local_date", "local_time", "start_at", "reason"}`
+    (`start_at` is the UTC start, or None for a local time that does not exist)."""
+
+    created: list[Slot] = field(default_factory=list)
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+
+
+# --- helpers ----------------------------------------------------------------
+
+
+def _require_teacher(teacher: User) -> None:
+    if teacher.role != Role.TEACHER:
+        raise NotATeacher()
+
+
+def _lock_teacher(teacher: User) -> None:
+    """Serialise slot writes of one teacher (a no-op on SQLite, which runs
+    write transactions one at a time anyway: `transaction_mode=IMMEDIATE`)."""
+    User.objects.select_for_update().filter(pk=teacher.pk).values_list("pk", flat=True).get()
+
+
+def _as_utc(value: Any, field_name: str) -> dt.datetime:
+    if not isinstance(value, dt.datetime):
+        raise InvalidInput(details={field_name: [_("A date and time is required.")]})
+    if timezone.is_naive(value):
+        raise InvalidInput(details={field_name: [_("Include the time zone offset, e.g. 2027-03-02T18:00:00+01:00.")]})
+    return value.astimezone(UTC)
+
+
+def _validate_length(length: dt.timedelta, field_name: str) -> None:
+    if not dt.timedelta(minutes=SLOT_MIN_MINUTES) <= length <= dt.timedelta(minutes=SLOT_MAX_MINUTES):
+        raise InvalidInput(
+            details={
+                field_name: [
+                    _("A slot lasts between %(min)d minutes and %(max)d hours.")
+                    % {"min": SLOT_MIN_MINUTES, "max": SLOT_MAX_MINUTES // 60}
+                ]
+            }
+        )
+
+
+def _overlapping(*, teacher: User, start_at: dt.datetime, end_at: dt.datetime):
+    """The teacher's slots sharing some time with [start_at, end_at); touching ends do not overlap."""
+    return Slot.objects.filter(teacher=teacher, start_at__lt=end_at, end_at__gt=start_at)
+
+
+def _is_overlap_violation(exc: IntegrityError) -> bool:
+    diag = getattr(exc.__cause__, "diag", None)
+    constraint = getattr(diag, "constraint_name", None)
+    if constraint is not None:
+        return constraint in _OVERLAP_CONSTRAINTS
+    # SQLite names no constraint; only the (teacher, start_at) unique key can fail here.
+    return "scheduling_slot.teacher_id, scheduling_slot.start_at" in str(exc)
+
+
+def _slot_payload(slot: Slot) -> dict[str, Any]:
+    return {"teacher_id": slot.teacher_id, "start_at": slot.start_at.isoformat(), "end_at": slot.end_at.isoformat()}
+
+
+def _zone_of(teacher: User) -> ZoneInfo:
+    try:
+        return ZoneInfo(teacher.timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise InvalidInput(details={"timezone": [_("Your profile has an unknown time zone.")]}) from exc
+
+
+def local_to_utc(local: dt.datetime, zone: ZoneInfo) -> dt.datetime | None:
+    """A naive wall-clock time in `zone` as UTC; None when that time does not
+    exist there (the gap of a spring-forward). An ambiguous time (the repeated
+    hour of a fall-back) is read as its first occurrence (fold=0)."""
+    aware = local.replace(tzinfo=zone, fold=0)
+    as_utc = aware.astimezone(UTC)
+    if as_utc.astimezone(zone).replace(tzinfo=None) != local:
+        return None
+    return as_utc
+
+
+def _skipped(local_start: dt.datetime, start_at: dt.datetime | None, reason: str) -> dict[str, Any]:
+    return {"local_date": local_start.date(), "local_time": local_start.time(), "start_at": start_at, "reason": reason}
+
+
+def _weekly_local_starts(
+    *, today: dt.date, weekday: int, start_time: dt.time, length: dt.timedelta, pieces: int, weeks: int
+):
+    """Naive local starts: `pieces` back-to-back slots from `start_time` on
+    `weekday` of each of `weeks` weeks, the first being the week of `today`."""
+    first_day = today - dt.timedelta(days=today.weekday()) + dt.timedelta(days=weekday)
+    for week in range(weeks):
+        day_start = dt.datetime.combine(first_day + dt.timedelta(weeks=week), start_time)
+        for piece in range(pieces):
+            yield day_start + piece * length
+
+
+# --- services ---------------------------------------------------------------
+
+
+@transaction.atomic
+def slot_create(*, teacher: User, start_at: dt.datetime, end_at: dt.datetime, now: dt.datetime | None = None) -> Slot:
+    """Add one slot [start_at, end_at) for the teacher (aware datetimes, stored in UTC)."""
+    now = now or timezone.now()
+    _require_teacher(teacher)
+    start_at = _as_utc(start_at, "start_at")
+    end_at = _as_utc(end_at, "end_at")
+    if end_at <= start_at:
+        raise InvalidInput(details={"end_at": [_("The end must be after the start.")]})
+    _validate_length(end_at - start_at, "end_at")
+    if start_at <= now:
+        raise SlotStartInPast(details={"start_at": [str(SlotStartInPast.default_message)]})
+
+    _lock_teacher(teacher)
+    if _overlapping(teacher=teacher, start_at=start_at, end_at=end_at).exists():
+        raise SlotOverlap()
+    try:
+        with transaction.atomic():
+            slot = Slot.objects.create(teacher=teacher, start_at=start_at, end_at=end_at)
+    except IntegrityError as exc:  # PostgreSQL's exclusion constraint: a writer that skipped the lock
+        if _is_overlap_violation(exc):
+            raise SlotOverlap() from exc
+        raise
+    change_record(actor=teacher, action="scheduling.slot.created", entity=slot, payload=_slot_payload(slot))
+    return slot
+
+
+def _validate_rule(
+    *, weekday: int, start_time: dt.time, end_time: dt.time, slot_minutes: int, weeks: int
+) -> dt.timedelta:
+    errors: dict[str, list[str]] = {}
+    if not isinstance(weekday, int) or not 0 <= weekday <= 6:
+        errors["weekday"] = [_("Use 0 (Monday) to 6 (Sunday).")]
+    if not isinstance(weeks, int) or not 1 <= weeks <= RECURRING_MAX_WEEKS:
+        errors["weeks"] = [_("Use 1 to %(max)d weeks.") % {"max": RECURRING_MAX_WEEKS}]
+    if not isinstance(slot_minutes, int) or not SLOT_MIN_MINUTES <= slot_minutes <= SLOT_MAX_MINUTES:
+        errors["slot_minutes"] = [
+            _("A slot lasts between %(min)d and %(max)d minutes.") % {"min": SLOT_MIN_MINUTES, "max": SLOT_MAX_MINUTES}
+        ]
+    for name, value in (("start_time", start_time), ("end_time", end_time)):
+        if not isinstance(value, dt.time) or value.tzinfo is not None:
+            errors[name] = [_("Give a wall-clock time without a time zone; your profile's zone is used.")]
+    if errors:
+        raise InvalidInput(details=errors)
+    window = dt.datetime.combine(dt.date.min, end_time) - dt.datetime.combine(dt.date.min, start_time)
+    if window < dt.timedelta(minutes=slot_minutes):
+        raise InvalidInput(details={"end_time": [_("The end must be at least one slot length after the start.")]})
+    return window
+
+
+@transaction.atomic
+def slot_create_recurring(
+    *,
+    teacher: User,
+    weekday: int,
+    start_time: dt.time,
+    end_time: dt.time,
+    slot_minutes: int,
+    weeks: int,
+    now: dt.datetime | None = None,
+) -> RecurringResult:
+    """Weekly availability: on `weekday` (0 = Monday), from `start_time` to
+    `end_time` in the teacher's time zone, cut into back-to-back slots of
+    `slot_minutes`, for `weeks` weeks starting with the current week.
+
+    Every slot starts at the same local wall-clock time each week, whatever
+    the UTC offset that day, and lasts exactly `slot_minutes`. Skipped, with
+    the reason: occurrences already started (`past`), those overlapping an
+    existing slot or an earlier one of this rule (`overlap`, e.g. the shortened
+    night of a spring-forward), and local times that do not exist that day
+    (`nonexistent_local_time`). A remainder of the window shorter than one
+    slot is left out.
+
+    One audit record and one outbox event `scheduling.slots.generated` for the
+    whole rule (aggregate: the teacher; payload: the rule and the new slot
+    ids), none per slot, and none when nothing was created: consumers get one
+    message per teacher action instead of up to hundreds.
+    """
+    now = now or timezone.now()
+    _require_teacher(teacher)
+    window = _validate_rule(
+        weekday=weekday, start_time=start_time, end_time=end_time, slot_minutes=slot_minutes, weeks=weeks
+    )
+    zone = _zone_of(teacher)
+    length = dt.timedelta(minutes=slot_minutes)
+    result = RecurringResult()
+
+    candidates: list[tuple[dt.datetime, dt.datetime]] = []
+    for local_start in _weekly_local_starts(
+        today=now.astimezone(zone).date(),
+        weekday=weekday,
+        start_time=start_time,
+        length=length,
+        pieces=window // length,
+        weeks=weeks,
+    ):
+        start_at = local_to_utc(local_start, zone)
+        if start_at is None:
+            result.skipped.append(_skipped(local_start, None, SKIP_NONEXISTENT))
+        elif start_at <= now:
+            result.skipped.append(_skipped(local_start, start_at, SKIP_PAST))
+        else:
+            candidates.append((start_at, start_at + length))
+
+    new_slots: list[Slot] = []
+    if candidates:
+        _lock_teacher(teacher)
+        busy = list(
+            _overlapping(
+                teacher=teacher,
+                start_at=min(start_at for start_at, _end_at in candidates),
+                end_at=max(end_at for _start_at, end_at in candidates),
+            ).values_list("start_at", "end_at")
+        )
+        for start_at, end_at in candidates:
+            if any(start_at < busy_end and end_at > busy_start for busy_start, busy_end in busy):
+                result.skipped.append(_skipped(start_at.astimezone(zone), start_at, SKIP_OVERLAP))
+            else:
+                busy.append((start_at, end_at))
+                new_slots.append(Slot(teacher=teacher, start_at=start_at, end_at=end_at))
+    result.skipped.sort(key=lambda item: (item["local_date"], item["local_time"]))
+    if not new_slots:
+        return result
+
+    try:
+        with transaction.atomic():
+            result.created = Slot.objects.bulk_create(new_slots)
+    except IntegrityError as exc:  # PostgreSQL's exclusion constraint: a writer that skipped the lock
+        if _is_overlap_violation(exc):
+            raise SlotOverlap() from exc
+        raise
+    change_record(
+        actor=teacher,
+        action="scheduling.slots.generated",
+        entity=teacher,
+        payload={
+            "teacher_id": teacher.pk,
+            "timezone": teacher.timezone,
+            "weekday": weekday,
+            "start_time": start_time.isoformat(timespec="minutes"),
+            "end_time": end_time.isoformat(timespec="minutes"),
+            "slot_minutes": slot_minutes,
+            "weeks": weeks,
+            "slot_ids": [slot.pk for slot in result.created],
+            "skipped": len(result.skipped),
+        },
+    )
+    return result
+
+
+@transaction.atomic
+def slot_delete(*, teacher: User, slot: Slot, now: dt.datetime | None = None) -> None:
+    """Remove a free future slot of this teacher.
+
+    Callers fetch the slot with `selectors.slot_for_teacher`, so a stranger
+    never reaches this. Refused: a slot that has started (`slot_in_past`), a
+    taken one (`slot_in_use`), and one with any booking history, which
+    `Booking.slot` (PROTECT) keeps in place (`slot_in_use` too).
+    """
+    now = now or timezone.now()
+    try:
+        slot = Slot.objects.select_for_update().get(pk=slot.pk, teacher=teacher)
+    except Slot.DoesNotExist as exc:
+        raise NotFound() from exc
+    if slot.start_at <= now:
+        raise SlotInPast()
+    if selectors.slot_is_taken(slot=slot, now=now):
+        raise SlotInUse()
+    if slot.bookings.exists():
+        raise SlotInUse(
+            _("This slot has booking history (canceled or expired bookings) and cannot be removed."),
+            details={"reason": "booking_history"},
+        )
+    change_record(actor=teacher, action="scheduling.slot.deleted", entity=slot, payload=_slot_payload(slot))
+    slot.delete()
