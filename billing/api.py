@@ -1,12 +1,11 @@
 """Billing API under /api/v1/billing/ (thin views over selectors and services)."""
 
-from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from accounts.models import Role
+from audit.services import admin_action_record
 from billing import selectors, services
 from billing.filters import PackageFilter, PaymentFilter
 from billing.models import LessonPackage, Payment
@@ -19,20 +18,8 @@ from billing.serializers import (
     PaymentStatusSerializer,
 )
 from guitaronline.core.api import error_responses
-
-
-class IsStaff(permissions.IsAdminUser):
-    """Staff only (`is_staff`): anonymous callers get 401, everyone else 403."""
-
-    message = _("Only staff can do this.")
-
-
-class IsStudent(permissions.BasePermission):
-    message = _("Only students can do this.")
-
-    def has_permission(self, request, view) -> bool:
-        user = request.user
-        return bool(user and user.is_authenticated and user.role == Role.STUDENT)
+from guitaronline.core.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
+from guitaronline.core.permissions import IsStaff, IsStudent
 
 
 class _ListMixin:
@@ -75,8 +62,11 @@ class PackageViewSet(_ListMixin, viewsets.GenericViewSet):
         return Response(PackageSerializer(selectors.package_for_user(user=request.user, package_id=pk)).data)
 
     @extend_schema(
-        request=PackageCreateSerializer, responses={201: PackageSerializer, **error_responses(400, 401, 403)}
+        request=PackageCreateSerializer,
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        responses={201: PackageSerializer, **error_responses(400, 401, 403, 409)},
     )
+    @idempotent
     def create(self, request):
         data = PackageCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -95,7 +85,9 @@ class PackageViewSet(_ListMixin, viewsets.GenericViewSet):
     @action(detail=False, methods=["post"])
     def expire(self, request):
         """Persist `expired` for every active package past its expiry (the periodic job, on demand)."""
-        return Response({"expired": services.packages_expire_overdue(actor=request.user)})
+        expired = services.packages_expire_overdue(actor=request.user)
+        admin_action_record(actor=request.user, action="admin.packages.expire", payload={"expired": expired})
+        return Response({"expired": expired})
 
 
 @extend_schema(tags=["billing"])
@@ -124,8 +116,10 @@ class PaymentViewSet(_ListMixin, viewsets.GenericViewSet):
 
     @extend_schema(
         request=PaymentCreateSerializer,
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
         responses={201: PaymentSerializer, **error_responses(400, 401, 403, 409, 502)},
     )
+    @idempotent
     def create(self, request):
         data = PaymentCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -137,9 +131,11 @@ class PaymentViewSet(_ListMixin, viewsets.GenericViewSet):
 
     @extend_schema(
         request=PaymentStatusSerializer,
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
         responses={200: PaymentSerializer, **error_responses(400, 401, 403, 404, 409, 502)},
     )
     @action(detail=True, methods=["post"], url_path="status", url_name="status")
+    @idempotent
     def set_status(self, request, pk=None):
         data = PaymentStatusSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -3,16 +3,6 @@ from django.utils.translation import gettext_lazy as _
 from guitaronline.core.errors import Conflict
 
 
-class SlotUnavailable(Conflict):
-    code = "slot_unavailable"
-    default_message = _("This slot is already taken or no longer available.")
-
-
-class SlotTooSoon(Conflict):
-    code = "slot_too_soon"
-    default_message = _("This lesson starts too soon to be booked.")
-
-
 class HoldExpired(Conflict):
     code = "hold_expired"
     default_message = _("The hold has expired; hold the slot again.")

@@ -18,17 +18,12 @@ from audit.services import change_record
 from billing import selectors as billing_selectors
 from billing import services as billing_services
 from billing.errors import NoActivePackage
-from booking.errors import (
-    BookingNotActive,
-    BookingNotConfirmed,
-    BookingStarted,
-    HoldExpired,
-    SlotTooSoon,
-    SlotUnavailable,
-)
+from booking.errors import BookingNotActive, BookingNotConfirmed, BookingStarted, HoldExpired
 from booking.models import Booking
-from guitaronline.core.errors import Forbidden, InvalidInput, NotFound
+from guitaronline.core.errors import Forbidden, InvalidInput
 from lessons import services as lesson_services
+from scheduling import selectors as scheduling_selectors
+from scheduling.errors import SlotUnavailable
 from scheduling.models import Slot
 
 
@@ -49,11 +44,11 @@ def _payload(booking: Booking, **extra) -> dict:
     }
 
 
-def _lock_slot(slot_id) -> Slot:
-    try:
-        return Slot.objects.select_for_update().select_related("teacher").get(pk=int(slot_id))
-    except (Slot.DoesNotExist, TypeError, ValueError) as exc:
-        raise NotFound(details={"slot_id": slot_id}) from exc
+def _lock_open_slot(slot_id, *, now: datetime) -> Slot:
+    """Lock the slot row (only it), then check it can be held: published
+    teacher, outside the minimum notice, not taken by a confirmed booking or
+    a live hold."""
+    return scheduling_selectors.slot_get_open(slot_id=slot_id, now=now, for_update=True)
 
 
 def _lock_booking(booking: Booking) -> Booking:
@@ -69,14 +64,6 @@ def _expire_one(booking_id: int, *, now: datetime, actor=None) -> bool:
         booking = Booking.objects.select_related("slot").get(pk=booking_id)
         change_record(actor=actor, action="booking.expired", entity=booking, payload=_payload(booking))
     return bool(changed)
-
-
-def _ensure_bookable(slot: Slot, *, now: datetime) -> None:
-    profile = getattr(slot.teacher, "teacher_profile", None)
-    if not slot.teacher.is_active or profile is None or not profile.is_published:
-        raise SlotUnavailable()
-    if slot.start_at < now + timedelta(hours=settings.BOOKING_MIN_NOTICE_HOURS):
-        raise SlotTooSoon(details={"min_notice_hours": settings.BOOKING_MIN_NOTICE_HOURS})
 
 
 def _take_slot(*, student, slot: Slot, now: datetime, **fields) -> Booking:
@@ -100,8 +87,7 @@ def booking_hold(*, student, slot_id, now: datetime | None = None) -> Booking:
     now = _now(now)
     if student.role != Role.STUDENT:
         raise Forbidden(message="Only students can book lessons.")
-    slot = _lock_slot(slot_id)
-    _ensure_bookable(slot, now=now)
+    slot = _lock_open_slot(slot_id, now=now)
     if billing_selectors.package_usable(student=student, now=now) is None:
         raise NoActivePackage()
     booking = _take_slot(
@@ -232,8 +218,7 @@ def booking_reschedule(*, booking: Booking, new_slot_id, actor, now: datetime | 
     except (TypeError, ValueError) as exc:
         raise InvalidInput(details={"new_slot_id": ["A slot id is required."]}) from exc
 
-    new_slot = _lock_slot(new_slot_id)
-    _ensure_bookable(new_slot, now=now)
+    new_slot = _lock_open_slot(new_slot_id, now=now)
     _cancel_locked(booking, actor=actor, now=now)
     successor = _take_slot(
         student=booking.student,

@@ -233,7 +233,7 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # --- REST API ---------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "guitaronline.core.authentication.PreferencesJWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -269,7 +269,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "RoleEnum": "accounts.models.Role",
+        "LanguageEnum": "accounts.models.Language",
+        "BookingStatusEnum": "booking.models.Booking.Status",
+        "LessonStatusEnum": "lessons.models.Lesson.Status",
+        "PackageStatusEnum": "billing.models.LessonPackage.Status",
+        "PaymentStatusEnum": "billing.models.Payment.Status",
+        "OutboxStatusEnum": "audit.models.OutboxEvent.Status",
+    },
 }
 
 # --- Booking rules (used from the booking core on) --------------------------

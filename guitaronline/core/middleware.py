@@ -8,6 +8,7 @@ from django.conf import settings
 from django.utils import timezone, translation
 
 from guitaronline.core import context
+from guitaronline.core.authentication import activate_user_preferences
 from guitaronline.core.clients import client_ip
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -42,10 +43,8 @@ class UserPreferencesMiddleware:
     def __call__(self, request):
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
-            timezone.activate(ZoneInfo(user.timezone))
-            if user.language:
-                translation.activate(user.language)
-                request.LANGUAGE_CODE = user.language
+            activate_user_preferences(user)
+            request.LANGUAGE_CODE = translation.get_language()
         else:
             timezone.activate(ZoneInfo(settings.DEFAULT_USER_TIMEZONE))
         try:

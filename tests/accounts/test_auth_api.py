@@ -28,9 +28,7 @@ def _error(response) -> dict:
 
 @pytest.mark.django_db
 def test_register_creates_a_student_by_default(api):
-    response = api.post(
-        REGISTER, {"email": "New@Example.org", "password": PASSWORD, "full_name": "Ada"}, format="json"
-    )
+    response = api.post(REGISTER, {"email": "New@Example.org", "password": PASSWORD, "full_name": "Ada"}, format="json")
     assert response.status_code == 201
     user = User.objects.get()
     assert response.json() == {"id": user.id, "email": "new@example.org", "role": "student"}
@@ -79,9 +77,7 @@ def test_register_refuses_bad_input_and_writes_nothing(api, body, field):
 @pytest.mark.django_db
 def test_register_refuses_a_taken_email_in_any_case(api):
     StudentFactory(email="taken@example.org")
-    response = api.post(
-        REGISTER, {"email": "TAKEN@example.org", "password": PASSWORD, "full_name": "B"}, format="json"
-    )
+    response = api.post(REGISTER, {"email": "TAKEN@example.org", "password": PASSWORD, "full_name": "B"}, format="json")
     assert response.status_code == 409
     assert _error(response)["code"] == "email_taken"
     assert User.objects.count() == 1
@@ -223,17 +219,13 @@ def test_logout_needs_sign_in_and_refuses_someone_elses_token(api, student):
 def test_password_change_checks_the_current_password_and_ends_api_sessions(api, student):
     tokens = _login(api, student.email).json()
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
-    wrong = api.post(
-        f"{ME}/password", {"current_password": "nope", "new_password": "An0ther-pass-2026"}, format="json"
-    )
+    wrong = api.post(f"{ME}/password", {"current_password": "nope", "new_password": "An0ther-pass-2026"}, format="json")
     assert wrong.status_code == 400
     assert _error(wrong)["code"] == "wrong_password"
     student.refresh_from_db()
     assert student.check_password(PASSWORD)
 
-    ok = api.post(
-        f"{ME}/password", {"current_password": PASSWORD, "new_password": "An0ther-pass-2026"}, format="json"
-    )
+    ok = api.post(f"{ME}/password", {"current_password": PASSWORD, "new_password": "An0ther-pass-2026"}, format="json")
     assert ok.status_code == 204
     student.refresh_from_db()
     assert check_password("An0ther-pass-2026", student.password)
@@ -284,3 +276,25 @@ def test_two_concurrent_refreshes_of_one_token_exactly_one_succeeds(postgres_onl
         assert sorted(statuses) == [200, 401]
         refresh = _login(APIClient(), student.email).json()["refresh"]
     assert User.objects.filter(role=Role.STUDENT).count() == 1
+
+
+@pytest.mark.django_db
+def test_api_answers_in_the_users_time_zone_and_language(student):
+    from tests.conftest import client_for
+
+    student.timezone = "America/New_York"
+    student.language = "ru"
+    student.save()
+    client = client_for(student)
+    response = client.get("/api/v1/identity/users/me")
+    assert response["Content-Language"] == "ru"
+    error = client.patch(ME, {"timezone": "Nowhere/Land"}, format="json").json()["error"]
+    assert error["message"] == "Некорректные данные."
+    from tests.booking.conftest import make_package, make_slot
+    from tests.factories import TeacherFactory
+
+    make_package(student)
+    slot = make_slot(TeacherFactory())
+    held = client.post("/api/v1/booking/holds", {"slot_id": slot.pk}, format="json").json()
+    offset = held["slot"]["start_at"][-6:]
+    assert offset in ("-05:00", "-04:00")

@@ -111,7 +111,5 @@ def test_login_page_and_api_share_the_login_budget(client, api, student, small_l
     body = {"email": student.email, "password": "wrong-password"}
     for _ in range(3):
         _post(api, LOGIN, body)
-    page = client.post(
-        "/accounts/login/", {"username": student.email, "password": PASSWORD}, REMOTE_ADDR="203.0.113.7"
-    )
+    page = client.post("/accounts/login/", {"username": student.email, "password": PASSWORD}, REMOTE_ADDR="203.0.113.7")
     assert page.status_code == 429

@@ -43,9 +43,7 @@ def _ready_in_a_process(extra_env: dict) -> tuple[int, dict]:
 
 
 def test_ready_is_503_naming_the_database_when_it_is_unreachable():
-    status, body = _ready_in_a_process(
-        {"DATABASE_URL": "postgres://nobody:nothing@127.0.0.1:1/none", "REDIS_URL": ""}
-    )
+    status, body = _ready_in_a_process({"DATABASE_URL": "postgres://nobody:nothing@127.0.0.1:1/none", "REDIS_URL": ""})
     assert status == 503
     assert body["status"] == "unavailable"
     assert body["down"] == ["database"]
@@ -96,3 +94,14 @@ def test_every_response_carries_a_request_id(client):
     response = client.get("/health", HTTP_X_REQUEST_ID="abc-123")
     assert response["X-Request-ID"] == "abc-123"
     assert len(client.get("/health", HTTP_X_REQUEST_ID="bad id!")["X-Request-ID"]) == 32
+
+
+def test_openapi_schema_is_valid_and_generates_without_warnings(tmp_path):
+    from django.core.management import call_command
+
+    target = tmp_path / "schema.yml"
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(target))
+    text = target.read_text()
+    for path in ("/api/v1/booking/holds:", "/api/v1/billing/payments/{id}/status:", "/api/v1/scheduling/slots/open:"):
+        assert path in text
+    assert "Idempotency-Key" in text
