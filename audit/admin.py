@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from audit.models import AdminAction, AuditLog, OutboxEvent
+from audit.models import AdminAction, AuditLog, IdempotencyRecord, OutboxEvent
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -47,4 +47,12 @@ class AdminActionAdmin(ReadOnlyAdmin):
     list_filter = ["action"]
     search_fields = ["action", "target_id", "actor__email"]
     list_select_related = ["actor"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(IdempotencyRecord)
+class IdempotencyRecordAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "user", "key", "method", "path", "response_status"]
+    search_fields = ["key", "user__email", "path"]
+    list_select_related = ["user"]
     date_hierarchy = "created_at"

@@ -1,0 +1,43 @@
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+
+from audit.services import admin_action_record
+from booking import services
+from booking.models import Booking
+from guitaronline.core.errors import ApplicationError
+
+
+@admin.register(Booking)
+class BookingAdmin(admin.ModelAdmin):
+    """Bookings change only through the booking services."""
+
+    list_display = ["id", "student", "slot", "status", "hold_expires_at", "confirmed_at", "lesson_returned"]
+    list_filter = ["status", "lesson_returned"]
+    search_fields = ["student__email", "slot__teacher__email"]
+    list_select_related = ["student", "slot", "slot__teacher"]
+    date_hierarchy = "created_at"
+    readonly_fields = [field.name for field in Booking._meta.fields]
+    actions = ["expire_stale_holds", "cancel_bookings"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("Expire stale holds (all)"), permissions=["change"])
+    def expire_stale_holds(self, request, queryset):
+        expired = services.bookings_expire_holds(actor=request.user)
+        admin_action_record(actor=request.user, action="admin.holds.expire", payload={"expired": expired})
+        self.message_user(request, _("%(count)d hold(s) expired.") % {"count": expired}, messages.SUCCESS)
+
+    @admin.action(description=_("Cancel selected bookings on the student's behalf"), permissions=["change"])
+    def cancel_bookings(self, request, queryset):
+        for booking in queryset.select_related("slot", "slot__teacher"):
+            try:
+                services.booking_cancel(booking=booking, actor=request.user)
+            except ApplicationError as error:
+                self.message_user(request, f"#{booking.pk}: {error.message}", messages.ERROR)
+            else:
+                admin_action_record(actor=request.user, action="admin.booking.cancel", target=booking)
+                self.message_user(request, _("Booking #%(id)s canceled.") % {"id": booking.pk}, messages.SUCCESS)
