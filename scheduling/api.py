@@ -121,6 +121,9 @@ class SlotRecurringApi(APIView):
 
 
 class SlotDetailApi(APIView):
+    """DELETE removes a free future slot of the signed-in teacher; afterwards (or for
+    anyone else's slot) the id is not found."""
+
     permission_classes = [IsTeacher]
 
     @extend_schema(tags=["scheduling"], responses={204: None, **error_responses(401, 403, 404, 409)})

@@ -5,11 +5,18 @@ from django.utils.translation import gettext_lazy as _
 
 from guitaronline.core.models import TimeStampedModel
 
+LIVE = Q(removed_at__isnull=True)
+
 
 class Slot(TimeStampedModel):
-    """A teacher's open time, stored in UTC. One teacher's slots never overlap
-    (an exclusion constraint on PostgreSQL, the service's check under the
-    teacher's row lock everywhere)."""
+    """A teacher's open time, stored in UTC. One teacher's live slots never
+    overlap (an exclusion constraint on PostgreSQL, the service's check under
+    the teacher's row lock everywhere).
+
+    A removed slot keeps its row (`removed_at` set) because bookings that no
+    longer take it (canceled, expired) still point at it; it is invisible to
+    every selector and no longer blocks the teacher's time.
+    """
 
     teacher = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -20,6 +27,7 @@ class Slot(TimeStampedModel):
     )
     start_at = models.DateTimeField(_("starts at"))
     end_at = models.DateTimeField(_("ends at"))
+    removed_at = models.DateTimeField(_("removed at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("slot")
@@ -27,11 +35,11 @@ class Slot(TimeStampedModel):
         ordering = ["start_at", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(end_at__gt=F("start_at")), name="slot_end_after_start"),
-            models.UniqueConstraint(fields=["teacher", "start_at"], name="slot_teacher_start_unique"),
+            # Also the index for a teacher's live slots by start.
+            models.UniqueConstraint(fields=["teacher", "start_at"], condition=LIVE, name="slot_teacher_start_unique"),
         ]
         indexes = [
-            models.Index(fields=["teacher", "start_at"], name="slot_teacher_start_idx"),
-            models.Index(fields=["start_at"], name="slot_start_idx"),
+            models.Index(fields=["start_at"], condition=LIVE, name="slot_live_start_idx"),
         ]
 
     def __str__(self) -> str:

@@ -1,5 +1,8 @@
 """Scheduling reads: open slots, a teacher's own slots, access helpers.
 
+Every read here sees live slots only: a removed slot (`removed_at` set) is
+kept for its booking history but is found by no selector or access helper.
+
 A slot is *taken* when it has a confirmed booking or a live hold (status
 `hold` with `hold_expires_at` after now). An expired hold never blocks a slot,
 even before the periodic job has marked it expired. Takenness is read through
@@ -18,13 +21,18 @@ from django.utils import timezone
 from accounts.models import Role, User
 from guitaronline.core.errors import NotFound
 from scheduling.errors import SlotTooSoon, SlotUnavailable
-from scheduling.models import Slot
+from scheduling.models import LIVE, Slot
 
 # The booking statuses that can take a slot. They mirror
 # `booking.Booking.ACTIVE_STATUSES` (scheduling must not import booking);
 # tests/scheduling checks that the two stay equal.
 BOOKING_STATUS_HOLD = "hold"
 BOOKING_STATUS_CONFIRMED = "confirmed"
+
+
+def live_slots() -> QuerySet[Slot]:
+    """Slots not removed: the base of every read of slots a teacher or student can act on."""
+    return Slot.objects.filter(LIVE)
 
 
 def _booking_model():
@@ -72,12 +80,13 @@ def open_slots(
     """Slots a student can hold: far enough ahead (minimum notice), of a
     published active teacher, not taken; starting in [start, end), by start."""
     now = now or timezone.now()
-    slots = Slot.objects.filter(
+    slots = live_slots().filter(
+        ~slot_taken_expression(now=now),
         start_at__gte=earliest_bookable_start(now=now),
         teacher__is_active=True,
         teacher__role=Role.TEACHER,
         teacher__teacher_profile__is_published=True,
-    ).filter(~slot_taken_expression(now=now))
+    )
     if teacher_id is not None:
         slots = slots.filter(teacher_id=teacher_id)
     slots = _in_range(slots, start=start, end=end)
@@ -91,18 +100,19 @@ def teacher_slots(
     end: datetime | None = None,
     now: datetime | None = None,
 ) -> QuerySet[Slot]:
-    """A teacher's own slots starting in [start, end), each annotated with `taken`."""
-    slots = Slot.objects.filter(teacher=teacher).annotate(taken=slot_taken_expression(now=now))
+    """A teacher's own live slots starting in [start, end), each annotated with `taken`."""
+    slots = live_slots().filter(teacher=teacher).annotate(taken=slot_taken_expression(now=now))
     return _in_range(slots, start=start, end=end).order_by("start_at", "id")
 
 
 def slot_for_teacher(*, user: User, slot_id) -> Slot:
-    """The slot if `user` is the teacher who owns it; not-found for anyone else
-    (another teacher, a student, staff, anonymous) so ids cannot be probed."""
+    """The live slot if `user` is the teacher who owns it; not-found for a
+    removed slot and for anyone else (another teacher, a student, staff,
+    anonymous) so ids cannot be probed."""
     if not user.is_authenticated or user.role != Role.TEACHER:
         raise NotFound()
     try:
-        return Slot.objects.get(pk=int(slot_id), teacher=user)
+        return live_slots().get(pk=int(slot_id), teacher=user)
     except (Slot.DoesNotExist, TypeError, ValueError) as exc:
         raise NotFound() from exc
 
@@ -110,7 +120,7 @@ def slot_for_teacher(*, user: User, slot_id) -> Slot:
 def slot_get_open(*, slot_id, now: datetime | None = None, for_update: bool = False) -> Slot:
     """The slot to hold, for the booking service.
 
-    Raises `NotFound` when no such slot exists; `SlotUnavailable` (409) when
+    Raises `NotFound` when no such live slot exists; `SlotUnavailable` (409) when
     its teacher is not published or inactive, or the slot is taken;
     `SlotTooSoon` (409) when it starts within BOOKING_MIN_NOTICE_HOURS or has
     started. With `for_update=True` (inside a transaction) the slot row
@@ -119,7 +129,7 @@ def slot_get_open(*, slot_id, now: datetime | None = None, for_update: bool = Fa
     dead hold on the slot must be expired before a new hold is inserted.
     """
     now = now or timezone.now()
-    slots = Slot.objects.select_related("teacher", "teacher__teacher_profile")
+    slots = live_slots().select_related("teacher", "teacher__teacher_profile")
     if for_update:
         slots = slots.select_for_update(of=("self",))
     try:

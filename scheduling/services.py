@@ -9,6 +9,8 @@ Overlap guard: every service that adds slots locks the teacher's user row
 first, so two concurrent writers for one teacher run one after the other on
 every database; on PostgreSQL the exclusion constraint `slot_no_overlap` is
 the last word, and its violation is reported as the same `SlotOverlap`.
+Only live slots count: a removed slot (`removed_at` set) blocks nothing, and
+both database guards are partial (`WHERE removed_at IS NULL`).
 """
 
 from __future__ import annotations
@@ -89,8 +91,8 @@ def _validate_length(length: dt.timedelta, field_name: str) -> None:
 
 
 def _overlapping(*, teacher: User, start_at: dt.datetime, end_at: dt.datetime):
-    """The teacher's slots sharing some time with [start_at, end_at); touching ends do not overlap."""
-    return Slot.objects.filter(teacher=teacher, start_at__lt=end_at, end_at__gt=start_at)
+    """The teacher's live slots sharing some time with [start_at, end_at); touching ends do not overlap."""
+    return selectors.live_slots().filter(teacher=teacher, start_at__lt=end_at, end_at__gt=start_at)
 
 
 def _is_overlap_violation(exc: IntegrityError) -> bool:
@@ -298,23 +300,29 @@ def slot_delete(*, teacher: User, slot: Slot, now: dt.datetime | None = None) ->
     """Remove a free future slot of this teacher.
 
     Callers fetch the slot with `selectors.slot_for_teacher`, so a stranger
-    never reaches this. Refused: a slot that has started (`slot_in_past`), a
-    taken one (`slot_in_use`), and one with any booking history, which
-    `Booking.slot` (PROTECT) keeps in place (`slot_in_use` too).
+    never reaches this. Refused: a slot that has started (`slot_in_past`) and
+    a taken one (`slot_in_use`); a slot already removed is not found.
+
+    A slot no booking ever pointed at is deleted. One with booking history
+    (canceled or expired bookings, dead holds), which `Booking.slot` (PROTECT)
+    keeps in place, is marked removed (`removed_at = now`): its row stays for
+    those bookings, and no selector sees it or counts it as busy time. Either
+    way one audit record and one outbox event `scheduling.slot.deleted` with
+    the same payload.
     """
     now = now or timezone.now()
     try:
-        slot = Slot.objects.select_for_update().get(pk=slot.pk, teacher=teacher)
+        slot = selectors.live_slots().select_for_update().get(pk=slot.pk, teacher=teacher)
     except Slot.DoesNotExist as exc:
         raise NotFound() from exc
     if slot.start_at <= now:
         raise SlotInPast()
     if selectors.slot_is_taken(slot=slot, now=now):
         raise SlotInUse()
-    if slot.bookings.exists():
-        raise SlotInUse(
-            _("This slot has booking history (canceled or expired bookings) and cannot be removed."),
-            details={"reason": "booking_history"},
-        )
     change_record(actor=teacher, action="scheduling.slot.deleted", entity=slot, payload=_slot_payload(slot))
-    slot.delete()
+    if not slot.bookings.exists():
+        slot.delete()
+        return
+    removed = selectors.live_slots().filter(pk=slot.pk).update(removed_at=now, updated_at=now)
+    if not removed:  # cannot happen under the row lock; the compare-and-swap still has the last word
+        raise NotFound()

@@ -1,13 +1,15 @@
 import pytest
 
 from audit.models import AuditLog, OutboxEvent
+from booking.models import Booking
 from scheduling.models import Slot
 
 
 def db_snapshot() -> dict:
-    """What a refused scheduling write must leave untouched."""
+    """What a refused scheduling write must leave untouched (removed slots included)."""
     return {
-        "slots": sorted(Slot.objects.values_list("pk", "teacher_id", "start_at", "end_at")),
+        "slots": sorted(Slot.objects.values_list("pk", "teacher_id", "start_at", "end_at", "removed_at")),
+        "bookings": sorted(Booking.objects.values_list("pk", "slot_id", "status")),
         "audit": AuditLog.objects.count(),
         "outbox": OutboxEvent.objects.count(),
     }

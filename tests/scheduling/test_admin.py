@@ -1,6 +1,7 @@
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from scheduling.models import Slot
 from tests.scheduling.factories import SlotFactory
@@ -28,6 +29,22 @@ def test_slot_changelist_lists_slots_with_filters_and_search(admin_site):
     filtered = admin_site.get(url, {"teacher__teacher_profile__is_published__exact": "0"})
     assert filtered.status_code == 200
     assert list(filtered.context["cl"].result_list) == []
+
+
+def test_slot_changelist_shows_and_filters_removed_slots(admin_site):
+    live = SlotFactory()
+    removed = SlotFactory(removed_at=timezone.now())
+    url = reverse("admin:scheduling_slot_changelist")
+
+    response = admin_site.get(url)
+    assert set(response.context["cl"].result_list) == {live, removed}
+    assert "removed_at" in response.context["cl"].list_display
+    assert "column-removed_at" in response.content.decode()
+
+    only_live = admin_site.get(url, {"removed_at__isnull": "True"})
+    assert list(only_live.context["cl"].result_list) == [live]
+    only_removed = admin_site.get(url, {"removed_at__isnull": "False"})
+    assert list(only_removed.context["cl"].result_list) == [removed]
 
 
 def test_slots_are_read_only_in_the_admin(admin_site):

@@ -8,10 +8,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditLog
+from booking.models import Booking
 from scheduling.models import Slot
 from tests.conftest import client_for
 from tests.factories import TeacherFactory
-from tests.scheduling.factories import SlotFactory, confirmed_booking, hold_booking, hour_from_now
+from tests.scheduling.factories import SlotFactory, confirmed_booking, hold_booking, hour_from_now, past_booking
 
 pytestmark = pytest.mark.django_db
 
@@ -23,6 +24,12 @@ RECURRING = reverse("api:scheduling-slots-recurring")
 
 def detail(slot_id) -> str:
     return reverse("api:scheduling-slot-detail", args=[slot_id])
+
+
+def listed_ids(client, url) -> list[int]:
+    response = client.get(url)
+    assert response.status_code == 200
+    return [item["id"] for item in response.json()["results"]]
 
 
 def error_code(response) -> str:
@@ -319,6 +326,31 @@ def test_delete_slot(teacher_api, owned_slot):
     response = teacher_api.delete(detail(owned_slot.pk))
     assert response.status_code == 204
     assert not Slot.objects.filter(pk=owned_slot.pk).exists()
+
+
+def test_delete_slot_with_a_canceled_booking_removes_it(api, teacher_api, teacher, owned_slot):
+    """The slot disappears for students and for its teacher, the booking keeps
+    its slot, a second delete is 404, and the teacher can use the time again."""
+    booking = past_booking(slot=owned_slot, status=Booking.Status.CANCELED)
+    assert listed_ids(api, OPEN) == [owned_slot.pk]
+
+    response = teacher_api.delete(detail(owned_slot.pk))
+
+    assert response.status_code == 204
+    assert listed_ids(api, OPEN) == []
+    assert listed_ids(teacher_api, MY) == []
+    booking.refresh_from_db()
+    assert (booking.slot_id, booking.status) == (owned_slot.pk, Booking.Status.CANCELED)
+    assert Slot.objects.get(pk=owned_slot.pk).removed_at is not None
+
+    again = teacher_api.delete(detail(owned_slot.pk))
+    assert (again.status_code, error_code(again)) == (404, "not_found")
+
+    start = owned_slot.start_at + dt.timedelta(minutes=30)
+    body = {"start_at": start.isoformat(), "end_at": (start + dt.timedelta(hours=1)).isoformat()}
+    created = teacher_api.post(CREATE, body, format="json")
+    assert created.status_code == 201, created.content
+    assert listed_ids(teacher_api, MY) == [created.json()["id"]]
 
 
 def test_delete_taken_slot_is_409(teacher_api, owned_slot, unchanged):

@@ -224,6 +224,27 @@ def test_existing_slots_are_kept_and_overlapping_occurrences_skipped(berlin_teac
     assert Slot.objects.filter(pk=existing.pk).exists()
 
 
+def test_removed_slots_do_not_block_occurrences(berlin_teacher):
+    removed = SlotFactory(
+        teacher=berlin_teacher,
+        start_at=utc(2027, 3, 9, 17, 30),
+        end_at=utc(2027, 3, 9, 18, 30),
+        removed_at=utc(2027, 3, 1, 8),
+    )
+    result = recurring(
+        berlin_teacher, weekday=TUESDAY, start="18:00", end="20:00", minutes=60, weeks=2, now=utc(2027, 3, 1, 9)
+    )
+
+    assert result.skipped == []
+    assert local_starts(result.created, BERLIN) == [
+        "Tue 2027-03-02 18:00",
+        "Tue 2027-03-02 19:00",
+        "Tue 2027-03-09 18:00",
+        "Tue 2027-03-09 19:00",
+    ]
+    assert Slot.objects.get(pk=removed.pk).removed_at is not None
+
+
 def test_a_remainder_shorter_than_a_slot_is_left_out(berlin_teacher):
     result = recurring(
         berlin_teacher, weekday=TUESDAY, start="18:00", end="20:30", minutes=45, weeks=1, now=utc(2027, 3, 1, 9)

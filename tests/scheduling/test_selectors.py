@@ -7,6 +7,7 @@ from booking.models import Booking
 from guitaronline.core.errors import NotFound
 from scheduling import selectors
 from scheduling.errors import SlotTooSoon, SlotUnavailable
+from scheduling.models import Slot
 from tests.factories import StudentFactory, TeacherFactory
 from tests.scheduling.factories import SlotFactory, confirmed_booking, hold_booking, past_booking
 
@@ -84,6 +85,15 @@ def test_open_slots_includes_a_slot_with_only_booking_history(teacher, now):
     assert list(selectors.open_slots(now=now)) == [slot]
 
 
+def test_open_slots_excludes_removed_slots(teacher, now):
+    kept = slot_in(teacher, now, 24)
+    removed = slot_in(teacher, now, 30)
+    past_booking(slot=removed, status=Booking.Status.CANCELED)
+    Slot.objects.filter(pk=removed.pk).update(removed_at=now)
+    assert list(selectors.open_slots(now=now)) == [kept]
+    assert list(selectors.open_slots(teacher_id=teacher.pk, now=now)) == [kept]
+
+
 def test_open_slots_excludes_a_slot_confirmed_after_a_cancel(teacher, now):
     slot = slot_in(teacher, now, 24)
     past_booking(slot=slot, status=Booking.Status.CANCELED)
@@ -146,6 +156,18 @@ def test_teacher_slots_in_a_range_includes_past_slots(teacher, now):
     assert list(slots) == [past, soon]
 
 
+def test_teacher_slots_leave_out_removed_slots(teacher, now):
+    """Past or future, a removed slot is not listed; a live one at the same time is."""
+    kept = slot_in(teacher, now, 10)
+    SlotFactory(teacher=teacher, start_at=kept.start_at, end_at=kept.end_at, removed_at=now)
+    past = slot_in(teacher, now, -10)
+    Slot.objects.filter(pk=past.pk).update(removed_at=now)
+    slots = selectors.teacher_slots(
+        teacher=teacher, start=now - dt.timedelta(days=2), end=now + dt.timedelta(days=2), now=now
+    )
+    assert [(slot, slot.taken) for slot in slots] == [(kept, False)]
+
+
 # --- slot_is_taken / slot_get_open ------------------------------------------
 
 
@@ -168,6 +190,15 @@ def test_slot_get_open_returns_an_open_slot(teacher, now):
 def test_slot_get_open_unknown_slot(slot_id, now):
     with pytest.raises(NotFound):
         selectors.slot_get_open(slot_id=slot_id, now=now)
+
+
+@pytest.mark.parametrize("for_update", [False, True])
+def test_slot_get_open_does_not_find_a_removed_slot(teacher, now, for_update):
+    slot = SlotFactory(
+        teacher=teacher, start_at=now + dt.timedelta(days=1), end_at=now + dt.timedelta(days=1, hours=1), removed_at=now
+    )
+    with pytest.raises(NotFound):
+        selectors.slot_get_open(slot_id=slot.pk, now=now, for_update=for_update)
 
 
 @pytest.mark.parametrize(

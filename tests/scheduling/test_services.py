@@ -3,6 +3,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.db import IntegrityError, connection, transaction
 
 from audit.models import AuditLog, OutboxEvent
 from booking.models import Booking
@@ -168,17 +169,125 @@ def test_slot_delete_refuses_a_live_hold(teacher, slot, unchanged):
     assert error.value.details is None
 
 
-@pytest.mark.parametrize("kind", ["expired-hold", Booking.Status.CANCELED, Booking.Status.EXPIRED])
-def test_slot_delete_refuses_a_slot_with_booking_history(teacher, slot, unchanged, kind):
-    """Not taken, but `Booking.slot` is PROTECT: the slot stays, with a clear reason."""
-    if kind == "expired-hold":
-        hold_booking(slot=slot, expires_at=NOW - dt.timedelta(minutes=1))
-    else:
-        past_booking(slot=slot, status=kind)
+def add_history(slot: Slot, kind: str) -> Booking:
+    """A booking that no longer takes the slot: a dead hold, a canceled or an expired booking."""
+    if kind == "dead-hold":
+        return hold_booking(slot=slot, expires_at=NOW - dt.timedelta(minutes=1))
+    return past_booking(slot=slot, status=kind)
+
+
+HISTORY_KINDS = ["dead-hold", Booking.Status.CANCELED, Booking.Status.EXPIRED]
+
+
+@pytest.mark.parametrize("kind", HISTORY_KINDS)
+def test_slot_delete_marks_a_slot_with_booking_history_removed(teacher, slot, kind):
+    """Not taken, but `Booking.slot` is PROTECT: the row stays, marked removed,
+    with the bookings still pointing at it, and the same audit and event as a delete."""
+    booking = add_history(slot, kind)
     assert not selectors.slot_is_taken(slot=slot, now=NOW)
+
+    services.slot_delete(teacher=teacher, slot=slot, now=NOW)
+
+    slot.refresh_from_db()
+    assert slot.removed_at == NOW
+    assert (slot.teacher, slot.start_at, slot.end_at) == (teacher, START, at(1))
+    booking_after = Booking.objects.get(pk=booking.pk)
+    assert (booking_after.slot_id, booking_after.status) == (slot.pk, booking.status)
+    audit = AuditLog.objects.get(action="scheduling.slot.deleted")
+    assert (audit.actor, audit.entity_type, audit.entity_id) == (teacher, "scheduling.slot", str(slot.pk))
+    assert audit.payload == {"teacher_id": teacher.pk, "start_at": START.isoformat(), "end_at": at(1).isoformat()}
+    assert OutboxEvent.objects.filter(event_type="scheduling.slot.deleted", aggregate_id=str(slot.pk)).count() == 1
+
+
+def test_a_removed_slot_is_invisible_to_every_selector(teacher, slot):
+    """Checked with a `now` the slot would be open at, so only the removal hides it."""
+    past_booking(slot=slot, status=Booking.Status.CANCELED)
+    now = START - dt.timedelta(days=2)
+    assert list(selectors.open_slots(now=now)) == [slot]
+    assert list(selectors.teacher_slots(teacher=teacher, now=now)) == [slot]
+
+    services.slot_delete(teacher=teacher, slot=slot, now=now)
+
+    assert list(selectors.open_slots(now=now)) == []
+    assert list(selectors.open_slots(teacher_id=teacher.pk, now=now)) == []
+    assert list(selectors.teacher_slots(teacher=teacher, now=now)) == []
+    with pytest.raises(NotFound):
+        selectors.slot_for_teacher(user=teacher, slot_id=slot.pk)
+    with pytest.raises(NotFound):
+        selectors.slot_get_open(slot_id=slot.pk, now=now, for_update=True)
+
+
+def test_slot_delete_twice_is_not_found_and_changes_nothing(teacher, slot, unchanged):
+    past_booking(slot=slot, status=Booking.Status.CANCELED)
+    services.slot_delete(teacher=teacher, slot=slot, now=NOW)
+    with unchanged(), pytest.raises(NotFound):
+        services.slot_delete(teacher=teacher, slot=slot, now=NOW + dt.timedelta(minutes=1))
+    slot.refresh_from_db()
+    assert slot.removed_at == NOW
+    assert AuditLog.objects.filter(action="scheduling.slot.deleted").count() == 1
+
+
+def test_slot_delete_refuses_a_taken_slot_with_history(teacher, slot, unchanged):
+    """Canceled once, then booked again: taken, so refused, with neither a delete nor a removal."""
+    add_history(slot, Booking.Status.CANCELED)
+    confirmed_booking(slot=slot)
     with unchanged(), pytest.raises(SlotInUse) as error:
         services.slot_delete(teacher=teacher, slot=slot, now=NOW)
-    assert error.value.details == {"reason": "booking_history"}
+    assert (error.value.code, error.value.details) == ("slot_in_use", None)
+    assert Slot.objects.get(pk=slot.pk).removed_at is None
+
+
+@pytest.mark.parametrize("kind", HISTORY_KINDS)
+def test_slot_delete_refuses_a_started_slot_with_history(teacher, slot, unchanged, kind):
+    add_history(slot, kind)
+    with unchanged(), pytest.raises(SlotInPast):
+        services.slot_delete(teacher=teacher, slot=slot, now=START)
+
+
+@pytest.mark.parametrize(("start", "end"), [(0, 1), (0.5, 1.5), (-0.5, 0.5)], ids=["same", "later", "earlier"])
+def test_a_removed_slot_frees_its_time(teacher, slot, start, end):
+    past_booking(slot=slot, status=Booking.Status.CANCELED)
+    services.slot_delete(teacher=teacher, slot=slot, now=NOW)
+
+    new = services.slot_create(teacher=teacher, start_at=at(start), end_at=at(end), now=NOW)
+
+    assert list(selectors.teacher_slots(teacher=teacher, now=NOW)) == [new]
+    assert Slot.objects.filter(teacher=teacher).count() == 2
+    with pytest.raises(SlotOverlap):  # the new slot is live: it blocks its time as usual
+        services.slot_create(teacher=teacher, start_at=at(start), end_at=at(end), now=NOW)
+
+
+@pytest.mark.parametrize(("start", "end"), [(0, 1), (0.5, 1.5)], ids=["same-start", "overlap"])
+def test_the_database_lets_a_live_slot_overlap_a_removed_one(teacher, start, end):
+    """The unique start key (and on PostgreSQL the exclusion constraint) cover live slots only."""
+    SlotFactory(teacher=teacher, start_at=START, end_at=at(1), removed_at=NOW)
+    SlotFactory(teacher=teacher, start_at=at(start), end_at=at(end), removed_at=NOW)  # removed ones never clash
+    Slot.objects.create(teacher=teacher, start_at=at(start), end_at=at(end))
+    assert Slot.objects.filter(teacher=teacher, removed_at__isnull=True).count() == 1
+
+
+def test_the_unique_start_key_still_refuses_two_live_slots(teacher):
+    SlotFactory(teacher=teacher, start_at=START, end_at=at(1), removed_at=NOW)
+    SlotFactory(teacher=teacher, start_at=START, end_at=at(1))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Slot.objects.create(teacher=teacher, start_at=START, end_at=at(0.5))
+
+
+def test_the_exclusion_constraint_covers_live_slots_only(postgres_only, teacher):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'slot_no_overlap' "
+            "AND conrelid = 'scheduling_slot'::regclass"
+        )
+        (definition,) = cursor.fetchone()
+    assert definition == (
+        "EXCLUDE USING gist (teacher_id WITH =, tstzrange(start_at, end_at, '[)'::text) WITH &&) "
+        "WHERE ((removed_at IS NULL))"
+    )
+    SlotFactory(teacher=teacher, start_at=START, end_at=at(1))
+    with pytest.raises(IntegrityError) as error, transaction.atomic():
+        Slot.objects.create(teacher=teacher, start_at=at(0.5), end_at=at(1.5))
+    assert error.value.__cause__.diag.constraint_name == "slot_no_overlap"
 
 
 def test_slot_delete_refuses_another_teachers_slot(slot, unchanged):
