@@ -32,8 +32,9 @@ run: venv messages
 	@echo ""
 	@echo "GuitarOnline is starting at http://$(HOST):$(PORT)/"
 	@echo "Demo logins (password demo-pass-2026): student@demo.guitaronline.local, teacher@demo.guitaronline.local, admin@demo.guitaronline.local"
+	@echo "Web server, Celery worker and beat start together; Ctrl-C stops all of them."
 	@echo ""
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/honcho -f Procfile.dev start
 
 test: venv messages
 	APP_ENV=test $(PY) -m pytest $(PYTEST_ARGS)

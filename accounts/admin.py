@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from accounts import services
 from accounts.models import TeacherProfile, User
@@ -55,7 +56,11 @@ class TeacherProfileAdmin(admin.ModelAdmin):
                     action="admin.teacher.publish" if published else "admin.teacher.unpublish",
                     target=profile,
                 )
-        self.message_user(request, _("%(count)d teacher(s) changed.") % {"count": changed}, messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("%(count)d teacher changed.", "%(count)d teachers changed.", changed) % {"count": changed},
+            messages.SUCCESS,
+        )
 
     @admin.action(description=_("Publish selected teachers"), permissions=["change"])
     def publish(self, request, queryset):

@@ -9,6 +9,8 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -33,7 +35,9 @@ def _validated_timezone(value: str) -> str:
 
 def _validated_language(value: str) -> str:
     if value not in Language.values:
-        raise InvalidInput(details={"language": [f"Choose one of: {', '.join(Language.values)}."]})
+        raise InvalidInput(
+            details={"language": [_("Choose one of: %(choices)s.") % {"choices": ", ".join(Language.values)}]}
+        )
     return value
 
 
@@ -57,11 +61,11 @@ def user_register(
 ) -> User:
     """Create a student or teacher account; a teacher gets an unpublished profile."""
     if role not in SELF_SERVICE_ROLES:
-        raise InvalidInput(details={"role": ["Choose student or teacher."]})
+        raise InvalidInput(details={"role": [_("Choose student or teacher.")]})
     email = User.objects.normalize_email(email)
     full_name = full_name.strip()
     if not full_name:
-        raise InvalidInput(details={"full_name": ["This field may not be blank."]})
+        raise InvalidInput(details={"full_name": [_("This field may not be blank.")]})
     user = User(email=email, full_name=full_name, role=role)
     if timezone_name:
         user.timezone = _validated_timezone(timezone_name)
@@ -144,11 +148,16 @@ def teacher_profile_update(
     unknown = [level for level in levels if level not in Level.values]
     errors: dict[str, list[str]] = {}
     if unknown:
-        errors["levels"] = [f"Unknown level(s): {', '.join(unknown)}."]
+        errors["levels"] = [
+            ngettext("Unknown level: %(levels)s.", "Unknown levels: %(levels)s.", len(unknown))
+            % {"levels": ", ".join(unknown)}
+        ]
     if not display_name.strip():
-        errors["display_name"] = ["This field may not be blank."]
+        errors["display_name"] = [_("This field may not be blank.")]
     if not 15 <= lesson_minutes <= 240:
-        errors["lesson_minutes"] = ["Lesson length must be between 15 and 240 minutes."]
+        errors["lesson_minutes"] = [
+            _("Lesson length must be between %(min)d and %(max)d minutes.") % {"min": 15, "max": 240}
+        ]
     if errors:
         raise InvalidInput(details=errors)
     profile.display_name = display_name.strip()
@@ -212,7 +221,7 @@ def _parse_refresh(raw: str) -> RefreshToken:
 def _consume_refresh(token: RefreshToken) -> OutstandingToken:
     """Blacklist the token, insert first: of two concurrent uses, exactly one
     gets the row; the other hits the unique key and is refused."""
-    outstanding, _ = OutstandingToken.objects.get_or_create(
+    outstanding, _created = OutstandingToken.objects.get_or_create(
         jti=token["jti"],
         defaults={
             "user_id": token.get("user_id"),

@@ -116,16 +116,20 @@ class IdempotencyRecord(models.Model):
     """The first answer to a state-changing API request sent with an
     `Idempotency-Key`, replayed for a repeat with the same key and body."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    key = models.CharField(max_length=255)
-    method = models.CharField(max_length=8)
-    path = models.CharField(max_length=255)
-    request_hash = models.CharField(max_length=64)
-    response_status = models.PositiveSmallIntegerField()
-    response_body = models.TextField(
-        blank=True, help_text="The first answer's JSON, kept as text so a replay is byte-identical."
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="+"
     )
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    key = models.CharField(_("key"), max_length=255)
+    method = models.CharField(_("method"), max_length=8)
+    path = models.CharField(_("path"), max_length=255)
+    request_hash = models.CharField(_("request hash"), max_length=64)
+    response_status = models.PositiveSmallIntegerField(_("response status"))
+    response_body = models.TextField(
+        _("response body"),
+        blank=True,
+        help_text=_("The first answer's JSON, kept as text so a replay is byte-identical."),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
 
     class Meta:
         verbose_name = _("idempotency record")

@@ -12,6 +12,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from audit.services import admin_action_record
 from billing import selectors, services
@@ -172,7 +173,12 @@ class LessonPackageAdmin(ServiceAddAdmin):
                 if services.package_expire(package=package, actor=request.user):
                     expired += 1
                     admin_action_record(actor=request.user, action="admin.billing.package_expired", target=package)
-        self.message_user(request, _("%(count)d package(s) expired.") % {"count": expired}, messages.SUCCESS)
+        self.message_user(
+            request,
+            # The English text stays "(s)" in both forms, as before; Russian gets real plural forms.
+            ngettext("%(count)d package(s) expired.", "%(count)d package(s) expired.", expired) % {"count": expired},
+            messages.SUCCESS,
+        )
 
     @admin.action(description=_("Cancel selected packages"), permissions=["change"])
     def cancel_packages(self, request, queryset):
@@ -186,8 +192,16 @@ class LessonPackageAdmin(ServiceAddAdmin):
                         canceled += 1
                         admin_action_record(actor=request.user, action="admin.billing.package_canceled", target=package)
             except ApplicationError as exc:
-                self.message_user(request, f"#{package.pk}: {exc.message}", messages.ERROR)
-        self.message_user(request, _("%(count)d package(s) canceled.") % {"count": canceled}, messages.SUCCESS)
+                self.message_user(
+                    request,
+                    _("Package #%(id)s: %(message)s") % {"id": package.pk, "message": exc.message},
+                    messages.ERROR,
+                )
+        self.message_user(
+            request,
+            ngettext("%(count)d package canceled.", "%(count)d packages canceled.", canceled) % {"count": canceled},
+            messages.SUCCESS,
+        )
 
 
 @admin.register(Payment)
@@ -241,5 +255,15 @@ class PaymentAdmin(ServiceAddAdmin):
                         refunded += 1
                         admin_action_record(actor=request.user, action="admin.billing.payment_refunded", target=payment)
             except ApplicationError as exc:
-                self.message_user(request, f"#{payment.pk}: {exc.message}", messages.ERROR)
-        self.message_user(request, _("%(count)d payment(s) refunded.") % {"count": refunded}, messages.SUCCESS)
+                self.message_user(
+                    request,
+                    _("Payment #%(id)s: %(message)s") % {"id": payment.pk, "message": exc.message},
+                    messages.ERROR,
+                )
+        self.message_user(
+            request,
+            # The English text stays "(s)" in both forms, as before; Russian gets real plural forms.
+            ngettext("%(count)d payment(s) refunded.", "%(count)d payment(s) refunded.", refunded)
+            % {"count": refunded},
+            messages.SUCCESS,
+        )

@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from audit.services import admin_action_record
 from booking import services
@@ -29,7 +30,11 @@ class BookingAdmin(admin.ModelAdmin):
     def expire_stale_holds(self, request, queryset):
         expired = services.bookings_expire_holds(actor=request.user)
         admin_action_record(actor=request.user, action="admin.holds.expire", payload={"expired": expired})
-        self.message_user(request, _("%(count)d hold(s) expired.") % {"count": expired}, messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("%(count)d hold expired.", "%(count)d holds expired.", expired) % {"count": expired},
+            messages.SUCCESS,
+        )
 
     @admin.action(description=_("Cancel selected bookings on the student's behalf"), permissions=["change"])
     def cancel_bookings(self, request, queryset):
@@ -37,7 +42,11 @@ class BookingAdmin(admin.ModelAdmin):
             try:
                 services.booking_cancel(booking=booking, actor=request.user)
             except ApplicationError as error:
-                self.message_user(request, f"#{booking.pk}: {error.message}", messages.ERROR)
+                self.message_user(
+                    request,
+                    _("Booking #%(id)s: %(message)s") % {"id": booking.pk, "message": error.message},
+                    messages.ERROR,
+                )
             else:
                 admin_action_record(actor=request.user, action="admin.booking.cancel", target=booking)
                 self.message_user(request, _("Booking #%(id)s canceled.") % {"id": booking.pk}, messages.SUCCESS)

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from guitaronline.core.models import TimeStampedModel
 
@@ -16,10 +17,11 @@ class Booking(TimeStampedModel):
     """
 
     class Status(models.TextChoices):
-        HOLD = "hold", _("on hold")
-        CONFIRMED = "confirmed", _("confirmed")
-        CANCELED = "canceled", _("canceled")
-        EXPIRED = "expired", _("expired")
+        # A context of their own: in Russian they agree with "запись" (feminine).
+        HOLD = "hold", pgettext_lazy("booking status", "on hold")
+        CONFIRMED = "confirmed", pgettext_lazy("booking status", "confirmed")
+        CANCELED = "canceled", pgettext_lazy("booking status", "canceled")
+        EXPIRED = "expired", pgettext_lazy("booking status", "expired")
 
     ACTIVE_STATUSES = (Status.HOLD, Status.CONFIRMED)
 

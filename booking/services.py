@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import Role
 from audit.services import change_record
@@ -86,7 +87,7 @@ def booking_hold(*, student, slot_id, now: datetime | None = None) -> Booking:
     """Hold an open slot for BOOKING_HOLD_MINUTES; needs a usable package."""
     now = _now(now)
     if student.role != Role.STUDENT:
-        raise Forbidden(message="Only students can book lessons.")
+        raise Forbidden(message=_("Only students can book lessons."))
     slot = _lock_open_slot(slot_id, now=now)
     if billing_selectors.package_usable(student=student, now=now) is None:
         raise NoActivePackage()
@@ -136,7 +137,7 @@ def booking_confirm(*, booking: Booking, actor, now: datetime | None = None) -> 
     now = _now(now)
     booking = _lock_booking(booking)
     if booking.student_id != actor.pk:
-        raise Forbidden(message="Only the student who holds the slot can confirm it.")
+        raise Forbidden(message=_("Only the student who holds the slot can confirm it."))
     if booking.status == Booking.Status.CONFIRMED:
         return booking
     if booking.status != Booking.Status.HOLD:
@@ -206,7 +207,7 @@ def booking_reschedule(*, booking: Booking, new_slot_id, actor, now: datetime | 
     now = _now(now)
     booking = _lock_booking(booking)
     if booking.student_id != actor.pk:
-        raise Forbidden(message="Only the student of the booking can reschedule it.")
+        raise Forbidden(message=_("Only the student of the booking can reschedule it."))
     successor = Booking.objects.filter(rescheduled_from=booking).first()
     if successor is not None:
         return successor
@@ -214,9 +215,9 @@ def booking_reschedule(*, booking: Booking, new_slot_id, actor, now: datetime | 
         raise BookingNotConfirmed(details={"status": booking.status})
     try:
         if int(new_slot_id) == booking.slot_id:
-            raise InvalidInput(details={"new_slot_id": ["Choose a different slot."]})
+            raise InvalidInput(details={"new_slot_id": [_("Choose a different slot.")]})
     except (TypeError, ValueError) as exc:
-        raise InvalidInput(details={"new_slot_id": ["A slot id is required."]}) from exc
+        raise InvalidInput(details={"new_slot_id": [_("A slot id is required.")]}) from exc
 
     new_slot = _lock_open_slot(new_slot_id, now=now)
     _cancel_locked(booking, actor=actor, now=now)

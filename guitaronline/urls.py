@@ -16,6 +16,7 @@ api_v1 = [
     path("billing/", include("billing.urls_api")),
     path("lessons/", include("lessons.urls_api")),
     path("booking/", include("booking.urls_api")),
+    path("notifications/", include("notifications.urls_api")),
     path("", include("guitaronline.staff.urls_api")),
 ]
 

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from audit.services import change_record
 from guitaronline.core.errors import Forbidden, InvalidInput
@@ -14,6 +15,7 @@ from lessons.errors import LessonCanceled, LessonFinished, LessonNotStarted
 from lessons.models import Lesson
 
 FINISHED = (Lesson.Status.COMPLETED, Lesson.Status.NO_SHOW)
+TEXT_MAX_LENGTH = 10000
 
 
 def _payload(lesson: Lesson, **extra) -> dict:
@@ -57,8 +59,8 @@ def _clean_text(value: str | None, field: str) -> str | None:
     if value is None:
         return None
     value = value.strip()
-    if len(value) > 10000:
-        raise InvalidInput(details={field: ["At most 10000 characters."]})
+    if len(value) > TEXT_MAX_LENGTH:
+        raise InvalidInput(details={field: [_("At most %(max)d characters.") % {"max": TEXT_MAX_LENGTH}]})
     return value
 
 
@@ -75,7 +77,7 @@ def lesson_mark(
     """The lesson's teacher marks it completed or no-show, after its start."""
     now = now or timezone.now()
     if status not in FINISHED:
-        raise InvalidInput(details={"status": ["Use completed or no_show."]})
+        raise InvalidInput(details={"status": [_("Use completed or no_show.")]})
     lesson = Lesson.objects.select_for_update().get(pk=lesson.pk)
     _ensure_teacher(lesson, actor)
     if lesson.status == Lesson.Status.CANCELED:

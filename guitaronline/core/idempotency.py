@@ -17,6 +17,7 @@ import json
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.response import Response
@@ -52,7 +53,9 @@ def _key(request) -> str | None:
         return None
     key = key.strip()
     if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
-        raise InvalidInput(details={"Idempotency-Key": [f"Use 1 to {MAX_KEY_LENGTH} printable characters."]})
+        raise InvalidInput(
+            details={"Idempotency-Key": [gettext("Use 1 to %(max)d printable characters.") % {"max": MAX_KEY_LENGTH}]}
+        )
     return key
 
 

@@ -10,11 +10,11 @@ from collections import defaultdict
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Sum
 from django.utils import timezone
 
 from accounts.models import Role, User
-from audit.models import OutboxEvent
+from audit.selectors import outbox_counts
 from billing.models import LessonPackage, Payment
 from billing.selectors import packages_overdue
 from booking.models import Booking
@@ -83,18 +83,6 @@ def kpi_overview(*, now: datetime | None = None) -> dict:
         },
         "packages": package_counts,
     }
-
-
-def outbox_counts(*, max_retries: int = DEFAULT_MAX_RETRIES) -> dict[str, int]:
-    counts = OutboxEvent.objects.aggregate(
-        pending=Count("pk", filter=Q(status=OutboxEvent.Status.PENDING)),
-        processed=Count("pk", filter=Q(status=OutboxEvent.Status.PROCESSED)),
-        failed_retryable=Count("pk", filter=Q(status=OutboxEvent.Status.FAILED, attempts__lt=max_retries)),
-        failed_dead_letter=Count("pk", filter=Q(status=OutboxEvent.Status.FAILED, attempts__gte=max_retries)),
-    )
-    counts["failed"] = counts["failed_retryable"] + counts["failed_dead_letter"]
-    counts["total"] = counts["pending"] + counts["processed"] + counts["failed"]
-    return counts
 
 
 def ops_overview(*, max_retries: int = DEFAULT_MAX_RETRIES, now: datetime | None = None) -> dict:

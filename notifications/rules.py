@@ -1,0 +1,161 @@
+"""Who is told what about each outbox event.
+
+Rules read only the event's payload and `accounts` (SPEC §1: notifications
+reads the outbox and accounts). Each returns the messages to render; an
+event type without a rule notifies nobody and is simply marked processed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from accounts.models import User
+from audit.models import OutboxEvent
+
+IN_APP = "in_app"
+EMAIL = "email"
+BOTH = (IN_APP, EMAIL)
+
+
+@dataclass(frozen=True)
+class Message:
+    recipient: User
+    template: str
+    context: dict = field(default_factory=dict)
+    link: str = ""
+    channels: tuple[str, ...] = BOTH
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _teacher_name(user: User | None) -> str:
+    if user is None:
+        return ""
+    profile = getattr(user, "teacher_profile", None)
+    return profile.display_name if profile else user.full_name
+
+
+def _lesson_context(payload: dict, users: dict[int, User]) -> dict:
+    teacher = users.get(payload.get("teacher_id"))
+    student = users.get(payload.get("student_id"))
+    return {
+        "start": _dt(payload.get("start_at")),
+        "end": _dt(payload.get("end_at")),
+        "teacher_name": _teacher_name(teacher),
+        "student_name": student.full_name if student else "",
+    }
+
+
+def _to_both(payload: dict, users: dict[int, User], template: str, **extra) -> list[Message]:
+    context = {**_lesson_context(payload, users), **extra}
+    messages = []
+    if student := users.get(payload.get("student_id")):
+        messages.append(Message(student, f"{template}_student", context, "/accounts/student/"))
+    if teacher := users.get(payload.get("teacher_id")):
+        messages.append(Message(teacher, f"{template}_teacher", context, "/accounts/teacher/"))
+    return messages
+
+
+def _to_student(payload: dict, users: dict[int, User], template: str, channels=BOTH, **extra) -> list[Message]:
+    student = users.get(payload.get("student_id"))
+    if student is None:
+        return []
+    context = {**_lesson_context(payload, users), **payload, **extra}
+    return [Message(student, template, context, "/accounts/student/", channels)]
+
+
+def booking_confirmed(event: OutboxEvent, users: dict[int, User]) -> list[Message]:
+    if event.payload.get("rescheduled_from"):
+        return []  # told once, by booking.rescheduled
+    return _to_both(event.payload, users, "booking_confirmed")
+
+
+def booking_canceled(event: OutboxEvent, users: dict[int, User]) -> list[Message]:
+    payload = event.payload
+    if payload.get("rescheduling") or payload.get("lesson_returned") is None:
+        return []  # part of a reschedule, or only a hold was let go
+    return _to_both(payload, users, "booking_canceled", lesson_returned=payload["lesson_returned"])
+
+
+def booking_rescheduled(event: OutboxEvent, users: dict[int, User]) -> list[Message]:
+    payload = event.payload
+    return _to_both(
+        payload,
+        users,
+        "booking_rescheduled",
+        previous_start=_dt(payload.get("previous_start_at")),
+    )
+
+
+def booking_expired(event: OutboxEvent, users: dict[int, User]) -> list[Message]:
+    return _to_student(event.payload, users, "booking_expired", channels=(IN_APP,))
+
+
+def lesson_completed(event: OutboxEvent, users: dict[int, User]) -> list[Message]:
+    return _to_student(event.payload, users, "lesson_completed")
+
+
+def lesson_no_show(event: OutboxEvent, users: dict[int, User]) -> list[Message]:
+    return _to_student(event.payload, users, "lesson_no_show")
+
+
+def lesson_reminder(event: OutboxEvent, users: dict[int, User]) -> list[Message]:
+    return _to_both(event.payload, users, "lesson_reminder", kind=event.payload.get("kind"))
+
+
+def package_created(event: OutboxEvent, users: dict[int, User]) -> list[Message]:
+    return _to_student(event.payload, users, "package_created", expires=_dt(event.payload.get("expires_at")))
+
+
+def package_expired(event: OutboxEvent, users: dict[int, User]) -> list[Message]:
+    if not event.payload.get("lessons_left"):
+        return []
+    return _to_student(event.payload, users, "package_expired", expires=_dt(event.payload.get("expires_at")))
+
+
+def payment_status_changed(event: OutboxEvent, users: dict[int, User]) -> list[Message]:
+    status = event.payload.get("to")
+    if status not in ("succeeded", "refunded"):
+        return []
+    return _to_student(event.payload, users, f"payment_{status}")
+
+
+def user_registered(event: OutboxEvent, users: dict[int, User]) -> list[Message]:
+    user = users.get(int(event.aggregate_id))
+    return [Message(user, "welcome", {"name": user.full_name}, "/accounts/home/")] if user else []
+
+
+RULES: dict[str, Callable[[OutboxEvent, dict[int, User]], list[Message]]] = {
+    "identity.user.registered": user_registered,
+    "booking.confirmed": booking_confirmed,
+    "booking.canceled": booking_canceled,
+    "booking.rescheduled": booking_rescheduled,
+    "booking.expired": booking_expired,
+    "lesson.completed": lesson_completed,
+    "lesson.no_show": lesson_no_show,
+    "lesson.reminder": lesson_reminder,
+    "billing.package.created": package_created,
+    "billing.package.expired": package_expired,
+    "billing.payment.status_changed": payment_status_changed,
+}
+
+
+def user_ids(events: Iterable[OutboxEvent]) -> set[int]:
+    """Everyone a batch of events may concern, to load them in one query."""
+    ids: set[int] = set()
+    for event in events:
+        for key in ("student_id", "teacher_id"):
+            if isinstance(event.payload.get(key), int):
+                ids.add(event.payload[key])
+        if event.event_type == "identity.user.registered" and event.aggregate_id.isdigit():
+            ids.add(int(event.aggregate_id))
+    return ids
+
+
+def messages_for(event: OutboxEvent, users: dict[int, User]) -> list[Message]:
+    rule = RULES.get(event.event_type)
+    return rule(event, users) if rule else []

@@ -1,0 +1,210 @@
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from audit.models import AdminAction, OutboxEvent
+from notifications import services
+from notifications.models import Notification
+from tests.factories import StaffFactory, StudentFactory, TeacherFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def lesson_event(student, teacher, *, event_type="booking.confirmed", start=None, **extra) -> OutboxEvent:
+    start = start or timezone.now() + timedelta(days=3)
+    return OutboxEvent.objects.create(
+        event_type=event_type,
+        aggregate_type="booking.booking",
+        aggregate_id="1",
+        payload={
+            "student_id": student.pk,
+            "teacher_id": teacher.pk,
+            "start_at": start.isoformat(),
+            "end_at": (start + timedelta(hours=1)).isoformat(),
+            **extra,
+        },
+    )
+
+
+@pytest.fixture
+def people(db):
+    student = StudentFactory(language="en", timezone="Europe/Moscow", full_name="Sam Student")
+    teacher = TeacherFactory(language="ru", timezone="Europe/Berlin", full_name="Анна Струнова")
+    return student, teacher
+
+
+def test_a_confirmed_booking_notifies_student_and_teacher_in_app_and_by_email(people):
+    student, teacher = people
+    event = lesson_event(student, teacher)
+    result = services.outbox_dispatch()
+    assert (result.events_processed, result.emails_sent) == (1, 2)
+    event.refresh_from_db()
+    assert event.status == "processed" and event.processed_at is not None
+    assert Notification.objects.filter(channel="in_app", status="sent").count() == 2
+    assert Notification.objects.filter(channel="email", status="sent").count() == 2
+    assert sorted(message.to[0] for message in mail.outbox) == sorted([student.email, teacher.email])
+    assert all(message.extra_headers["Message-ID"].startswith("<") for message in mail.outbox)
+
+
+def test_each_email_is_in_the_recipients_language_and_time_zone(people):
+    student, teacher = people
+    start = datetime(2027, 3, 2, 15, 0, tzinfo=ZoneInfo("UTC"))
+    lesson_event(student, teacher, start=start)
+    services.outbox_dispatch()
+    to_student = next(m for m in mail.outbox if m.to == [student.email])
+    to_teacher = next(m for m in mail.outbox if m.to == [teacher.email])
+    assert "Lesson booked" in to_student.subject
+    assert "18:00" in to_student.body and "Europe/Moscow" in to_student.body  # UTC+3
+    assert "Tuesday" in to_student.body and "Анна Струнова" in to_student.body
+    assert "Новый урок" in to_teacher.subject
+    assert "16:00" in to_teacher.body and "Europe/Berlin" in to_teacher.body  # UTC+1 in winter
+    assert "вторник" in to_teacher.body and "Sam Student" in to_teacher.body
+
+
+def test_a_lesson_right_after_the_dst_change_shows_the_new_offset(people):
+    student, teacher = people
+    # Berlin moves to summer time on Sunday 28 March 2027 at 02:00 (UTC+2 from then on)
+    start = datetime(2027, 3, 28, 8, 0, tzinfo=ZoneInfo("UTC"))
+    lesson_event(student, teacher, start=start)
+    services.outbox_dispatch()
+    to_teacher = next(m for m in mail.outbox if m.to == [teacher.email])
+    assert "10:00" in to_teacher.body  # 08:00 UTC is 10:00 CEST, not 09:00 CET
+    assert "28 марта" in to_teacher.body
+
+
+def test_an_event_nobody_is_told_about_is_just_processed(people):
+    OutboxEvent.objects.create(event_type="scheduling.slot.created", aggregate_type="x", aggregate_id="1")
+    result = services.outbox_dispatch()
+    assert result.events_processed == 1
+    assert not Notification.objects.exists()
+
+
+def test_processing_an_event_twice_never_notifies_twice(people):
+    student, teacher = people
+    event = lesson_event(student, teacher)
+    services.outbox_process_batch()
+    OutboxEvent.objects.filter(pk=event.pk).update(status="pending")  # as if a worker died before its commit
+    services.outbox_process_batch()
+    assert Notification.objects.count() == 4  # 2 people x 2 channels, once
+
+
+def test_a_failing_event_is_retried_with_exponential_backoff_then_dead_lettered(people, settings, monkeypatch):
+    settings.OUTBOX_RETRY_BASE_SECONDS = 30
+    student, teacher = people
+    event = lesson_event(student, teacher)
+
+    def broken(event, users):
+        raise RuntimeError("template missing")
+
+    monkeypatch.setitem(services.rules.RULES, "booking.confirmed", broken)
+    now = timezone.now()
+    expected_delays = [30, 60, 120]
+    for attempt, delay in enumerate(expected_delays, start=1):
+        result = services.outbox_process_batch(now=now, max_retries=3)
+        assert result.events_failed == 1
+        event.refresh_from_db()
+        assert (event.status, event.attempts) == ("failed", attempt)
+        assert event.next_attempt_at == now + timedelta(seconds=delay)
+        assert "template missing" in event.last_error
+        assert services.outbox_process_batch(now=now, max_retries=3).events_failed == 0  # not due yet
+        now = event.next_attempt_at
+    # dead letter: attempts reached max_retries, never claimed again
+    assert services.outbox_process_batch(now=now + timedelta(days=1), max_retries=3).events_failed == 0
+    assert not Notification.objects.exists()
+
+    monkeypatch.undo()
+    staff = StaffFactory()
+    services.outbox_event_requeue(event=event, actor=staff)
+    event.refresh_from_db()
+    assert (event.status, event.attempts, event.last_error) == ("pending", 0, "")
+    assert AdminAction.objects.filter(action="admin.outbox.requeue", target_id=str(event.pk)).count() == 1
+    assert services.outbox_dispatch(max_retries=3).events_processed == 1
+    assert len(mail.outbox) == 2
+
+
+def test_only_failed_events_can_be_requeued(people):
+    student, teacher = people
+    event = lesson_event(student, teacher)
+    with pytest.raises(services.NotDeadLetter):
+        services.outbox_event_requeue(event=event, actor=StaffFactory())
+
+
+def test_smtp_failures_retry_with_backoff_and_dead_letter(people, settings, monkeypatch):
+    student, teacher = people
+    lesson_event(student, teacher)
+    services.outbox_process_batch()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 1, 2  # nothing listens there
+    now = timezone.now()
+    for attempt in range(1, 4):
+        result = services.email_send_due(now=now, max_retries=3)
+        assert result.emails_failed == 2
+        emails = Notification.objects.filter(channel="email")
+        assert {(n.status, n.attempts) for n in emails} == {("failed", attempt)}
+        now = emails[0].next_attempt_at
+    assert services.email_send_due(now=now + timedelta(days=1), max_retries=3).emails_failed == 0
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    email = Notification.objects.filter(channel="email").first()
+    services.notification_requeue(notification=email, actor=StaffFactory())
+    assert services.email_send_due(max_retries=3).emails_sent == 1
+    assert len(mail.outbox) == 1
+
+
+def test_an_email_claimed_by_another_worker_is_not_sent_again(people):
+    student, teacher = people
+    lesson_event(student, teacher)
+    services.outbox_process_batch()
+    first = Notification.objects.filter(channel="email").first()
+    Notification.objects.filter(pk=first.pk).update(status="sending", sending_since=timezone.now())
+    result = services.email_send_due()
+    assert result.emails_sent == 1
+    assert [m.to[0] for m in mail.outbox] != [first.recipient.email] * 2
+
+
+def test_an_email_stuck_sending_becomes_a_visible_failure_not_a_resend(people, settings):
+    settings.NOTIFICATION_SENDING_LEASE_SECONDS = 60
+    student, teacher = people
+    lesson_event(student, teacher)
+    services.outbox_process_batch()
+    stuck = Notification.objects.filter(channel="email").first()
+    Notification.objects.filter(pk=stuck.pk).update(
+        status="sending", sending_since=timezone.now() - timedelta(minutes=5)
+    )
+    result = services.outbox_dispatch(max_retries=3)
+    assert result.emails_unknown == 1 and result.emails_sent == 1
+    stuck.refresh_from_db()
+    assert stuck.status == "failed" and stuck.attempts >= 3
+    assert "outcome unknown" in stuck.last_error
+    assert len(mail.outbox) == 1
+
+
+def test_reschedule_parts_are_told_once(people):
+    student, teacher = people
+    lesson_event(student, teacher, event_type="booking.canceled", lesson_returned=True, rescheduling=True)
+    lesson_event(student, teacher, event_type="booking.confirmed", rescheduled_from=7)
+    lesson_event(
+        student,
+        teacher,
+        event_type="booking.rescheduled",
+        previous_start_at=(timezone.now() + timedelta(days=2)).isoformat(),
+    )
+    services.outbox_dispatch()
+    assert set(Notification.objects.values_list("event_type", flat=True)) == {"booking.rescheduled"}
+
+
+def test_canceling_only_a_hold_tells_nobody(people):
+    student, teacher = people
+    lesson_event(student, teacher, event_type="booking.canceled", lesson_returned=None)
+    services.outbox_dispatch()
+    assert not Notification.objects.exists()
+
+
+def test_cancel_email_says_whether_the_lesson_came_back(people):
+    student, teacher = people
+    lesson_event(student, teacher, event_type="booking.canceled", lesson_returned=False)
+    services.outbox_dispatch()
+    body = next(m for m in mail.outbox if m.to == [student.email]).body
+    assert "not returned" in body and "24 hours" in body
