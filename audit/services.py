@@ -7,12 +7,22 @@ roll back together.
 
 from __future__ import annotations
 
+import logging
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import models, transaction
+from django.utils import timezone
 
-from audit.models import AdminAction, AuditLog, OutboxEvent
+from audit.models import AdminAction, AuditLog, IdempotencyRecord, OutboxEvent
 from guitaronline.core import context
+
+logger = logging.getLogger(__name__)
+
+# The dispatcher lives in `notifications`, which audit must not import: it is
+# named, not imported.
+OUTBOX_DISPATCH_TASK = "notifications.dispatch_outbox"
 
 
 def _entity_type(entity: models.Model) -> str:
@@ -32,15 +42,38 @@ def audit_log_write(*, actor, action: str, entity: models.Model, payload: dict[s
     )
 
 
+def outbox_kick() -> None:
+    """Ask a worker to dispatch the outbox now. Never fails the caller: with
+    the broker down, the beat schedule picks the events up later."""
+    from guitaronline.celery import app
+
+    try:
+        app.send_task(OUTBOX_DISPATCH_TASK)
+    except Exception:  # the broker is an optimisation here, not a dependency
+        logger.warning("could not kick the outbox dispatcher; the periodic task will catch up", exc_info=True)
+
+
+def _kick_after_commit() -> None:
+    """One kick per transaction, however many events it writes."""
+    if not settings.OUTBOX_KICK_ON_COMMIT:
+        return
+    connection = transaction.get_connection()
+    if any(callback is outbox_kick for _, callback, _ in connection.run_on_commit):
+        return
+    transaction.on_commit(outbox_kick, robust=True)
+
+
 def outbox_event_emit(
     *, event_type: str, aggregate: models.Model, payload: dict[str, Any] | None = None
 ) -> OutboxEvent:
-    return OutboxEvent.objects.create(
+    event = OutboxEvent.objects.create(
         event_type=event_type,
         aggregate_type=_entity_type(aggregate),
         aggregate_id=str(aggregate.pk),
         payload=payload or {},
     )
+    _kick_after_commit()
+    return event
 
 
 @transaction.atomic
@@ -66,3 +99,10 @@ def admin_action_record(
         payload=payload or {},
         ip=context.current().ip,
     )
+
+
+def idempotency_records_prune(*, older_than: timedelta = timedelta(days=1), now: datetime | None = None) -> int:
+    """Forget first answers older than `older_than`; their keys may be reused."""
+    cutoff = (now or timezone.now()) - older_than
+    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

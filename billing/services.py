@@ -324,7 +324,7 @@ def payment_set_status(*, payment: Payment, status: str, actor: User | None, now
     now = now or timezone.now()
     if status not in PaymentStatus.values:
         raise _invalid("status", _("Choose one of: %(choices)s.") % {"choices": ", ".join(PaymentStatus.values)})
-    locked = Payment.objects.select_for_update().get(pk=payment.pk)
+    locked = Payment.objects.select_for_update(of=("self",)).select_related("package").get(pk=payment.pk)
     previous = locked.status
     if previous == status:
         return locked
@@ -340,7 +340,14 @@ def payment_set_status(*, payment: Payment, status: str, actor: User | None, now
         actor=actor,
         action="billing.payment.status_changed",
         entity=locked,
-        payload={"from": previous, "to": status},
+        payload={
+            "from": previous,
+            "to": status,
+            "student_id": locked.package.student_id,
+            "package_id": locked.package_id,
+            "amount": str(locked.amount),
+            "currency": locked.currency,
+        },
     )
     _refresh_from(payment, locked, ["status", "paid_at", "updated_at"])
     return locked

@@ -125,7 +125,9 @@ def _confirm_locked(booking: Booking, *, actor, now: datetime) -> Booking:
         actor=actor,
         action="booking.confirmed",
         entity=booking,
-        payload=_payload(booking, lesson_id=lesson.pk, package_id=package.pk),
+        payload=_payload(
+            booking, lesson_id=lesson.pk, package_id=package.pk, rescheduled_from=booking.rescheduled_from_id
+        ),
     )
     return booking
 
@@ -159,7 +161,7 @@ def _may_cancel(booking: Booking, actor) -> bool:
     return actor.is_staff or actor.pk in (booking.student_id, booking.slot.teacher_id)
 
 
-def _cancel_locked(booking: Booking, *, actor, now: datetime) -> Booking:
+def _cancel_locked(booking: Booking, *, actor, now: datetime, rescheduling: bool = False) -> Booking:
     if booking.status == Booking.Status.HOLD:
         booking.lesson_returned = None
     else:
@@ -178,7 +180,7 @@ def _cancel_locked(booking: Booking, *, actor, now: datetime) -> Booking:
         actor=actor,
         action="booking.canceled",
         entity=booking,
-        payload=_payload(booking, lesson_returned=booking.lesson_returned),
+        payload=_payload(booking, lesson_returned=booking.lesson_returned, rescheduling=rescheduling),
     )
     return booking
 
@@ -220,7 +222,7 @@ def booking_reschedule(*, booking: Booking, new_slot_id, actor, now: datetime | 
         raise InvalidInput(details={"new_slot_id": [_("A slot id is required.")]}) from exc
 
     new_slot = _lock_open_slot(new_slot_id, now=now)
-    _cancel_locked(booking, actor=actor, now=now)
+    _cancel_locked(booking, actor=actor, now=now, rescheduling=True)
     successor = _take_slot(
         student=booking.student,
         slot=new_slot,
@@ -234,7 +236,12 @@ def booking_reschedule(*, booking: Booking, new_slot_id, actor, now: datetime | 
         actor=actor,
         action="booking.rescheduled",
         entity=successor,
-        payload=_payload(successor, rescheduled_from=booking.pk, previous_slot_id=booking.slot_id),
+        payload=_payload(
+            successor,
+            rescheduled_from=booking.pk,
+            previous_slot_id=booking.slot_id,
+            previous_start_at=booking.slot.start_at.isoformat(),
+        ),
     )
     return successor
 

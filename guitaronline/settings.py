@@ -289,7 +289,11 @@ BOOKING_MIN_NOTICE_HOURS = env.int("BOOKING_MIN_NOTICE_HOURS", default=2)
 # --- Background work (Celery) -------------------------------------------------
 # Broker: CELERY_BROKER_URL, else REDIS_URL, else kombu's filesystem transport
 # in var/celery (the embedded default: no external service).
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or REDIS_URL or "filesystem://"
+CELERY_BROKER_URL = (
+    env.str("CELERY_BROKER_URL", default="") or REDIS_URL or ("memory://" if TESTING else "filesystem://")
+)
+if TESTING:  # a queue of its own, so test runs never feed a real worker
+    CELERY_TASK_DEFAULT_QUEUE = f"guitaronline-test-{_test_prefix}"
 CELERY_BROKER_FOLDER = VAR_DIR / "celery" / "broker"
 if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_FOLDER.mkdir(parents=True, exist_ok=True)
@@ -317,7 +321,7 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Kick the outbox dispatcher after each commit that wrote events.
-OUTBOX_KICK_ON_COMMIT = env.bool("OUTBOX_KICK_ON_COMMIT", default=True)
+OUTBOX_KICK_ON_COMMIT = env.bool("OUTBOX_KICK_ON_COMMIT", default=not TESTING)
 OUTBOX_MAX_RETRIES = env.int("OUTBOX_MAX_RETRIES", default=5)
 OUTBOX_RETRY_BASE_SECONDS = env.int("OUTBOX_RETRY_BASE_SECONDS", default=30)
 OUTBOX_RETRY_MAX_SECONDS = env.int("OUTBOX_RETRY_MAX_SECONDS", default=3600)

@@ -29,6 +29,8 @@ class Lesson(TimeStampedModel):
     homework = models.TextField(_("homework"), blank=True, max_length=10000)
     meeting_url = models.URLField(_("meeting link"), blank=True)
     finished_at = models.DateTimeField(_("marked at"), null=True, blank=True)
+    reminded_24h_at = models.DateTimeField(_("24-hour reminder sent at"), null=True, blank=True)
+    reminded_1h_at = models.DateTimeField(_("1-hour reminder sent at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("lesson")
@@ -43,6 +45,7 @@ class Lesson(TimeStampedModel):
         indexes = [
             models.Index(fields=["student", "start_at"], name="lesson_student_start_idx"),
             models.Index(fields=["teacher", "start_at"], name="lesson_teacher_start_idx"),
+            models.Index(fields=["start_at"], name="lesson_scheduled_start_idx", condition=Q(status="scheduled")),
         ]
 
     def __str__(self) -> str:

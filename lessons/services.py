@@ -3,9 +3,10 @@ only; teachers mark them and write notes and homework."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -102,7 +103,7 @@ def lesson_mark(
     lesson.save(update_fields=fields)
     if first_mark:
         action = "lesson.completed" if status == Lesson.Status.COMPLETED else "lesson.no_show"
-        change_record(actor=actor, action=action, entity=lesson, payload=_payload(lesson))
+        change_record(actor=actor, action=action, entity=lesson, payload=_payload(lesson, homework=lesson.homework))
     else:
         change_record(actor=actor, action="lesson.notes_updated", entity=lesson, payload=_payload(lesson))
     return lesson
@@ -136,3 +137,39 @@ def lesson_update_notes(
     lesson.save(update_fields=[*changed, "updated_at"])
     change_record(actor=actor, action="lesson.notes_updated", entity=lesson, payload=_payload(lesson, fields=changed))
     return lesson
+
+
+# kind -> (how long before the start, the field that records it was sent)
+REMINDERS = {"24h": (timedelta(hours=24), "reminded_24h_at"), "1h": (timedelta(hours=1), "reminded_1h_at")}
+
+
+def lesson_reminders_emit(*, now: datetime | None = None) -> int:
+    """Emit `lesson.reminder` (24 h and 1 h before) once per lesson and kind.
+
+    A reminder is due when its moment has come and the lesson was booked
+    before that moment (a lesson booked 3 hours ahead gets no "tomorrow"
+    reminder); the 24-hour one is skipped once the 1-hour one is due.
+    Each is claimed by a compare-and-swap on its field, so concurrent runs
+    never emit twice.
+    """
+    now = now or timezone.now()
+    emitted = 0
+    for kind, (lead, field) in REMINDERS.items():
+        due = Lesson.objects.filter(
+            status=Lesson.Status.SCHEDULED,
+            start_at__gt=now,
+            start_at__lte=now + lead,
+            created_at__lte=F("start_at") - lead,
+            **{f"{field}__isnull": True},
+        )
+        if kind == "24h":
+            due = due.filter(start_at__gt=now + REMINDERS["1h"][0])
+        for lesson in due.order_by("start_at").iterator():
+            with transaction.atomic():
+                claimed = Lesson.objects.filter(pk=lesson.pk, **{f"{field}__isnull": True}).update(**{field: now})
+                if claimed:
+                    change_record(
+                        actor=None, action="lesson.reminder", entity=lesson, payload=_payload(lesson, kind=kind)
+                    )
+                    emitted += 1
+    return emitted

@@ -186,7 +186,17 @@ def test_payment_status_transition_table(staff, now, current, target):
         payment.refresh_from_db()
         assert payment.status == target
         assert_one_change_record(
-            "billing.payment.status_changed", payment, {"from": current, "to": target}, actor=staff
+            "billing.payment.status_changed",
+            payment,
+            {
+                "from": current,
+                "to": target,
+                "student_id": payment.package.student_id,
+                "package_id": payment.package_id,
+                "amount": str(payment.amount),
+                "currency": payment.currency,
+            },
+            actor=staff,
         )
     else:
         with pytest.raises(InvalidTransition) as excinfo:
