@@ -46,13 +46,21 @@ def _check_cache() -> None:
             raise RuntimeError("value written was not read back")
 
 
-READINESS_CHECKS = {"database": _check_database, "cache": _check_cache}
+def _check_broker() -> None:
+    from guitaronline.celery import app
+
+    with app.connection_for_write() as connection:
+        connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=2)
+
+
+READINESS_CHECKS = {"database": _check_database, "cache": _check_cache, "broker": _check_broker}
 
 
 @never_cache
 @require_GET
 def ready(request: HttpRequest) -> JsonResponse:
-    """Readiness: 200 when every dependency answers, 503 naming those that do not."""
+    """Readiness: 200 when the database, the cache and the Celery broker
+    answer; 503 naming those that do not."""
     checks: dict[str, str] = {}
     for name, check in READINESS_CHECKS.items():
         try:

@@ -20,6 +20,7 @@ from billing.selectors import packages_overdue
 from booking.models import Booking
 from booking.selectors import holds_stale, with_effective_status
 from lessons.models import Lesson
+from notifications.models import Notification
 
 DEFAULT_MAX_RETRIES = 5
 
@@ -94,6 +95,7 @@ def ops_overview(*, max_retries: int = DEFAULT_MAX_RETRIES, now: datetime | None
         "outbox_pending": outbox["pending"],
         "outbox_failed_retryable": outbox["failed_retryable"],
         "outbox_failed_dead_letter": outbox["failed_dead_letter"],
+        "failed_notifications": Notification.objects.filter(status=Notification.Status.FAILED).count(),
         "stale_booking_holds": holds_stale(now=now).count(),
         "overdue_active_packages": packages_overdue(now=now).count(),
     }

@@ -21,7 +21,7 @@ def test_health_is_ok_without_touching_anything(client, django_assert_num_querie
 def test_ready_is_ok_when_database_and_cache_answer(client):
     response = client.get("/ready")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "checks": {"database": "ok", "cache": "ok"}}
+    assert response.json() == {"status": "ok", "checks": {"database": "ok", "cache": "ok", "broker": "ok"}}
 
 
 def _ready_in_a_process(extra_env: dict) -> tuple[int, dict]:
@@ -52,11 +52,28 @@ def test_ready_is_503_naming_the_database_when_it_is_unreachable():
 
 def test_ready_is_503_naming_the_cache_when_redis_is_unreachable(tmp_path):
     status, body = _ready_in_a_process(
-        {"DATABASE_URL": f"sqlite:///{tmp_path / 'probe.sqlite3'}", "REDIS_URL": "redis://127.0.0.1:1/0"}
+        {
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'probe.sqlite3'}",
+            "REDIS_URL": "redis://127.0.0.1:1/0",
+            "CELERY_BROKER_URL": "memory://",
+        }
     )
     assert status == 503
     assert body["down"] == ["cache"]
     assert body["checks"]["database"] == "ok"
+
+
+@pytest.mark.django_db
+def test_ready_is_503_naming_the_broker_when_it_is_unreachable(tmp_path):
+    status, body = _ready_in_a_process(
+        {
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'probe.sqlite3'}",
+            "REDIS_URL": "",
+            "CELERY_BROKER_URL": "redis://127.0.0.1:1/0",
+        }
+    )
+    assert status == 503
+    assert body["down"] == ["broker"]
 
 
 @pytest.mark.django_db
