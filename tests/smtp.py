@@ -7,6 +7,7 @@ server on 127.0.0.1, and `smtp_server.messages` holds what it received.
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 from dataclasses import dataclass, field
@@ -38,9 +39,13 @@ class RecordingHandler:
     """aiosmtpd handler that keeps every message it accepts."""
 
     messages: list[ReceivedMail] = field(default_factory=list)
+    delay: float = 0.0  # seconds to spend on each message, to make a batch take a while
+    port: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     async def handle_DATA(self, server, session, envelope) -> str:
+        if self.delay:
+            await asyncio.sleep(self.delay)
         message = message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
         with self._lock:
             self.messages.append(
@@ -58,8 +63,8 @@ def _free_port() -> int:
 @pytest.fixture(name="smtp_server")
 def smtp_server_fixture(settings):
     """Start an SMTP server on a free loopback port and send Django's mail to it."""
-    handler = RecordingHandler()
     port = _free_port()
+    handler = RecordingHandler(port=port)
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"

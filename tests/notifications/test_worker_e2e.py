@@ -1,0 +1,225 @@
+"""A real Celery worker process, the real Redis broker and a real SMTP server
+on loopback (PostgreSQL and Redis only; skipped on SQLite)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.db import connection
+from django.utils import timezone
+
+from accounts.models import Role, User
+from audit.models import OutboxEvent
+from guitaronline.celery import app as celery_app
+from notifications.models import Notification
+from tests.booking.conftest import make_package, make_slot
+from tests.conftest import client_for
+from tests.factories import StudentFactory, TeacherFactory
+from tests.smtp import smtp_server_fixture  # noqa: F401  (fixture)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgres_only")]
+
+
+@pytest.fixture
+def redis_broker():
+    if not django_settings.CELERY_BROKER_URL.startswith("redis://"):
+        pytest.skip("needs the Redis broker (set REDIS_URL)")
+    with celery_app.connection_for_write() as conn:
+        conn.default_channel.queue_purge(django_settings.CELERY_TASK_DEFAULT_QUEUE)
+    return django_settings.CELERY_BROKER_URL
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    return f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+class Worker:
+    """`celery -A guitaronline worker` in its own process group."""
+
+    def __init__(self, *, smtp_port: int, name: str):
+        env = {
+            **os.environ,
+            "APP_ENV": "test",
+            "DJANGO_SETTINGS_MODULE": "guitaronline.settings",
+            "DATABASE_URL": _database_url(),
+            "CELERY_BROKER_URL": django_settings.CELERY_BROKER_URL,
+            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "EMAIL_HOST": "127.0.0.1",
+            "EMAIL_PORT": str(smtp_port),
+            "OUTBOX_KICK_ON_COMMIT": "false",
+        }
+        self.log = open(f"/tmp/guitaronline-worker-{name}.log", "w")  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [
+                sys.executable, "-m", "celery", "-A", "guitaronline", "worker",
+                "--pool=solo", "--without-gossip", "--without-mingle", "--without-heartbeat",
+                "-Q", django_settings.CELERY_TASK_DEFAULT_QUEUE, "-n", f"{name}@%h", "--loglevel=INFO",
+            ],
+            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+        self._wait_ready()
+
+    def _wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if " ready." in Path(self.log.name).read_text():
+                return
+            if self.process.poll() is not None:
+                raise RuntimeError(Path(self.log.name).read_text())
+            time.sleep(0.1)
+        raise TimeoutError(Path(self.log.name).read_text())
+
+    def kill(self) -> None:
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self.log.close()
+
+
+def wait_for(condition, timeout: float, step: float = 0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := condition():
+            return value
+        time.sleep(step)
+    raise TimeoutError("condition not met in time")
+
+
+def kick() -> None:
+    celery_app.send_task("notifications.dispatch_outbox")
+
+
+def test_a_confirmation_email_arrives_within_seconds(redis_broker, smtp_server, settings, capsys):
+    settings.OUTBOX_KICK_ON_COMMIT = True
+    worker = Worker(smtp_port=smtp_server.port, name="e2e")
+    try:
+        teacher, student = TeacherFactory(), StudentFactory(email="ada@example.org")
+        make_package(student)
+        api = client_for(student)
+        slot = make_slot(teacher)
+        booking = api.post("/api/v1/booking/holds", {"slot_id": slot.pk}, format="json").json()
+        smtp_server.messages.clear()  # only the confirmation is under test
+        confirmed_at = time.monotonic()
+        assert api.post(f"/api/v1/booking/{booking['id']}/confirm").status_code == 200
+        mail = wait_for(
+            lambda: next((m for m in smtp_server.messages if "ada@example.org" in m.rcpt_tos), None), timeout=15
+        )
+        latency = time.monotonic() - confirmed_at
+    finally:
+        worker.stop()
+    assert "Lesson booked" in mail.subject
+    assert Notification.objects.filter(recipient=student, channel="email", status="sent").exists()
+    with capsys.disabled():
+        print(f"\n[e2e] commit-to-e-mail latency through a real worker, Redis and SMTP: {latency * 1000:.0f} ms")
+
+
+def _students_with_events(count: int) -> list[OutboxEvent]:
+    now = timezone.now()
+    users = User.objects.bulk_create(
+        [
+            User(email=f"bulk{n}@example.org", full_name=f"Bulk {n}", role=Role.STUDENT, password="!")
+            for n in range(count)
+        ]
+    )
+    return OutboxEvent.objects.bulk_create(
+        [
+            OutboxEvent(
+                event_type="billing.package.created",
+                aggregate_type="billing.lessonpackage",
+                aggregate_id=str(n),
+                payload={
+                    "student_id": user.pk,
+                    "lessons_total": 10,
+                    "price": str(Decimal("100.00")),
+                    "currency": "RUB",
+                    "expires_at": (now + timedelta(days=90)).isoformat(),
+                },
+            )
+            for n, user in enumerate(users)
+        ]
+    )
+
+
+def test_a_worker_killed_mid_batch_loses_and_duplicates_nothing(redis_broker, smtp_server, capsys):
+    total = 500
+    _students_with_events(total)
+    smtp_server.delay = 0.01  # the batch takes a few seconds: time to kill the worker in its middle
+    first = Worker(smtp_port=smtp_server.port, name="first")
+    try:
+        kick()
+        wait_for(lambda: len(smtp_server.messages) >= 100, timeout=60)
+        first.kill()
+    finally:
+        first.stop()
+    at_kill = len(smtp_server.messages)
+
+    second = Worker(smtp_port=smtp_server.port, name="second")
+    started = time.monotonic()
+    try:
+        kick()
+
+        def drained() -> bool:
+            events_left = OutboxEvent.objects.exclude(status="processed").exists()
+            emails_left = Notification.objects.filter(channel="email", status__in=["pending", "failed"]).exists()
+            return not events_left and not emails_left
+
+        wait_for(drained, timeout=120, step=0.2)
+        elapsed = time.monotonic() - started
+    finally:
+        second.stop()
+
+    assert OutboxEvent.objects.filter(status="processed").count() == total
+    received = Counter(m.message["Message-ID"] for m in smtp_server.messages)
+    assert max(received.values()) == 1, "an e-mail was sent twice"
+    recipients = Counter(m.rcpt_tos[0] for m in smtp_server.messages)
+    assert max(recipients.values()) == 1, "a recipient was e-mailed twice"
+    stuck = Notification.objects.filter(channel="email", status="sending").count()
+    assert stuck <= 1  # at most the one e-mail in flight when the worker died: never re-sent blindly
+    assert len(smtp_server.messages) + stuck == total
+    with capsys.disabled():
+        print(
+            f"\n[e2e] SIGKILL after {at_kill} of {total} e-mails; second worker finished the rest in "
+            f"{elapsed:.1f} s; duplicates 0; in flight at the kill (left for staff): {stuck}"
+        )
+
+
+def test_drain_rate_of_one_worker(redis_broker, smtp_server, capsys):
+    total = 500
+    _students_with_events(total)
+    worker = Worker(smtp_port=smtp_server.port, name="drain")
+    try:
+        started = time.monotonic()
+        kick()
+        wait_for(lambda: not OutboxEvent.objects.exclude(status="processed").exists(), timeout=120, step=0.1)
+        events_done = time.monotonic() - started
+        wait_for(lambda: len(smtp_server.messages) >= total, timeout=120, step=0.1)
+        all_done = time.monotonic() - started
+    finally:
+        worker.stop()
+    with capsys.disabled():
+        print(
+            f"\n[e2e] one worker: {total} events -> notifications in {events_done:.2f} s "
+            f"({total / events_done:.0f} events/s); {total} e-mails sent over SMTP in {all_done:.2f} s "
+            f"({total / all_done:.0f} events/s end to end)"
+        )
+    assert len(smtp_server.messages) == total
