@@ -1,6 +1,9 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
 
+from audit import services
 from audit.models import AdminAction, AuditLog, IdempotencyRecord, OutboxEvent
+from guitaronline.core.errors import ApplicationError
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -27,6 +30,7 @@ class AuditLogAdmin(ReadOnlyAdmin):
 
 @admin.register(OutboxEvent)
 class OutboxEventAdmin(ReadOnlyAdmin):
+    actions = ["requeue"]
     list_display = [
         "created_at",
         "event_type",
@@ -39,6 +43,22 @@ class OutboxEventAdmin(ReadOnlyAdmin):
     list_filter = ["status", "event_type"]
     search_fields = ["event_type", "aggregate_id", "last_error"]
     date_hierarchy = "created_at"
+
+    def has_change_permission(self, request, obj=None):
+        # rows stay read-only (no change form); the requeue action needs the right
+        return obj is None and request.user.has_perm("audit.change_outboxevent")
+
+    @admin.action(description=_("Requeue the selected failed events"), permissions=["change"])
+    def requeue(self, request, queryset):
+        requeued = 0
+        for event in queryset:
+            try:
+                services.outbox_event_requeue(event=event, actor=request.user)
+            except ApplicationError as error:
+                self.message_user(request, f"{event.pk}: {error.message}", messages.WARNING)
+            else:
+                requeued += 1
+        self.message_user(request, _("%(count)d event(s) requeued.") % {"count": requeued}, messages.SUCCESS)
 
 
 @admin.register(AdminAction)

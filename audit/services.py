@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
+from audit.errors import NotDeadLetter
 from audit.models import AdminAction, AuditLog, IdempotencyRecord, OutboxEvent
 from guitaronline.core import context
 
@@ -106,3 +107,18 @@ def idempotency_records_prune(*, older_than: timedelta = timedelta(days=1), now:
     cutoff = (now or timezone.now()) - older_than
     deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
     return deleted
+
+
+@transaction.atomic
+def outbox_event_requeue(*, event: OutboxEvent, actor) -> OutboxEvent:
+    """Staff send a failed (dead-letter) event round again, after fixing the cause."""
+    changed = OutboxEvent.objects.filter(pk=event.pk, status=OutboxEvent.Status.FAILED).update(
+        status=OutboxEvent.Status.PENDING, attempts=0, next_attempt_at=None, last_error=""
+    )
+    if not changed:
+        raise NotDeadLetter(details={"status": OutboxEvent.objects.get(pk=event.pk).status})
+    event.refresh_from_db()
+    audit_log_write(actor=actor, action="audit.outbox.requeued", entity=event, payload={"event_type": event.event_type})
+    admin_action_record(actor=actor, action="admin.outbox.requeue", target=event)
+    _kick_after_commit()
+    return event

@@ -30,12 +30,11 @@ from django.db.models import F, Q
 from django.db.models.functions import Greatest
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
-from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from audit.errors import NotDeadLetter
 from audit.models import OutboxEvent
 from audit.services import admin_action_record, audit_log_write
-from guitaronline.core.errors import Conflict
 from notifications import rules
 from notifications.models import Notification
 
@@ -254,25 +253,6 @@ def outbox_dispatch(*, batch_size: int = 100, time_budget: float = 50.0, max_ret
 
 
 # --- staff and recipients ---------------------------------------------------------
-
-
-class NotDeadLetter(Conflict):
-    code = "not_dead_letter"
-    default_message = _("Only failed items can be requeued.")
-
-
-@transaction.atomic
-def outbox_event_requeue(*, event: OutboxEvent, actor) -> OutboxEvent:
-    """Staff send a failed (dead-letter) event round again, after fixing the cause."""
-    changed = OutboxEvent.objects.filter(pk=event.pk, status=OutboxEvent.Status.FAILED).update(
-        status=OutboxEvent.Status.PENDING, attempts=0, next_attempt_at=None, last_error=""
-    )
-    if not changed:
-        raise NotDeadLetter(details={"status": OutboxEvent.objects.get(pk=event.pk).status})
-    event.refresh_from_db()
-    audit_log_write(actor=actor, action="audit.outbox.requeued", entity=event, payload={"event_type": event.event_type})
-    admin_action_record(actor=actor, action="admin.outbox.requeue", target=event)
-    return event
 
 
 @transaction.atomic

@@ -5,6 +5,8 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from audit import services as audit_services
+from audit.errors import NotDeadLetter
 from audit.models import AdminAction, OutboxEvent
 from notifications import services
 from notifications.models import Notification
@@ -117,7 +119,7 @@ def test_a_failing_event_is_retried_with_exponential_backoff_then_dead_lettered(
 
     monkeypatch.undo()
     staff = StaffFactory()
-    services.outbox_event_requeue(event=event, actor=staff)
+    audit_services.outbox_event_requeue(event=event, actor=staff)
     event.refresh_from_db()
     assert (event.status, event.attempts, event.last_error) == ("pending", 0, "")
     assert AdminAction.objects.filter(action="admin.outbox.requeue", target_id=str(event.pk)).count() == 1
@@ -128,8 +130,8 @@ def test_a_failing_event_is_retried_with_exponential_backoff_then_dead_lettered(
 def test_only_failed_events_can_be_requeued(people):
     student, teacher = people
     event = lesson_event(student, teacher)
-    with pytest.raises(services.NotDeadLetter):
-        services.outbox_event_requeue(event=event, actor=StaffFactory())
+    with pytest.raises(NotDeadLetter):
+        audit_services.outbox_event_requeue(event=event, actor=StaffFactory())
 
 
 def test_smtp_failures_retry_with_backoff_and_dead_letter(people, settings, monkeypatch):
@@ -208,3 +210,22 @@ def test_cancel_email_says_whether_the_lesson_came_back(people):
     services.outbox_dispatch()
     body = next(m for m in mail.outbox if m.to == [student.email]).body
     assert "not returned" in body and "24 hours" in body
+
+
+def test_staff_requeue_dead_letter_events_from_the_admin(client, people):
+    from django.urls import reverse
+
+    student, teacher = people
+    dead = lesson_event(student, teacher)
+    OutboxEvent.objects.filter(pk=dead.pk).update(status="failed", attempts=5, last_error="boom")
+    fine = lesson_event(student, teacher)
+    client.force_login(StaffFactory())
+    url = reverse("admin:audit_outboxevent_changelist")
+    assert client.get(url).status_code == 200
+    client.post(url, {"action": "requeue", "_selected_action": [str(dead.pk), str(fine.pk)]}, follow=True)
+    dead.refresh_from_db()
+    fine.refresh_from_db()
+    assert (dead.status, dead.attempts, dead.last_error) == ("pending", 0, "")
+    assert fine.status == "pending" and fine.attempts == 0
+    assert AdminAction.objects.filter(action="admin.outbox.requeue").count() == 1
+    assert client.get(reverse("admin:audit_outboxevent_change", args=[dead.pk])).status_code == 200
