@@ -7,10 +7,11 @@ apps, and are shared by the API and the admin dashboards.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from django.db.models import Count, Sum
+from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
 from accounts.models import Role, User
@@ -84,6 +85,26 @@ def kpi_overview(*, now: datetime | None = None) -> dict:
         },
         "packages": package_counts,
     }
+
+
+def bookings_per_week(*, weeks: int = 12, now: datetime | None = None) -> list[dict]:
+    """Bookings made per week (Monday to Sunday, UTC) for the last `weeks`
+    weeks, oldest first, with weeks without bookings as zero."""
+    now = now or timezone.now()
+    this_monday = (now - timedelta(days=now.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
+    first = this_monday - timedelta(weeks=weeks - 1)
+    rows = (
+        Booking.objects.filter(created_at__gte=first)
+        .annotate(week=TruncWeek("created_at", tzinfo=UTC))
+        .values("week")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    counts = {row["week"].date(): row["n"] for row in rows}
+    return [
+        {"week": (first + timedelta(weeks=i)).date(), "count": counts.get((first + timedelta(weeks=i)).date(), 0)}
+        for i in range(weeks)
+    ]
 
 
 def ops_overview(*, max_retries: int = DEFAULT_MAX_RETRIES, now: datetime | None = None) -> dict:
