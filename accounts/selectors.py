@@ -4,6 +4,7 @@ from django.db.models import QuerySet
 
 from accounts.models import TeacherProfile, User
 from guitaronline.core.errors import NotFound
+from guitaronline.core.ids import object_id
 
 
 def teacher_list_published(*, style: str | None = None, search: str | None = None) -> QuerySet[TeacherProfile]:
@@ -18,8 +19,8 @@ def teacher_list_published(*, style: str | None = None, search: str | None = Non
 def teacher_published_get(*, teacher_id) -> TeacherProfile:
     """A published teacher by id, or not-found (unpublished teachers are not public)."""
     try:
-        return teacher_list_published().get(pk=int(teacher_id))
-    except (TeacherProfile.DoesNotExist, TypeError, ValueError) as exc:
+        return teacher_list_published().get(pk=object_id(teacher_id))
+    except TeacherProfile.DoesNotExist as exc:
         raise NotFound() from exc
 
 

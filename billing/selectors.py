@@ -15,6 +15,7 @@ from django.utils import timezone
 from accounts.models import Role, User
 from billing.models import LessonPackage, Payment
 from guitaronline.core.errors import NotFound
+from guitaronline.core.ids import object_id
 
 Status = LessonPackage.Status
 
@@ -34,13 +35,6 @@ def _is_staff(user) -> bool:
 
 def _is_student(user) -> bool:
     return bool(user.is_authenticated and user.role == Role.STUDENT)
-
-
-def _parse_id(value) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError) as exc:
-        raise NotFound() from exc
 
 
 # --- packages ---------------------------------------------------------------
@@ -98,7 +92,7 @@ def student_for_user(*, user, student_id) -> User:
 
     Everyone else gets not-found (never forbidden), so ids leak nothing.
     """
-    student_id = _parse_id(student_id)
+    student_id = object_id(student_id)
     if _is_staff(user):
         student = User.objects.filter(pk=student_id, role=Role.STUDENT).first()
     elif _is_student(user) and user.pk == student_id:
@@ -119,7 +113,7 @@ def package_for_user(*, user, package_id, now: datetime | None = None) -> Lesson
     else:
         raise NotFound()
     try:
-        return packages.select_related("student").get(pk=_parse_id(package_id))
+        return packages.select_related("student").get(pk=object_id(package_id))
     except LessonPackage.DoesNotExist as exc:
         raise NotFound() from exc
 
@@ -140,6 +134,6 @@ def payments_list_for_user(*, user) -> QuerySet[Payment]:
 def payment_for_user(*, user, payment_id) -> Payment:
     """A payment the owner student or staff may read; not-found for anyone else."""
     try:
-        return payments_list_for_user(user=user).get(pk=_parse_id(payment_id))
+        return payments_list_for_user(user=user).get(pk=object_id(payment_id))
     except Payment.DoesNotExist as exc:
         raise NotFound() from exc

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from guitaronline.core.errors import NotFound
+from guitaronline.core.ids import object_id
 from scheduling.errors import SlotTooSoon, SlotUnavailable
 from scheduling.models import LIVE, Slot
 
@@ -112,8 +113,8 @@ def slot_for_teacher(*, user: User, slot_id) -> Slot:
     if not user.is_authenticated or user.role != Role.TEACHER:
         raise NotFound()
     try:
-        return live_slots().get(pk=int(slot_id), teacher=user)
-    except (Slot.DoesNotExist, TypeError, ValueError) as exc:
+        return live_slots().get(pk=object_id(slot_id), teacher=user)
+    except Slot.DoesNotExist as exc:
         raise NotFound() from exc
 
 
@@ -133,8 +134,8 @@ def slot_get_open(*, slot_id, now: datetime | None = None, for_update: bool = Fa
     if for_update:
         slots = slots.select_for_update(of=("self",))
     try:
-        slot = slots.get(pk=int(slot_id))
-    except (Slot.DoesNotExist, TypeError, ValueError) as exc:
+        slot = slots.get(pk=object_id(slot_id))
+    except Slot.DoesNotExist as exc:
         raise NotFound() from exc
     teacher = slot.teacher
     profile = getattr(teacher, "teacher_profile", None)

@@ -7,6 +7,7 @@ import datetime as dt
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from scheduling import services
@@ -125,7 +126,11 @@ class SlotRecurringSerializer(serializers.Serializer):
 
 class SkippedOccurrenceSerializer(serializers.Serializer):
     local_date = serializers.DateField(help_text="Date in the teacher's time zone.")
-    local_time = serializers.TimeField(help_text="Wall-clock start in the teacher's time zone.")
+    local_time = serializers.SerializerMethodField(help_text="Wall-clock start, HH:MM, in the teacher's time zone.")
+
+    @extend_schema_field({"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$", "example": "18:00"})
+    def get_local_time(self, occurrence: dict) -> str:
+        return occurrence["local_time"].strftime("%H:%M")
     start_at = serializers.DateTimeField(allow_null=True, help_text="Null when that local time does not exist.")
     reason = serializers.ChoiceField(choices=[services.SKIP_PAST, services.SKIP_OVERLAP, services.SKIP_NONEXISTENT])
 

@@ -187,6 +187,8 @@ def _validate_rule(
     for name, value in (("start_time", start_time), ("end_time", end_time)):
         if not isinstance(value, dt.time) or value.tzinfo is not None:
             errors[name] = [_("Give a wall-clock time without a time zone; your profile's zone is used.")]
+        elif value.second or value.microsecond:
+            errors[name] = [_("Use whole minutes, e.g. 18:00.")]
     if errors:
         raise InvalidInput(details=errors)
     window = dt.datetime.combine(dt.date.min, end_time) - dt.datetime.combine(dt.date.min, start_time)

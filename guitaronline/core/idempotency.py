@@ -99,4 +99,5 @@ def idempotent(handler):
                 record.delete()
             return response
 
+    wrapper.accepts_idempotency_key = True
     return wrapper
