@@ -53,7 +53,7 @@ def _lock_open_slot(slot_id, *, now: datetime) -> Slot:
 
 
 def _lock_booking(booking: Booking) -> Booking:
-    return Booking.objects.select_for_update().select_related("slot", "slot__teacher").get(pk=booking.pk)
+    return Booking.objects.select_for_update(of=("self",)).select_related("slot", "slot__teacher").get(pk=booking.pk)
 
 
 def _expire_one(booking_id: int, *, now: datetime, actor=None) -> bool:
