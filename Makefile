@@ -34,7 +34,7 @@ run: venv messages
 	@echo "Demo logins (password demo-pass-2026): student@demo.guitaronline.local, teacher@demo.guitaronline.local, admin@demo.guitaronline.local"
 	@echo "Web server, Celery worker and beat start together; Ctrl-C stops all of them."
 	@echo ""
-	HOST=$(HOST) PORT=$(PORT) $(BIN)/honcho -f Procfile.dev start
+	HOST=$(HOST) PORT=$(PORT) SITE_URL="$${SITE_URL:-http://$(HOST):$(PORT)}" $(PY) -m guitaronline.devrun -f Procfile.dev start
 
 test: venv messages
 	APP_ENV=test $(PY) -m pytest $(PYTEST_ARGS)

@@ -218,7 +218,7 @@ EMAIL_BACKEND = env.str(
     default=(
         "django.core.mail.backends.smtp.EmailBackend"
         if PRODUCTION
-        else "django.core.mail.backends.console.EmailBackend"
+        else "guitaronline.core.mail.ConsoleEmailBackend"
     ),
 )
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
@@ -290,18 +290,22 @@ BOOKING_MIN_NOTICE_HOURS = env.int("BOOKING_MIN_NOTICE_HOURS", default=2)
 # Broker: CELERY_BROKER_URL, else REDIS_URL, else kombu's filesystem transport
 # in var/celery (the embedded default: no external service).
 CELERY_BROKER_URL = (
-    env.str("CELERY_BROKER_URL", default="") or REDIS_URL or ("memory://" if TESTING else "filesystem://")
+    env.str("CELERY_BROKER_URL", default="") or REDIS_URL or ("memory://" if TESTING else "filesystem://localhost//")
 )
 if TESTING:  # a queue of its own, so test runs never feed a real worker
     CELERY_TASK_DEFAULT_QUEUE = f"guitaronline-test-{_test_prefix}"
 CELERY_BROKER_FOLDER = VAR_DIR / "celery" / "broker"
+CELERY_CONTROL_FOLDER = VAR_DIR / "celery" / "control"
 if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_FOLDER.mkdir(parents=True, exist_ok=True)
+    CELERY_CONTROL_FOLDER.mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_BROKER_FOLDER),
         "data_folder_out": str(CELERY_BROKER_FOLDER),
         "processed_folder": str(CELERY_BROKER_FOLDER / "processed"),
         "store_processed": False,
+        # kombu's default is ./control relative to the working directory
+        "control_folder": str(CELERY_CONTROL_FOLDER),
     }
 else:
     # Longer than any countdown or ETA we use, so a late-acked task is not
@@ -320,6 +324,8 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# print() / console e-mails in a task are logged at INFO, not WARNING
+CELERY_WORKER_REDIRECT_STDOUTS_LEVEL = "INFO"
 # Kick the outbox dispatcher after each commit that wrote events.
 OUTBOX_KICK_ON_COMMIT = env.bool("OUTBOX_KICK_ON_COMMIT", default=not TESTING)
 OUTBOX_MAX_RETRIES = env.int("OUTBOX_MAX_RETRIES", default=5)
