@@ -2,7 +2,7 @@
 
 from django.db.models import Q
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -118,7 +118,12 @@ class MyBookingsApi(ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation
             return Booking.objects.none()
-        return selectors.bookings_for_user(user=self.request.user, status=self.request.query_params.get("status"))
+        status_filter = serializers.ChoiceField(choices=Booking.Status.choices, required=False, allow_blank=True)
+        try:
+            status = status_filter.run_validation(self.request.query_params.get("status", ""))
+        except serializers.ValidationError as exc:
+            raise serializers.ValidationError({"status": exc.detail}) from exc
+        return selectors.bookings_for_user(user=self.request.user, status=status or None)
 
 
 class ExpireHoldsApi(APIView):

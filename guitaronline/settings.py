@@ -148,7 +148,9 @@ def _redis_cache(prefix: str) -> dict:
         "BACKEND": "django_redis.cache.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": f"{prefix}{_test_prefix}",
-        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
+        # A Redis outage must not fail every request: reads miss, writes are dropped;
+        # the auth limiter then fails closed (or open, see AUTH_RATE_LIMIT_FAIL_OPEN).
+        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2, "IGNORE_EXCEPTIONS": True},
     }
 
 
@@ -165,6 +167,9 @@ CACHES = {
     ),
 }
 RATELIMIT_USE_CACHE = "ratelimit"
+# With the limiter's store unreachable: refuse auth requests (429, the default)
+# or let them through unlimited (true).
+RATELIMIT_FAIL_OPEN = env.bool("AUTH_RATE_LIMIT_FAIL_OPEN", default=False)
 RATELIMIT_VIEW = "guitaronline.core.views.rate_limited"
 SILENCED_SYSTEM_CHECKS: list[str] = []
 if CACHES["ratelimit"]["BACKEND"].endswith("LocMemCache"):

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+import sys
 
 from django.core.cache import caches
-from django.db import connections
+from django.db import InterfaceError, OperationalError, connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -95,7 +96,26 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
     return render(request, "errors/404.html", status=404)
 
 
+def _database_unavailable() -> bool:
+    """Is the error being handled the database being out of reach?"""
+    error = sys.exc_info()[1]
+    return isinstance(error, (OperationalError, InterfaceError))
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
+    """500, or a 503 when the database is unreachable: a passing outage, from
+    which the next request recovers by itself (CONN_HEALTH_CHECKS)."""
+    if _database_unavailable():
+        logger.error("database unavailable for %s %s", request.method, request.path)
+        if _is_api(request):
+            response = JsonResponse(
+                error_body("service_unavailable", _("The service is briefly unavailable. Try again shortly.")),
+                status=503,
+            )
+        else:
+            response = render(request, "errors/503.html", status=503)
+        response["Retry-After"] = "30"
+        return response
     if _is_api(request):
         return JsonResponse(error_body("server_error", _("Internal server error.")), status=500)
     return render(request, "errors/500.html", status=500)

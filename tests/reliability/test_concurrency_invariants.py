@@ -92,9 +92,11 @@ def test_random_races_keep_every_invariant(capsys):
     assert not [row for row in doubled if row["n"] > 1]
     # 2. every package: lessons_left == total - confirmed-or-canceled bookings that kept their lesson
     for package in LessonPackage.objects.all():
-        spent = Booking.objects.filter(package=package).filter(
-            Q(status="confirmed") | Q(status="canceled", lesson_returned=False)
-        ).count()
+        spent = (
+            Booking.objects.filter(package=package)
+            .filter(Q(status="confirmed") | Q(status="canceled", lesson_returned=False))
+            .count()
+        )
         assert package.lessons_left == package.lessons_total - spent, package
         assert 0 <= package.lessons_left <= package.lessons_total
     # 3. one lesson per booking that was ever confirmed, scheduled exactly when confirmed
