@@ -31,6 +31,3 @@ class AutoSchema(openapi.AutoSchema):
             if str(status) not in responses:
                 responses[str(status)] = self._get_response_for_code(response, str(status), direction=direction)
         return responses
-
-
-
