@@ -103,9 +103,9 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def student_home(request: HttpRequest) -> HttpResponse:
-    if not request.user.is_student:
-        raise Http404
-    return render(request, "accounts/student_home.html")
+    """The student's dashboard lives with booking (it reads bookings, lessons
+    and packages, which accounts may not import); this URL keeps working."""
+    return redirect("booking:dashboard")
 
 
 def _own_teacher_profile(request: HttpRequest):
@@ -118,8 +118,11 @@ def _own_teacher_profile(request: HttpRequest):
 
 @login_required
 def teacher_home(request: HttpRequest) -> HttpResponse:
-    profile = _own_teacher_profile(request)
-    return render(request, "accounts/teacher_home.html", {"profile": profile})
+    """The teacher's dashboard lives with the lessons (it shows lessons and
+    slots, which accounts may not import): `lessons:teacher-dashboard`."""
+    if not request.user.is_teacher:
+        raise Http404
+    return redirect("lessons:teacher-dashboard")
 
 
 @login_required

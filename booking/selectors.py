@@ -1,13 +1,25 @@
 from __future__ import annotations
 
-from datetime import datetime
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
+from django.core.paginator import Page, Paginator
 from django.db.models import Case, F, Q, QuerySet, Value, When
 from django.db.models.functions import Now
 from django.utils import timezone
 
+from accounts import selectors as account_selectors
+from accounts.models import Role, TeacherProfile
+from billing import selectors as billing_selectors
+from billing.models import LessonPackage
 from booking.models import Booking
 from guitaronline.core.errors import NotFound
+from lessons import selectors as lesson_selectors
+from lessons.models import Lesson
+from scheduling import selectors as scheduling_selectors
+from scheduling.models import Slot
 
 
 def with_effective_status(bookings: QuerySet[Booking], *, now: datetime | None = None) -> QuerySet[Booking]:
@@ -51,3 +63,197 @@ def booking_for_user(*, user, booking_id) -> Booking:
 def holds_stale(*, now: datetime | None = None) -> QuerySet[Booking]:
     """Holds past their expiry that the periodic job has not persisted yet."""
     return Booking.objects.filter(status=Booking.Status.HOLD, hold_expires_at__lte=now or timezone.now())
+
+
+# --- the cancel rule, shared with booking.services -----------------------------
+
+
+def booking_cancel_returns_lesson(*, booking: Booking, actor, now: datetime | None = None) -> bool:
+    """Whether canceling `booking` at `now` gives its lesson back to the package.
+
+    Always when the slot's teacher cancels; otherwise only more than
+    BOOKING_REFUND_WINDOW_HOURS before the start. `booking_cancel` (and the
+    cancel half of a reschedule) apply this very function, so what a page
+    promises before the click is what the service does.
+    """
+    now = now or timezone.now()
+    if actor.pk == booking.slot.teacher_id:
+        return True
+    return booking.slot.start_at - now > timedelta(hours=settings.BOOKING_REFUND_WINDOW_HOURS)
+
+
+# --- the student's pages ---------------------------------------------------------
+
+PAGE_SIZE = 20
+UPCOMING_LESSONS = 5
+
+
+def _is_student(user) -> bool:
+    return bool(user.is_authenticated and user.role == Role.STUDENT)
+
+
+def _for_display(booking: Booking, *, now: datetime) -> Booking:
+    """Attach what the student's pages show about a booking of theirs: its
+    status label, the hold's time left, and what canceling it would do."""
+    status = booking.effective_status
+    booking.status_label = Booking.Status(status).label
+    booking.is_upcoming = booking.slot.start_at > now
+    booking.is_live_hold = status == Booking.Status.HOLD
+    booking.is_confirmed = status == Booking.Status.CONFIRMED
+    booking.hold_seconds_left = (
+        max(0, math.floor((booking.hold_expires_at - now).total_seconds())) if booking.is_live_hold else 0
+    )
+    booking.hold_minutes_left = math.ceil(booking.hold_seconds_left / 60)
+    successor = getattr(booking, "rescheduled_to", None) if booking.status == Booking.Status.CANCELED else None
+    booking.successor = successor
+    booking.can_change = booking.is_confirmed and booking.is_upcoming
+    booking.refund_window_hours = settings.BOOKING_REFUND_WINDOW_HOURS
+    booking.cancel_returns_lesson = (
+        booking_cancel_returns_lesson(booking=booking, actor=booking.student, now=now) if booking.can_change else None
+    )
+    return booking
+
+
+def bookings_for_student(*, student, now: datetime | None = None) -> QuerySet[Booking]:
+    """A student's own bookings with `effective_status`, newest first."""
+    return with_effective_status(_base().filter(student=student), now=now).order_by("-created_at", "-id")
+
+
+def bookings_page_for_student(*, student, page_number=None, now: datetime | None = None) -> Page:
+    """One page of the student's bookings, each ready for display (`_for_display`)."""
+    now = now or timezone.now()
+    page = Paginator(bookings_for_student(student=student, now=now), PAGE_SIZE).get_page(page_number)
+    page.object_list = [_for_display(booking, now=now) for booking in page.object_list]
+    return page
+
+
+def booking_for_student(*, user, booking_id, now: datetime | None = None) -> Booking:
+    """The signed-in student's own booking, ready for display; not-found for
+    anyone else (the slot's teacher and staff too: these are the student's pages)."""
+    if not _is_student(user):
+        raise NotFound()
+    now = now or timezone.now()
+    bookings = bookings_for_student(student=user, now=now).select_related(
+        "lesson", "package", "rescheduled_from", "rescheduled_from__slot"
+    )
+    try:
+        booking = bookings.get(pk=int(booking_id))
+    except (Booking.DoesNotExist, TypeError, ValueError) as exc:
+        raise NotFound() from exc
+    return _for_display(booking, now=now)
+
+
+# --- open slots by week, in the viewer's time zone ----------------------------------
+
+
+@dataclass(frozen=True)
+class SlotDay:
+    day: date
+    slots: list[Slot]
+
+
+@dataclass(frozen=True)
+class SlotWeek:
+    """A teacher's open slots of one week (Monday to Sunday in the active
+    time zone), grouped by day."""
+
+    start: date
+    end: date  # the Sunday
+    days: list[SlotDay] = field(default_factory=list)
+    previous: date | None = None  # None when that week is wholly past
+    next: date | None = None
+    next_open: date | None = None  # when this week has none: the week of the next open slot
+
+    @property
+    def slot_count(self) -> int:
+        return sum(len(day.slots) for day in self.days)
+
+
+def week_monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def open_slot_week(*, teacher_id: int, week: date | None = None, now: datetime | None = None) -> SlotWeek:
+    """The teacher's open slots in the week holding `week` (default: this
+    week), days and times in the active time zone (DST-safe: the week's
+    bounds are local midnights)."""
+    now = now or timezone.now()
+    zone = timezone.get_current_timezone()
+    this_week = week_monday(timezone.localtime(now, zone).date())
+    monday = week_monday(week) if week is not None else this_week
+    start = datetime.combine(monday, time.min, tzinfo=zone)
+    end = datetime.combine(monday + timedelta(days=7), time.min, tzinfo=zone)
+    days: dict[date, list[Slot]] = {}
+    for slot in scheduling_selectors.open_slots(teacher_id=teacher_id, start=start, end=end, now=now):
+        days.setdefault(timezone.localtime(slot.start_at, zone).date(), []).append(slot)
+    next_open = None
+    if not days:
+        first = scheduling_selectors.open_slots(teacher_id=teacher_id, start=max(end, now), now=now).first()
+        if first is not None:
+            next_open = week_monday(timezone.localtime(first.start_at, zone).date())
+    return SlotWeek(
+        start=monday,
+        end=monday + timedelta(days=6),
+        days=[SlotDay(day=day, slots=slots) for day, slots in sorted(days.items())],
+        previous=monday - timedelta(days=7) if monday > this_week else None,
+        next=monday + timedelta(days=7),
+        next_open=next_open,
+    )
+
+
+@dataclass(frozen=True)
+class TeacherPage:
+    profile: TeacherProfile
+    week: SlotWeek
+
+
+def teacher_page(*, teacher_id, week: date | None = None, now: datetime | None = None) -> TeacherPage:
+    """A published teacher's profile and open slots of one week; not-found
+    for anyone unpublished."""
+    profile = account_selectors.teacher_published_get(teacher_id=teacher_id)
+    return TeacherPage(profile=profile, week=open_slot_week(teacher_id=profile.pk, week=week, now=now))
+
+
+@dataclass(frozen=True)
+class ReschedulePage:
+    booking: Booking
+    week: SlotWeek | None  # None when the booking cannot be moved
+
+
+def reschedule_page(*, user, booking_id, week: date | None = None, now: datetime | None = None) -> ReschedulePage:
+    """The student's booking and, when it can still be moved, its teacher's
+    open slots of one week (by default the week of the booked lesson)."""
+    now = now or timezone.now()
+    booking = booking_for_student(user=user, booking_id=booking_id, now=now)
+    slots = None
+    if booking.can_change:
+        week = week or timezone.localtime(booking.slot.start_at).date()
+        slots = open_slot_week(teacher_id=booking.slot.teacher_id, week=week, now=now)
+    return ReschedulePage(booking=booking, week=slots)
+
+
+# --- the student's dashboard --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StudentDashboard:
+    upcoming_lessons: list[Lesson]
+    live_holds: list[Booking]
+    packages: list[LessonPackage]
+
+    @property
+    def lessons_left(self) -> int:
+        return sum(package.lessons_left for package in self.packages)
+
+
+def student_dashboard(*, student, now: datetime | None = None) -> StudentDashboard:
+    """The next lessons, the holds waiting for confirmation and the packages
+    lessons can be taken from."""
+    now = now or timezone.now()
+    lessons = lesson_selectors.lessons_for_user(user=student, status=Lesson.Status.SCHEDULED, start=now)
+    holds = bookings_for_student(student=student, now=now).filter(effective_status=Booking.Status.HOLD)
+    return StudentDashboard(
+        upcoming_lessons=list(lessons.select_related("booking")[:UPCOMING_LESSONS]),
+        live_holds=[_for_display(booking, now=now) for booking in holds.order_by("hold_expires_at", "id")],
+        packages=list(billing_selectors.packages_usable(student=student, now=now)),
+    )

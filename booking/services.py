@@ -19,6 +19,7 @@ from audit.services import change_record
 from billing import selectors as billing_selectors
 from billing import services as billing_services
 from billing.errors import NoActivePackage
+from booking import selectors
 from booking.errors import BookingNotActive, BookingNotConfirmed, BookingStarted, HoldExpired
 from booking.models import Booking
 from guitaronline.core.errors import Forbidden, InvalidInput
@@ -149,14 +150,6 @@ def booking_confirm(*, booking: Booking, actor, now: datetime | None = None) -> 
     return _confirm_locked(booking, actor=actor, now=now)
 
 
-def _refund_due(booking: Booking, *, actor, now: datetime) -> bool:
-    """The lesson comes back when canceled more than the refund window ahead,
-    and always when the teacher cancels."""
-    if actor.pk == booking.slot.teacher_id:
-        return True
-    return booking.slot.start_at - now > timedelta(hours=settings.BOOKING_REFUND_WINDOW_HOURS)
-
-
 def _may_cancel(booking: Booking, actor) -> bool:
     return actor.is_staff or actor.pk in (booking.student_id, booking.slot.teacher_id)
 
@@ -167,7 +160,8 @@ def _cancel_locked(booking: Booking, *, actor, now: datetime, rescheduling: bool
     else:
         if actor.pk == booking.student_id and now >= booking.slot.start_at:
             raise BookingStarted()
-        refund = _refund_due(booking, actor=actor, now=now)
+        # The same rule the pages show before the click (one function for both).
+        refund = selectors.booking_cancel_returns_lesson(booking=booking, actor=actor, now=now)
         lesson_services.lesson_cancel(lesson=booking.lesson, actor=actor)
         if refund:
             billing_services.package_return_lesson(package=booking.package, actor=actor, now=now)

@@ -1,5 +1,17 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from booking import views
 
 app_name = "booking"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("student/", views.dashboard, name="dashboard"),
+    path("teachers/", views.teacher_list, name="teacher-list"),
+    path("teachers/<int:teacher_id>/", views.teacher_detail, name="teacher-detail"),
+    path("teachers/<int:teacher_id>/hold/", views.hold, name="hold"),
+    path("bookings/", views.booking_list, name="booking-list"),
+    path("bookings/<int:booking_id>/", views.booking_detail, name="booking-detail"),
+    path("bookings/<int:booking_id>/confirm/", views.confirm, name="confirm"),
+    path("bookings/<int:booking_id>/cancel/", views.cancel, name="cancel"),
+    path("bookings/<int:booking_id>/reschedule/", views.reschedule, name="reschedule"),
+]

@@ -1,10 +1,16 @@
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, tzinfo
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
+from accounts.models import Role, TeacherProfile, User
+from accounts.selectors import teacher_profile_for_user
 from guitaronline.core.errors import NotFound
+from guitaronline.core.ids import object_id
 from lessons.models import Lesson
 
 
@@ -24,10 +30,7 @@ def lessons_for_user(
 
 
 def _lesson_id(lesson_id) -> int:
-    try:
-        return int(lesson_id)
-    except (TypeError, ValueError) as exc:
-        raise NotFound() from exc
+    return object_id(lesson_id)
 
 
 def lesson_for_user(*, user, lesson_id) -> Lesson:
@@ -47,3 +50,148 @@ def lesson_for_teacher(*, user, lesson_id) -> Lesson:
         return Lesson.objects.select_related("teacher", "student").get(pk=_lesson_id(lesson_id), teacher=user)
     except Lesson.DoesNotExist as exc:
         raise NotFound() from exc
+
+
+# --- pages: lists, a teacher's students, the teacher's dashboard --------------
+
+UPCOMING = "upcoming"
+PAST = "past"
+PERIODS = (UPCOMING, PAST)
+
+
+def lessons_in_period(*, user, period: str = UPCOMING, now: datetime | None = None) -> QuerySet[Lesson]:
+    """A student's lessons, or the lessons a teacher gives, of one period:
+    `upcoming` (not yet ended, soonest first) or `past` (ended, newest first).
+    Every status is listed; the page shows it."""
+    now = now or timezone.now()
+    lessons = Lesson.objects.select_related("teacher", "student", "teacher__teacher_profile").filter(
+        Q(student=user) | Q(teacher=user)
+    )
+    if period == PAST:
+        return lessons.filter(end_at__lte=now).order_by("-start_at", "-id")
+    return lessons.filter(end_at__gt=now).order_by("start_at", "id")
+
+
+def _scheduled_ahead(now: datetime) -> Q:
+    """Lessons still to give: scheduled and not yet ended."""
+    return Q(status=Lesson.Status.SCHEDULED, end_at__gt=now)
+
+
+def students_of_teacher(*, teacher, now: datetime | None = None) -> QuerySet[User]:
+    """The students `teacher` has or had lessons with (any status), by name,
+    each annotated with `upcoming_count` (scheduled, not yet ended),
+    `completed_count`, `lessons_count`, and `next_lesson_id`/`next_lesson_at`
+    (None without an upcoming lesson). One query."""
+    now = now or timezone.now()
+    theirs = Lesson.objects.filter(teacher=teacher, student=OuterRef("pk"))
+    upcoming = theirs.filter(_scheduled_ahead(now)).order_by("start_at", "id")
+
+    def counted(condition: Q | None = None) -> Coalesce:
+        lessons = theirs if condition is None else theirs.filter(condition)
+        count = lessons.order_by().values("student").annotate(count=Count("pk")).values("count")
+        return Coalesce(Subquery(count, output_field=IntegerField()), 0)
+
+    return (
+        User.objects.filter(Exists(theirs))
+        .annotate(
+            upcoming_count=counted(_scheduled_ahead(now)),
+            completed_count=counted(Q(status=Lesson.Status.COMPLETED)),
+            lessons_count=counted(),
+            next_lesson_id=Subquery(upcoming.values("pk")[:1]),
+            next_lesson_at=Subquery(upcoming.values("start_at")[:1]),
+        )
+        .order_by("full_name", "pk")
+    )
+
+
+def student_of_teacher(*, teacher, student_id) -> User:
+    """Access helper: the student if `teacher` has or had a lesson with them;
+    not-found for anyone else, and when the caller is not a teacher."""
+    if not teacher.is_authenticated or teacher.role != Role.TEACHER:
+        raise NotFound()
+    students = User.objects.filter(Exists(Lesson.objects.filter(teacher=teacher, student=OuterRef("pk"))))
+    try:
+        return students.get(pk=object_id(student_id))
+    except User.DoesNotExist as exc:
+        raise NotFound() from exc
+
+
+def lessons_between(*, teacher, student) -> QuerySet[Lesson]:
+    """Every lesson of `student` with `teacher`, newest first (the student's history with this teacher)."""
+    return Lesson.objects.filter(teacher=teacher, student=student).order_by("-start_at", "-id")
+
+
+# The booking statuses that take a slot, mirrored from booking: lessons may not
+# import scheduling or booking (SPEC §1). tests/pages_teacher check that they
+# equal `booking.Booking.ACTIVE_STATUSES` and that the counts below agree with
+# `scheduling.selectors.teacher_slots`.
+_BOOKING_STATUS_HOLD = "hold"
+_BOOKING_STATUS_CONFIRMED = "confirmed"
+
+
+@dataclass(frozen=True)
+class TeacherDashboard:
+    profile: TeacherProfile
+    next_lessons: list[Lesson]
+    to_mark_count: int
+    week_first_day: date
+    week_last_day: date
+    slots_free: int
+    slots_held: int
+    slots_booked: int
+
+
+def _week_bounds(*, day: date, zone: tzinfo) -> tuple[date, datetime, datetime]:
+    """The Monday of `day`'s week and that week as [start, end): local
+    midnights in `zone`, so a week with a DST change lasts 167 or 169 hours."""
+    monday = day - timedelta(days=day.weekday())
+    start = datetime.combine(monday, time.min, tzinfo=zone)
+    end = datetime.combine(monday + timedelta(days=7), time.min, tzinfo=zone)
+    return monday, start, end
+
+
+def _slot_counts(*, teacher, start: datetime, end: datetime, now: datetime) -> dict[str, int]:
+    """The teacher's live slots starting in [start, end): free, held, booked.
+
+    Read through the reverse relations `User.slots` and `Slot.bookings`
+    (lessons may not import scheduling); a slot is booked with a confirmed
+    booking, held with a live hold, free otherwise, as in
+    `scheduling.selectors.slot_taken_expression`."""
+    counts = teacher.slots.filter(removed_at__isnull=True, start_at__gte=start, start_at__lt=end).aggregate(
+        total=Count("pk", distinct=True),
+        booked=Count("pk", distinct=True, filter=Q(bookings__status=_BOOKING_STATUS_CONFIRMED)),
+        held=Count(
+            "pk", distinct=True, filter=Q(bookings__status=_BOOKING_STATUS_HOLD, bookings__hold_expires_at__gt=now)
+        ),
+    )
+    return {
+        "free": counts["total"] - counts["booked"] - counts["held"],
+        "held": counts["held"],
+        "booked": counts["booked"],
+    }
+
+
+def teacher_dashboard(*, teacher, zone: tzinfo, now: datetime | None = None, next_count: int = 5) -> TeacherDashboard:
+    """What the teacher's home page shows: the profile, the next lessons, the
+    lessons that have started and still wait to be marked, and this week's
+    slots (the week of `now` in `zone`) counted free / held / booked.
+    Not-found for anyone but a teacher."""
+    now = now or timezone.now()
+    profile = teacher_profile_for_user(user=teacher)
+    monday, start, end = _week_bounds(day=now.astimezone(zone).date(), zone=zone)
+    mine = Lesson.objects.filter(teacher=teacher)
+    next_lessons = list(
+        mine.filter(_scheduled_ahead(now)).select_related("student").order_by("start_at", "id")[:next_count]
+    )
+    to_mark = mine.filter(status=Lesson.Status.SCHEDULED, start_at__lte=now).count()
+    counts = _slot_counts(teacher=teacher, start=start, end=end, now=now)
+    return TeacherDashboard(
+        profile=profile,
+        next_lessons=next_lessons,
+        to_mark_count=to_mark,
+        week_first_day=monday,
+        week_last_day=monday + timedelta(days=6),
+        slots_free=counts["free"],
+        slots_held=counts["held"],
+        slots_booked=counts["booked"],
+    )

@@ -127,13 +127,14 @@ def test_home_sends_each_role_to_its_area(factory, target):
 
 
 def test_teacher_gets_404_on_student_home(teacher):
-    response = english(signed_in(teacher)).get(reverse("accounts:student-home"))
+    response = english(signed_in(teacher)).get(reverse("accounts:student-home"), follow=True)
+    assert response.redirect_chain == [(reverse("booking:dashboard"), 302)]
     assert response.status_code == 404
     assert "Page not found" in page(response)
 
 
 def test_staff_gets_404_on_student_home(staff):
-    assert signed_in(staff).get(reverse("accounts:student-home")).status_code == 404
+    assert signed_in(staff).get(reverse("accounts:student-home"), follow=True).status_code == 404
 
 
 @pytest.mark.parametrize("name", ["accounts:teacher-home", "accounts:teacher-profile"])
@@ -223,7 +224,7 @@ def test_register_page_shows_the_form(en_client):
 def test_register_student_creates_one_user_with_the_choices_and_signs_in(en_client):
     response = en_client.post(reverse("accounts:register"), register_data(email="Anna@Example.org"), follow=True)
     assert response.redirect_chain[0] == (reverse("accounts:home"), 302)
-    assert response.redirect_chain[-1][0] == reverse("accounts:student-home")
+    assert response.redirect_chain[-1][0] == reverse("booking:dashboard")
     user = User.objects.get()
     assert user.email == "anna@example.org"
     assert user.full_name == "Anna Petrova"
@@ -240,7 +241,7 @@ def test_register_teacher_creates_an_unpublished_profile(en_client):
     response = en_client.post(
         reverse("accounts:register"), register_data(role=Role.TEACHER, language="ru"), follow=True
     )
-    assert response.redirect_chain[-1][0] == reverse("accounts:teacher-home")
+    assert response.redirect_chain[-1][0] == reverse("lessons:teacher-dashboard")
     user = User.objects.get()
     assert user.role == Role.TEACHER
     assert user.language == "ru"
@@ -462,17 +463,17 @@ def test_profile_update_refuses_bad_values(student, field, value):
 
 def test_student_home_greets_and_shows_zone_and_language(student):
     User.objects.filter(pk=student.pk).update(full_name="Maria Ivanova", timezone="Europe/Berlin")
-    html = page(english(signed_in(student)).get(reverse("accounts:student-home")))
+    html = page(english(signed_in(student)).get(reverse("accounts:student-home"), follow=True))
     assert "Hello, Maria!" in html
     assert "Europe/Berlin" in html
     assert "English" in html
     assert f'href="{reverse("accounts:profile")}"' in html
-    assert "will appear here" in html
+    assert f'href="{reverse("booking:teacher-list")}"' in html
 
 
 def test_student_home_in_russian(student):
     User.objects.filter(pk=student.pk).update(full_name="Мария Иванова")
-    html = page(signed_in(student, language="ru").get(reverse("accounts:student-home")))
+    html = page(signed_in(student, language="ru").get(reverse("accounts:student-home"), follow=True))
     assert "Здравствуйте, Мария!" in html
     assert "Кабинет ученика" in html
     assert "Русский" in html
@@ -482,7 +483,7 @@ def test_teacher_home_of_a_published_teacher(teacher):
     TeacherProfile.objects.filter(pk=teacher.pk).update(
         display_name="Sergei Strings", styles="blues, rock", levels=["beginner", "advanced"], lesson_minutes=45
     )
-    html = page(english(signed_in(teacher)).get(reverse("accounts:teacher-home")))
+    html = page(english(signed_in(teacher)).get(reverse("accounts:teacher-home"), follow=True))
     assert "Hello, Sergei Strings!" in html
     assert "Your profile is published" in html
     assert "Waiting for the school to publish you" not in html
@@ -494,18 +495,18 @@ def test_teacher_home_of_a_published_teacher(teacher):
 
 def test_teacher_home_of_an_unpublished_teacher_says_it_waits():
     teacher = TeacherFactory(profile__published=False)
-    html = page(english(signed_in(teacher)).get(reverse("accounts:teacher-home")))
+    html = page(english(signed_in(teacher)).get(reverse("accounts:teacher-home"), follow=True))
     assert "Waiting for the school to publish you" in html
     assert "Your profile is published" not in html
 
 
 def test_teacher_home_in_russian_with_plural_minutes(teacher):
     TeacherProfile.objects.filter(pk=teacher.pk).update(lesson_minutes=61, levels=["intermediate"])
-    html = page(signed_in(teacher, language="ru").get(reverse("accounts:teacher-home")))
+    html = page(signed_in(teacher, language="ru").get(reverse("accounts:teacher-home"), follow=True))
     assert "61 минута" in html
     assert "средний" in html
     TeacherProfile.objects.filter(pk=teacher.pk).update(lesson_minutes=45)
-    html = page(signed_in(teacher, language="ru").get(reverse("accounts:teacher-home")))
+    html = page(signed_in(teacher, language="ru").get(reverse("accounts:teacher-home"), follow=True))
     assert "45 минут" in html
 
 
@@ -534,7 +535,10 @@ def test_teacher_profile_edit_saves(teacher):
         },
         follow=True,
     )
-    assert response.redirect_chain == [(reverse("accounts:teacher-home"), 302)]
+    assert response.redirect_chain == [
+        (reverse("accounts:teacher-home"), 302),
+        (reverse("lessons:teacher-dashboard"), 302),
+    ]
     profile = TeacherProfile.objects.get(pk=teacher.pk)
     assert profile.display_name == "Sergei Strings"
     assert profile.bio == "Twenty years on stage."
@@ -844,7 +848,6 @@ def test_expected_templates_exist():
                 "password_change",
                 "profile",
                 "student_home",
-                "teacher_home",
                 "teacher_profile_form",
             )
         ),

@@ -168,7 +168,7 @@ def test_page_comes_in_the_russian_users_language(teacher):
     client = Client()
     client.force_login(teacher)
     # the user's own language wins over what the browser asks for
-    response = client.get(reverse("accounts:teacher-home"), HTTP_ACCEPT_LANGUAGE="en")
+    response = client.get(reverse("accounts:teacher-home"), HTTP_ACCEPT_LANGUAGE="en", follow=True)
     page = response.content.decode()
     assert "Ваш публичный профиль" in page
     assert "Your public profile" not in page

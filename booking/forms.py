@@ -1,0 +1,60 @@
+"""Forms of the student's booking pages: they parse input, nothing more.
+The rules live in booking.services and the selectors."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.utils.translation import gettext_lazy as _
+
+# Weeks far outside any schedule are refused, so date arithmetic never overflows.
+_FIRST_WEEK = date(2000, 1, 1)
+_LAST_WEEK = date(9000, 1, 1)
+
+
+class WeekForm(forms.Form):
+    """`?week=YYYY-MM-DD`: any day of the week to show."""
+
+    week = forms.DateField(
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        validators=[MinValueValidator(_FIRST_WEEK), MaxValueValidator(_LAST_WEEK)],
+    )
+
+    def week_or_none(self) -> date | None:
+        """The asked-for day, or None (this week) when missing or malformed."""
+        return self.cleaned_data.get("week") if self.is_valid() else None
+
+
+class TeacherFilterForm(forms.Form):
+    """The teacher directory's filters (GET)."""
+
+    style = forms.CharField(
+        label=_("Style"),
+        required=False,
+        max_length=50,
+        help_text=_("e.g. rock, blues, fingerstyle"),
+        widget=forms.TextInput(attrs={"type": "search"}),
+    )
+    q = forms.CharField(
+        label=_("Teacher's name"), required=False, max_length=100, widget=forms.TextInput(attrs={"type": "search"})
+    )
+
+    def filters(self) -> dict[str, str | None]:
+        if not self.is_valid():
+            return {"style": None, "search": None}
+        return {"style": self.cleaned_data["style"].strip() or None, "search": self.cleaned_data["q"].strip() or None}
+
+
+class SlotChoiceForm(forms.Form):
+    """The slot picked on a teacher page (hold) or on the reschedule page."""
+
+    slot = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    week = forms.DateField(
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        widget=forms.HiddenInput,
+        validators=[MinValueValidator(_FIRST_WEEK), MaxValueValidator(_LAST_WEEK)],
+    )

@@ -1,0 +1,211 @@
+"""The student's pages: teacher directory and teacher page, hold -> confirm,
+my bookings (cancel, reschedule) and the student's dashboard.
+
+Thin: each view parses its input, calls one selector (reads) or an access
+helper and one service (writes), and renders or redirects (Post/Redirect/Get).
+Service errors become messages in the user's language.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts import selectors as account_selectors
+from booking import selectors, services
+from booking.forms import SlotChoiceForm, TeacherFilterForm, WeekForm
+from guitaronline.core.errors import ApplicationError, InvalidInput, NotFound
+from scheduling.errors import SlotUnavailable
+
+
+def student_page(view):
+    """Signed-in students only: a visitor is sent to log in, anyone else gets
+    the 404 page, and so does an access helper's not-found."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not request.user.is_student:
+            raise Http404
+        try:
+            return view(request, *args, **kwargs)
+        except NotFound as exc:
+            raise Http404 from exc
+
+    return wrapper
+
+
+def _when(moment) -> str:
+    """A date and time for a message, in the active zone, with the zone's name."""
+    local = timezone.localtime(moment)
+    return f"{date_format(local, 'j E Y, H:i')} ({timezone.get_current_timezone_name()})"
+
+
+def _error(request: HttpRequest, error: ApplicationError) -> None:
+    """A service's refusal as an error message in the user's language."""
+    if isinstance(error, NotFound):  # a slot removed meanwhile: say it as the user sees it
+        messages.error(request, str(SlotUnavailable.default_message))
+    elif isinstance(error, InvalidInput) and isinstance(error.details, dict):  # field messages say more
+        for field_messages in error.details.values():
+            for message in field_messages if isinstance(field_messages, list) else [field_messages]:
+                messages.error(request, str(message))
+    else:
+        messages.error(request, str(error.message))
+
+
+def _with_week(url: str, week) -> str:
+    return f"{url}?{urlencode({'week': week.isoformat()})}" if week else url
+
+
+def _next_or(request: HttpRequest, default: str) -> str:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return default
+
+
+# --- dashboard --------------------------------------------------------------------
+
+
+@student_page
+def dashboard(request: HttpRequest) -> HttpResponse:
+    dashboard = selectors.student_dashboard(student=request.user)
+    return render(request, "accounts/student_home.html", {"dashboard": dashboard})
+
+
+# --- teachers ---------------------------------------------------------------------
+
+
+def teacher_list(request: HttpRequest) -> HttpResponse:
+    form = TeacherFilterForm(request.GET or None)
+    teachers = account_selectors.teacher_list_published(**form.filters())
+    page = Paginator(teachers, selectors.PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "booking/teacher_list.html", {"form": form, "page": page})
+
+
+def teacher_detail(request: HttpRequest, teacher_id: int) -> HttpResponse:
+    week = WeekForm(request.GET).week_or_none()
+    try:
+        teacher = selectors.teacher_page(teacher_id=teacher_id, week=week)
+    except NotFound as exc:
+        raise Http404 from exc
+    return render(request, "booking/teacher_detail.html", {"profile": teacher.profile, "week": teacher.week})
+
+
+@student_page
+def hold(request: HttpRequest, teacher_id: int) -> HttpResponse:
+    back = reverse("booking:teacher-detail", args=[teacher_id])
+    if request.method != "POST":  # e.g. back here after logging in: show the slots again
+        return redirect(back)
+    form = SlotChoiceForm(request.POST)
+    valid = form.is_valid()
+    back = _with_week(back, form.cleaned_data.get("week"))
+    if not valid:
+        messages.error(request, str(SlotUnavailable.default_message))
+        return redirect(back)
+    try:
+        booking = services.booking_hold(student=request.user, slot_id=form.cleaned_data["slot"])
+    except ApplicationError as error:
+        _error(request, error)
+        return redirect(back)
+    expires = date_format(timezone.localtime(booking.hold_expires_at), "H:i")
+    messages.success(
+        request, _("The slot is held for you until %(time)s. Confirm it to book the lesson.") % {"time": expires}
+    )
+    return redirect("booking:booking-detail", booking.pk)
+
+
+# --- bookings ---------------------------------------------------------------------
+
+
+@student_page
+def booking_list(request: HttpRequest) -> HttpResponse:
+    page = selectors.bookings_page_for_student(student=request.user, page_number=request.GET.get("page"))
+    return render(request, "booking/booking_list.html", {"page": page})
+
+
+@student_page
+def booking_detail(request: HttpRequest, booking_id: int) -> HttpResponse:
+    booking = selectors.booking_for_student(user=request.user, booking_id=booking_id)
+    return render(request, "booking/booking_detail.html", {"booking": booking})
+
+
+@student_page
+@require_POST
+def confirm(request: HttpRequest, booking_id: int) -> HttpResponse:
+    booking = selectors.booking_for_student(user=request.user, booking_id=booking_id)
+    try:
+        booking = services.booking_confirm(booking=booking, actor=request.user)
+    except ApplicationError as error:
+        _error(request, error)
+    else:
+        messages.success(request, _("Your lesson is booked: %(when)s.") % {"when": _when(booking.slot.start_at)})
+    return redirect("booking:booking-detail", booking_id)
+
+
+@student_page
+@require_POST
+def cancel(request: HttpRequest, booking_id: int) -> HttpResponse:
+    booking = selectors.booking_for_student(user=request.user, booking_id=booking_id)
+    back = _next_or(request, reverse("booking:booking-list"))
+    try:
+        booking = services.booking_cancel(booking=booking, actor=request.user)
+    except ApplicationError as error:
+        _error(request, error)
+        return redirect(back)
+    if booking.lesson_returned is None:
+        messages.success(request, _("The hold is released; the slot is free for others again."))
+    elif booking.lesson_returned:
+        messages.success(
+            request, _("The booking is canceled.") + " " + _("The lesson has been returned to your package.")
+        )
+    else:
+        messages.success(
+            request,
+            _("The booking is canceled.")
+            + " "
+            + _("The lesson was not returned to your package: the cancellation came too close to the start."),
+        )
+    return redirect(back)
+
+
+@student_page
+def reschedule(request: HttpRequest, booking_id: int) -> HttpResponse:
+    if request.method == "POST":
+        return _reschedule_post(request, booking_id)
+    week = WeekForm(request.GET).week_or_none()
+    page = selectors.reschedule_page(user=request.user, booking_id=booking_id, week=week)
+    return render(request, "booking/reschedule.html", {"booking": page.booking, "week": page.week})
+
+
+def _reschedule_post(request: HttpRequest, booking_id: int) -> HttpResponse:
+    booking = selectors.booking_for_student(user=request.user, booking_id=booking_id)
+    form = SlotChoiceForm(request.POST)
+    valid = form.is_valid()
+    back = _with_week(reverse("booking:reschedule", args=[booking.pk]), form.cleaned_data.get("week"))
+    if not valid:
+        messages.error(request, str(SlotUnavailable.default_message))
+        return redirect(back)
+    try:
+        successor = services.booking_reschedule(
+            booking=booking, new_slot_id=form.cleaned_data["slot"], actor=request.user
+        )
+    except ApplicationError as error:
+        _error(request, error)
+        return redirect(back)
+    message = _("Your lesson is moved to %(when)s.") % {"when": _when(successor.slot.start_at)}
+    if successor.rescheduled_from.lesson_returned:
+        message += " " + _("The lesson of the old time has been returned to your package.")
+    messages.success(request, message)
+    return redirect("booking:booking-detail", successor.pk)
