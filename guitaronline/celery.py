@@ -4,8 +4,11 @@ import os
 
 from celery import Celery
 
+from guitaronline import celery_context
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "guitaronline.settings")
 
 app = Celery("guitaronline")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+celery_context.connect()  # the request id travels from the publisher into the task

@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import SimpleRouter
 
 from accounts.api import TeacherViewSet
+from guitaronline import metrics
 from guitaronline.core import views
 
 router = SimpleRouter(trailing_slash=False)
@@ -24,7 +25,8 @@ urlpatterns = [
     path("", views.landing, name="landing"),
     path("health", views.health, name="health"),
     path("ready", views.ready, name="ready"),
-    path("", include("django_prometheus.urls")),
+    # django-prometheus's export plus the domain gauges, also under gunicorn's multi-process mode
+    path("metrics", metrics.metrics_view, name="prometheus-django-metrics"),
     path("accounts/", include("accounts.urls")),
     path("", include("booking.urls")),
     path("", include("billing.urls")),

@@ -1,0 +1,193 @@
+"""Domain gauges for Prometheus, computed from the database at scrape time.
+
+`DomainCollector` reads the numbers the ops dashboard shows and the alert
+rules in `deploy/prometheus/alerts.yml` need:
+
+- `guitaronline_outbox_pending`, `guitaronline_outbox_failed_retryable`,
+  `guitaronline_outbox_dead_letter` (`audit.selectors.outbox_counts`, aware of
+  `OUTBOX_MAX_RETRIES`);
+- `guitaronline_outbox_oldest_due_age_seconds`: how long the oldest event
+  that is due for dispatch has waited (0 when none): grows when no worker or
+  no beat dispatches the outbox;
+- `guitaronline_beat_last_run_timestamp_seconds`: the last time Celery beat
+  ran any enabled periodic task (django-celery-beat writes it at least every
+  3 minutes): stops moving when beat is down;
+- `guitaronline_stale_holds` (`booking.selectors.holds_stale`);
+- `guitaronline_bookings{status=...}` by effective status
+  (`booking.selectors.with_effective_status`);
+- `guitaronline_domain_metrics_up`: 1 when the numbers above could be read,
+  0 when the database failed them (the other gauges are then left out).
+
+Export. In one process (runserver, tests) django-prometheus serves the
+default registry, where `install()` registers the collector once. Under
+gunicorn with `PROMETHEUS_MULTIPROC_DIR`, django-prometheus's view builds a
+fresh registry holding only the `MultiProcessCollector`, which would drop
+the collector; `install()` therefore serves `/metrics` (same path and URL
+name) through `metrics_view`, which adds the collector to that registry.
+`guitaronline/urls.py` imports this module, which calls `install()`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterable, Iterator
+
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
+
+logger = logging.getLogger(__name__)
+
+PREFIX = "guitaronline"
+MULTIPROCESS_VARIABLES = ("PROMETHEUS_MULTIPROC_DIR", "prometheus_multiproc_dir")
+
+
+def _gauge(name: str, documentation: str, **kwargs) -> GaugeMetricFamily:
+    return GaugeMetricFamily(f"{PREFIX}_{name}", documentation, **kwargs)
+
+
+def _families() -> dict[str, GaugeMetricFamily]:
+    return {
+        "pending": _gauge("outbox_pending", "Outbox events waiting to be dispatched."),
+        "retryable": _gauge("outbox_failed_retryable", "Failed outbox events that will be retried."),
+        "dead_letter": _gauge(
+            "outbox_dead_letter", "Outbox events that failed OUTBOX_MAX_RETRIES times (dead letter)."
+        ),
+        "oldest_due": _gauge(
+            "outbox_oldest_due_age_seconds",
+            "Seconds the oldest outbox event due for dispatch has waited (0 when none is due).",
+        ),
+        "beat": _gauge(
+            "beat_last_run_timestamp_seconds",
+            "Unix time Celery beat last ran an enabled periodic task (0 when never).",
+        ),
+        "stale_holds": _gauge("stale_holds", "Holds past their expiry that the periodic job has not expired yet."),
+        "bookings": _gauge("bookings", "Bookings by effective status.", labels=["status"]),
+    }
+
+
+def _up(value: float) -> GaugeMetricFamily:
+    return _gauge("domain_metrics_up", "1 when the domain gauges could be read from the database.", value=value)
+
+
+class DomainCollector:
+    """A prometheus_client custom collector; every `collect()` queries the database."""
+
+    def describe(self) -> Iterable[Metric]:
+        # Names only, without touching the database (registration calls this).
+        return [*_families().values(), _up(1)]
+
+    def collect(self) -> Iterator[Metric]:
+        try:
+            families = self._read()
+        except Exception as exc:  # a scrape must still answer when the database does not
+            logger.warning("domain metrics could not be read: %s: %s", exc.__class__.__name__, exc)
+            yield _up(0)
+            return
+        yield from families
+        yield _up(1)
+
+    @staticmethod
+    def _read() -> list[Metric]:
+        from django.conf import settings
+        from django.db.models import Count, Max, Min, Q
+        from django.db.models.functions import Coalesce
+        from django.utils import timezone
+        from django_celery_beat.models import PeriodicTask
+
+        from audit.models import OutboxEvent
+        from audit.selectors import outbox_counts
+        from booking.models import Booking
+        from booking.selectors import holds_stale, with_effective_status
+
+        now = timezone.now()
+        max_retries = settings.OUTBOX_MAX_RETRIES
+        families = _families()
+
+        counts = outbox_counts(max_retries=max_retries)
+        families["pending"].add_metric([], counts["pending"])
+        families["retryable"].add_metric([], counts["failed_retryable"])
+        families["dead_letter"].add_metric([], counts["failed_dead_letter"])
+
+        # Due = what the dispatcher would claim now: pending, or failed with
+        # retries left, whose next attempt time has come.
+        due_since = (
+            OutboxEvent.objects.filter(
+                Q(status=OutboxEvent.Status.PENDING) | Q(status=OutboxEvent.Status.FAILED, attempts__lt=max_retries)
+            )
+            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+            .aggregate(oldest=Min(Coalesce("next_attempt_at", "created_at")))["oldest"]
+        )
+        families["oldest_due"].add_metric([], max((now - due_since).total_seconds(), 0.0) if due_since else 0.0)
+
+        last_beat = PeriodicTask.objects.filter(enabled=True).aggregate(last=Max("last_run_at"))["last"]
+        families["beat"].add_metric([], last_beat.timestamp() if last_beat else 0.0)
+
+        families["stale_holds"].add_metric([], holds_stale(now=now).count())
+
+        by_status = dict.fromkeys(Booking.Status.values, 0)
+        rows = (
+            with_effective_status(Booking.objects.all(), now=now)
+            .order_by()
+            .values("effective_status")
+            .annotate(n=Count("pk"))
+        )
+        for row in rows:
+            by_status[row["effective_status"]] = row["n"]
+        for status, number in sorted(by_status.items()):
+            families["bookings"].add_metric([status], number)
+        return list(families.values())
+
+
+COLLECTOR = DomainCollector()
+
+
+def multiprocess_mode() -> bool:
+    return any(os.environ.get(name) for name in MULTIPROCESS_VARIABLES)
+
+
+def registry_for_scrape() -> CollectorRegistry:
+    """What one scrape exports: the default registry in a single process; in
+    gunicorn's multi-process mode, a fresh registry merging every worker's
+    files plus the domain collector."""
+    if not multiprocess_mode():
+        return REGISTRY
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry)
+    registry.register(COLLECTOR)
+    return registry
+
+
+def metrics_view(request):
+    """`/metrics`: django-prometheus's export plus the domain gauges in both modes."""
+    from django.http import HttpResponse
+
+    started = time.monotonic()
+    body = generate_latest(registry_for_scrape())
+    logger.debug("metrics scrape took %.3fs", time.monotonic() - started)
+    return HttpResponse(body, content_type=CONTENT_TYPE_LATEST)
+
+
+_install_lock = threading.Lock()
+_installed = False
+
+
+def install() -> None:
+    """Register the domain collector with the default registry (the one
+    django-prometheus exports in a single process). Safe to call again."""
+    global _installed
+    with _install_lock:
+        if _installed:
+            return
+        if COLLECTOR not in getattr(REGISTRY, "_collector_to_names", {}):
+            try:
+                REGISTRY.register(COLLECTOR)
+            except ValueError:  # the names are already taken (a reloaded module's collector)
+                logger.debug("domain collector already registered")
+        _installed = True
+
+
+install()
