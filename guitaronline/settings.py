@@ -221,9 +221,7 @@ STORAGES = {
 EMAIL_BACKEND = env.str(
     "EMAIL_BACKEND",
     default=(
-        "django.core.mail.backends.smtp.EmailBackend"
-        if PRODUCTION
-        else "guitaronline.core.mail.ConsoleEmailBackend"
+        "django.core.mail.backends.smtp.EmailBackend" if PRODUCTION else "guitaronline.core.mail.ConsoleEmailBackend"
     ),
 )
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")

@@ -131,6 +131,7 @@ class SkippedOccurrenceSerializer(serializers.Serializer):
     @extend_schema_field({"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$", "example": "18:00"})
     def get_local_time(self, occurrence: dict) -> str:
         return occurrence["local_time"].strftime("%H:%M")
+
     start_at = serializers.DateTimeField(allow_null=True, help_text="Null when that local time does not exist.")
     reason = serializers.ChoiceField(choices=[services.SKIP_PAST, services.SKIP_OVERLAP, services.SKIP_NONEXISTENT])
 
