@@ -95,10 +95,10 @@ def home(request: HttpRequest) -> HttpResponse:
     """Send each role to its own area."""
     user = request.user
     if user.is_teacher:
-        return redirect("accounts:teacher-home")
+        return redirect("booking:teacher-dashboard")
     if user.is_staff or user.role == Role.ADMIN:
         return redirect("admin:index")
-    return redirect("accounts:student-home")
+    return redirect("booking:dashboard")
 
 
 @login_required
@@ -118,11 +118,11 @@ def _own_teacher_profile(request: HttpRequest):
 
 @login_required
 def teacher_home(request: HttpRequest) -> HttpResponse:
-    """The teacher's dashboard lives with the lessons (it shows lessons and
-    slots, which accounts may not import): `lessons:teacher-dashboard`."""
+    """The teacher's dashboard lives with booking (it shows lessons and slots,
+    which accounts may not import); this URL keeps working."""
     if not request.user.is_teacher:
         raise Http404
-    return redirect("lessons:teacher-dashboard")
+    return redirect("booking:teacher-dashboard")
 
 
 @login_required

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
@@ -16,6 +16,7 @@ from billing import selectors as billing_selectors
 from billing.models import LessonPackage
 from booking.models import Booking
 from guitaronline.core.errors import NotFound
+from guitaronline.core.weeks import local_week, week_monday
 from lessons import selectors as lesson_selectors
 from lessons.models import Lesson
 from scheduling import selectors as scheduling_selectors
@@ -169,10 +170,6 @@ class SlotWeek:
         return sum(len(day.slots) for day in self.days)
 
 
-def week_monday(day: date) -> date:
-    return day - timedelta(days=day.weekday())
-
-
 def open_slot_week(*, teacher_id: int, week: date | None = None, now: datetime | None = None) -> SlotWeek:
     """The teacher's open slots in the week holding `week` (default: this
     week), days and times in the active time zone (DST-safe: the week's
@@ -181,8 +178,8 @@ def open_slot_week(*, teacher_id: int, week: date | None = None, now: datetime |
     zone = timezone.get_current_timezone()
     this_week = week_monday(timezone.localtime(now, zone).date())
     monday = week_monday(week) if week is not None else this_week
-    start = datetime.combine(monday, time.min, tzinfo=zone)
-    end = datetime.combine(monday + timedelta(days=7), time.min, tzinfo=zone)
+    bounds = local_week(monday, zone)
+    start, end = bounds.start, bounds.end
     days: dict[date, list[Slot]] = {}
     for slot in scheduling_selectors.open_slots(teacher_id=teacher_id, start=start, end=end, now=now):
         days.setdefault(timezone.localtime(slot.start_at, zone).date(), []).append(slot)
@@ -256,4 +253,40 @@ def student_dashboard(*, student, now: datetime | None = None) -> StudentDashboa
         upcoming_lessons=list(lessons.select_related("booking")[:UPCOMING_LESSONS]),
         live_holds=[_for_display(booking, now=now) for booking in holds.order_by("hold_expires_at", "id")],
         packages=list(billing_selectors.packages_usable(student=student, now=now)),
+    )
+
+
+# --- the teacher's dashboard ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TeacherDashboard:
+    profile: TeacherProfile
+    next_lessons: list[Lesson]
+    to_mark_count: int
+    week_first_day: date
+    week_last_day: date
+    slots_free: int
+    slots_held: int
+    slots_booked: int
+
+
+def teacher_dashboard(*, teacher, zone, now: datetime | None = None) -> TeacherDashboard:
+    """The teacher's home page: the profile, the next lessons, the started
+    lessons still to mark, and this week's slots (the week of `now` in `zone`)
+    counted free / held / booked. Not-found for anyone but a teacher."""
+    now = now or timezone.now()
+    profile = account_selectors.teacher_profile_for_user(user=teacher)
+    lessons = lesson_selectors.teacher_lessons_overview(teacher=teacher, now=now)
+    week = local_week(timezone.localtime(now, zone).date(), zone)
+    counts = scheduling_selectors.teacher_slot_counts(teacher=teacher, start=week.start, end=week.end, now=now)
+    return TeacherDashboard(
+        profile=profile,
+        next_lessons=lessons.next_lessons,
+        to_mark_count=lessons.to_mark_count,
+        week_first_day=week.monday,
+        week_last_day=week.sunday,
+        slots_free=counts["free"],
+        slots_held=counts["held"],
+        slots_booked=counts["booked"],
     )

@@ -6,6 +6,7 @@ app_name = "booking"
 
 urlpatterns = [
     path("student/", views.dashboard, name="dashboard"),
+    path("teacher/", views.teacher_dashboard, name="teacher-dashboard"),
     path("teachers/", views.teacher_list, name="teacher-list"),
     path("teachers/<int:teacher_id>/", views.teacher_detail, name="teacher-detail"),
     path("teachers/<int:teacher_id>/hold/", views.hold, name="hold"),

@@ -84,6 +84,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/student_home.html", {"dashboard": dashboard})
 
 
+@login_required
+def teacher_dashboard(request: HttpRequest) -> HttpResponse:
+    """The teacher's home page (it combines lessons and slots, so it lives here)."""
+    try:
+        dashboard = selectors.teacher_dashboard(teacher=request.user, zone=timezone.get_current_timezone())
+    except NotFound as exc:
+        raise Http404 from exc
+    return render(request, "booking/teacher_dashboard.html", {"dashboard": dashboard, "profile": dashboard.profile})
+
+
 # --- teachers ---------------------------------------------------------------------
 
 

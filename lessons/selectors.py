@@ -1,14 +1,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import datetime
 
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from accounts.models import Role, TeacherProfile, User
-from accounts.selectors import teacher_profile_for_user
+from accounts.models import Role, User
 from guitaronline.core.errors import NotFound
 from guitaronline.core.ids import object_id
 from lessons.models import Lesson
@@ -121,77 +120,21 @@ def lessons_between(*, teacher, student) -> QuerySet[Lesson]:
     return Lesson.objects.filter(teacher=teacher, student=student).order_by("-start_at", "-id")
 
 
-# The booking statuses that take a slot, mirrored from booking: lessons may not
-# import scheduling or booking (SPEC §1). tests/pages_teacher check that they
-# equal `booking.Booking.ACTIVE_STATUSES` and that the counts below agree with
-# `scheduling.selectors.teacher_slots`.
-_BOOKING_STATUS_HOLD = "hold"
-_BOOKING_STATUS_CONFIRMED = "confirmed"
-
-
 @dataclass(frozen=True)
-class TeacherDashboard:
-    profile: TeacherProfile
+class TeacherLessons:
+    """What a teacher's home page shows of their lessons."""
+
     next_lessons: list[Lesson]
     to_mark_count: int
-    week_first_day: date
-    week_last_day: date
-    slots_free: int
-    slots_held: int
-    slots_booked: int
 
 
-def _week_bounds(*, day: date, zone: tzinfo) -> tuple[date, datetime, datetime]:
-    """The Monday of `day`'s week and that week as [start, end): local
-    midnights in `zone`, so a week with a DST change lasts 167 or 169 hours."""
-    monday = day - timedelta(days=day.weekday())
-    start = datetime.combine(monday, time.min, tzinfo=zone)
-    end = datetime.combine(monday + timedelta(days=7), time.min, tzinfo=zone)
-    return monday, start, end
-
-
-def _slot_counts(*, teacher, start: datetime, end: datetime, now: datetime) -> dict[str, int]:
-    """The teacher's live slots starting in [start, end): free, held, booked.
-
-    Read through the reverse relations `User.slots` and `Slot.bookings`
-    (lessons may not import scheduling); a slot is booked with a confirmed
-    booking, held with a live hold, free otherwise, as in
-    `scheduling.selectors.slot_taken_expression`."""
-    counts = teacher.slots.filter(removed_at__isnull=True, start_at__gte=start, start_at__lt=end).aggregate(
-        total=Count("pk", distinct=True),
-        booked=Count("pk", distinct=True, filter=Q(bookings__status=_BOOKING_STATUS_CONFIRMED)),
-        held=Count(
-            "pk", distinct=True, filter=Q(bookings__status=_BOOKING_STATUS_HOLD, bookings__hold_expires_at__gt=now)
-        ),
-    )
-    return {
-        "free": counts["total"] - counts["booked"] - counts["held"],
-        "held": counts["held"],
-        "booked": counts["booked"],
-    }
-
-
-def teacher_dashboard(*, teacher, zone: tzinfo, now: datetime | None = None, next_count: int = 5) -> TeacherDashboard:
-    """What the teacher's home page shows: the profile, the next lessons, the
-    lessons that have started and still wait to be marked, and this week's
-    slots (the week of `now` in `zone`) counted free / held / booked.
-    Not-found for anyone but a teacher."""
+def teacher_lessons_overview(*, teacher, now: datetime | None = None, next_count: int = 5) -> TeacherLessons:
+    """The next lessons and how many started lessons still wait to be marked."""
     now = now or timezone.now()
-    profile = teacher_profile_for_user(user=teacher)
-    monday, start, end = _week_bounds(day=now.astimezone(zone).date(), zone=zone)
     mine = Lesson.objects.filter(teacher=teacher)
-    next_lessons = list(
-        mine.filter(_scheduled_ahead(now)).select_related("student").order_by("start_at", "id")[:next_count]
-    )
-    to_mark = mine.filter(status=Lesson.Status.SCHEDULED, start_at__lte=now).count()
-    counts = _slot_counts(teacher=teacher, start=start, end=end, now=now)
-    return TeacherDashboard(
-        profile=profile,
-        next_lessons=next_lessons,
-        to_mark_count=to_mark,
-        week_first_day=monday,
-        week_last_day=monday + timedelta(days=6),
-        slots_free=counts["free"],
-        slots_held=counts["held"],
-        slots_booked=counts["booked"],
+    return TeacherLessons(
+        next_lessons=list(
+            mine.filter(_scheduled_ahead(now)).select_related("student").order_by("start_at", "id")[:next_count]
+        ),
+        to_mark_count=mine.filter(status=Lesson.Status.SCHEDULED, start_at__lte=now).count(),
     )

@@ -5,7 +5,6 @@ from lessons import views
 app_name = "lessons"
 
 urlpatterns = [
-    path("teacher/", views.teacher_dashboard, name="teacher-dashboard"),
     path("teacher/students/", views.student_list, name="students"),
     path("teacher/students/<int:student_id>/", views.student_history, name="student-history"),
     path("lessons/", views.lesson_list, name="list"),

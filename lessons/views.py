@@ -46,13 +46,6 @@ def _teacher_only(request: HttpRequest) -> None:
 
 @login_required
 @require_GET
-def teacher_dashboard(request: HttpRequest) -> HttpResponse:
-    dashboard = _or_404(lambda: selectors.teacher_dashboard(teacher=request.user, zone=timezone.get_current_timezone()))
-    return render(request, "lessons/teacher_dashboard.html", {"dashboard": dashboard, "profile": dashboard.profile})
-
-
-@login_required
-@require_GET
 def lesson_list(request: HttpRequest) -> HttpResponse:
     period = PeriodForm(request.GET).period()
     lessons = selectors.lessons_in_period(user=request.user, period=period)

@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.urls import reverse
+
 from accounts.models import User
 from audit.models import OutboxEvent
 
@@ -50,13 +52,23 @@ def _lesson_context(payload: dict, users: dict[int, User]) -> dict:
     }
 
 
+def _link(payload: dict, *, for_student: bool) -> str:
+    """The page a message points to: the lesson, else the student's booking,
+    else the recipient's home (URL names only; no domain app is imported)."""
+    if payload.get("lesson_id"):
+        return reverse("lessons:detail", args=[payload["lesson_id"]])
+    if for_student and payload.get("booking_id"):
+        return reverse("booking:booking-detail", args=[payload["booking_id"]])
+    return reverse("booking:dashboard" if for_student else "booking:teacher-dashboard")
+
+
 def _to_both(payload: dict, users: dict[int, User], template: str, **extra) -> list[Message]:
     context = {**_lesson_context(payload, users), **extra}
     messages = []
     if student := users.get(payload.get("student_id")):
-        messages.append(Message(student, f"{template}_student", context, "/accounts/student/"))
+        messages.append(Message(student, f"{template}_student", context, _link(payload, for_student=True)))
     if teacher := users.get(payload.get("teacher_id")):
-        messages.append(Message(teacher, f"{template}_teacher", context, "/accounts/teacher/"))
+        messages.append(Message(teacher, f"{template}_teacher", context, _link(payload, for_student=False)))
     return messages
 
 
@@ -65,7 +77,7 @@ def _to_student(payload: dict, users: dict[int, User], template: str, channels=B
     if student is None:
         return []
     context = {**_lesson_context(payload, users), **payload, **extra}
-    return [Message(student, template, context, "/accounts/student/", channels)]
+    return [Message(student, template, context, _link(payload, for_student=True), channels)]
 
 
 def booking_confirmed(event: OutboxEvent, users: dict[int, User]) -> list[Message]:
@@ -126,7 +138,7 @@ def payment_status_changed(event: OutboxEvent, users: dict[int, User]) -> list[M
 
 def user_registered(event: OutboxEvent, users: dict[int, User]) -> list[Message]:
     user = users.get(int(event.aggregate_id))
-    return [Message(user, "welcome", {"name": user.full_name}, "/accounts/home/")] if user else []
+    return [Message(user, "welcome", {"name": user.full_name}, reverse("accounts:home"))] if user else []
 
 
 RULES: dict[str, Callable[[OutboxEvent, dict[int, User]], list[Message]]] = {

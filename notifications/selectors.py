@@ -55,3 +55,7 @@ def delivery_metrics(*, max_retries: int) -> dict:
         "in_app": {"total": counts["in_app_total"], "unread": counts["in_app_unread"]},
         "outbox": outbox_counts(max_retries=max_retries),
     }
+
+
+def unread_count(*, user) -> int:
+    return notifications_for_user(user=user, unread=True).count()

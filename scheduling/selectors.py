@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts.models import Role, User
@@ -104,6 +104,45 @@ def teacher_slots(
     """A teacher's own live slots starting in [start, end), each annotated with `taken`."""
     slots = live_slots().filter(teacher=teacher).annotate(taken=slot_taken_expression(now=now))
     return _in_range(slots, start=start, end=end).order_by("start_at", "id")
+
+
+def teacher_slots_with_takers(
+    *,
+    teacher: User,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    now: datetime | None = None,
+) -> QuerySet[Slot]:
+    """`teacher_slots` with who takes each slot, in one query: `booking_status`
+    ("confirmed", "hold" or None), `booked_by` (the student's name),
+    `lesson_id`, and `started`."""
+    now = now or timezone.now()
+    taking = _taking_bookings(now=now).filter(slot=OuterRef("pk")).order_by("pk")
+    return teacher_slots(teacher=teacher, start=start, end=end, now=now).annotate(
+        booking_status=Subquery(taking.values("status")[:1]),
+        booked_by=Subquery(taking.values("student__full_name")[:1]),
+        lesson_id=Subquery(taking.values("lesson_id")[:1]),
+        started=ExpressionWrapper(Q(start_at__lte=now), output_field=BooleanField()),
+    )
+
+
+def teacher_slot_counts(
+    *, teacher: User, start: datetime, end: datetime, now: datetime | None = None
+) -> dict[str, int]:
+    """A teacher's live slots starting in [start, end) counted free, held
+    (a live hold) and booked (a confirmed booking), in one query."""
+    now = now or timezone.now()
+    taking = _taking_bookings(now=now).filter(slot=OuterRef("pk"))
+    counts = _in_range(live_slots().filter(teacher=teacher), start=start, end=end).aggregate(
+        total=Count("pk"),
+        booked=Count("pk", filter=Exists(taking.filter(status=BOOKING_STATUS_CONFIRMED))),
+        held=Count("pk", filter=Exists(taking.filter(status=BOOKING_STATUS_HOLD))),
+    )
+    return {
+        "free": counts["total"] - counts["booked"] - counts["held"],
+        "held": counts["held"],
+        "booked": counts["booked"],
+    }
 
 
 def slot_for_teacher(*, user: User, slot_id) -> Slot:

@@ -13,7 +13,6 @@ from collections import Counter
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import BooleanField, ExpressionWrapper, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -25,9 +24,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.forms import add_service_errors
 from accounts.models import User
 from guitaronline.core.errors import ApplicationError, NotFound
+from guitaronline.core.weeks import local_week
 from scheduling import selectors, services
 from scheduling.forms import RecurringForm, SlotForm, WeekForm
-from scheduling.models import Slot
 
 SKIPPED_DATES_SHOWN = 5
 
@@ -39,15 +38,6 @@ def _teacher(request: HttpRequest) -> User:
     return request.user
 
 
-def _week_bounds(day: dt.date, zone: dt.tzinfo) -> tuple[dt.date, dt.datetime, dt.datetime]:
-    """The Monday of `day`'s week and the week as [start, end): local
-    midnights, so a week with a DST change lasts 167 or 169 hours."""
-    monday = day - dt.timedelta(days=day.weekday())
-    start = dt.datetime.combine(monday, dt.time.min, tzinfo=zone)
-    end = dt.datetime.combine(monday + dt.timedelta(days=7), dt.time.min, tzinfo=zone)
-    return monday, start, end
-
-
 def _week_url(day: dt.date) -> str:
     return f"{reverse('scheduling:week')}?week={day.isoformat()}"
 
@@ -57,24 +47,6 @@ def _week_of(moment: dt.datetime) -> str:
     return _week_url(timezone.localtime(moment).date())
 
 
-def _week_slots(*, teacher: User, start: dt.datetime, end: dt.datetime, now: dt.datetime) -> QuerySet[Slot]:
-    """`selectors.teacher_slots` with who takes each slot, in one query:
-    `booking_status` ("confirmed", "hold" or None), `booked_by` (the
-    student's name), `lesson_id` and `started`.
-
-    TODO(scheduling.selectors): this read belongs next to `teacher_slots`
-    (it uses that module's private `_taking_bookings`); it lives here until
-    the selector module takes it.
-    """
-    taking = selectors._taking_bookings(now=now).filter(slot=OuterRef("pk")).order_by("pk")
-    return selectors.teacher_slots(teacher=teacher, start=start, end=end, now=now).annotate(
-        booking_status=Subquery(taking.values("status")[:1]),
-        booked_by=Subquery(taking.values("student__full_name")[:1]),
-        lesson_id=Subquery(taking.values("lesson_id")[:1]),
-        started=ExpressionWrapper(Q(start_at__lte=now), output_field=BooleanField()),
-    )
-
-
 @login_required
 @require_GET
 def week(request: HttpRequest) -> HttpResponse:
@@ -82,11 +54,12 @@ def week(request: HttpRequest) -> HttpResponse:
     zone = timezone.get_current_timezone()
     now = timezone.now()
     today = now.astimezone(zone).date()
-    monday, start, end = _week_bounds(WeekForm(request.GET).day(default=today), zone)
+    shown = local_week(WeekForm(request.GET).day(default=today), zone)
+    monday, start, end = shown.monday, shown.start, shown.end
     days = [{"date": monday + dt.timedelta(days=offset), "slots": []} for offset in range(7)]
     # A day of margin, then the local date decides: exact even where a clock change falls on midnight.
     margin = dt.timedelta(days=1)
-    for slot in _week_slots(teacher=teacher, start=start - margin, end=end + margin, now=now):
+    for slot in selectors.teacher_slots_with_takers(teacher=teacher, start=start - margin, end=end + margin, now=now):
         offset = (slot.start_at.astimezone(zone).date() - monday).days
         if 0 <= offset < 7:
             days[offset]["slots"].append(slot)

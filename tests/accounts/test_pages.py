@@ -115,8 +115,8 @@ def test_public_pages_open_to_everyone(client, name):
 @pytest.mark.parametrize(
     ("factory", "target"),
     [
-        (StudentFactory, "accounts:student-home"),
-        (TeacherFactory, "accounts:teacher-home"),
+        (StudentFactory, "booking:dashboard"),
+        (TeacherFactory, "booking:teacher-dashboard"),
         (StaffFactory, "admin:index"),
     ],
 )
@@ -241,7 +241,7 @@ def test_register_teacher_creates_an_unpublished_profile(en_client):
     response = en_client.post(
         reverse("accounts:register"), register_data(role=Role.TEACHER, language="ru"), follow=True
     )
-    assert response.redirect_chain[-1][0] == reverse("lessons:teacher-dashboard")
+    assert response.redirect_chain[-1][0] == reverse("booking:teacher-dashboard")
     user = User.objects.get()
     assert user.role == Role.TEACHER
     assert user.language == "ru"
@@ -537,7 +537,7 @@ def test_teacher_profile_edit_saves(teacher):
     )
     assert response.redirect_chain == [
         (reverse("accounts:teacher-home"), 302),
-        (reverse("lessons:teacher-dashboard"), 302),
+        (reverse("booking:teacher-dashboard"), 302),
     ]
     profile = TeacherProfile.objects.get(pk=teacher.pk)
     assert profile.display_name == "Sergei Strings"

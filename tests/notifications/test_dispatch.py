@@ -229,3 +229,15 @@ def test_staff_requeue_dead_letter_events_from_the_admin(client, people):
     assert fine.status == "pending" and fine.attempts == 0
     assert AdminAction.objects.filter(action="admin.outbox.requeue").count() == 1
     assert client.get(reverse("admin:audit_outboxevent_change", args=[dead.pk])).status_code == 200
+
+
+def test_messages_link_to_the_lesson_or_the_booking(people):
+    student, teacher = people
+    lesson_event(student, teacher, lesson_id=41)
+    lesson_event(student, teacher, event_type="booking.canceled", lesson_returned=True, booking_id=7)
+    services.outbox_dispatch()
+    links = {(n.event_type, n.recipient_id, n.link) for n in Notification.objects.filter(channel="in_app")}
+    assert ("booking.confirmed", student.pk, "/lessons/41/") in links
+    assert ("booking.confirmed", teacher.pk, "/lessons/41/") in links
+    assert ("booking.canceled", student.pk, "/bookings/7/") in links
+    assert ("booking.canceled", teacher.pk, "/teacher/") in links

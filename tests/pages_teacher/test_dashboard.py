@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import TeacherProfile
+from booking import selectors as booking_selectors
 from booking.models import Booking
-from lessons import selectors as lesson_selectors
 from scheduling import selectors as scheduling_selectors
 from scheduling.models import Slot
 from tests.factories import StaffFactory, TeacherFactory
@@ -33,7 +33,7 @@ from tests.pages_teacher.conftest import (
 
 pytestmark = pytest.mark.django_db
 
-DASHBOARD = reverse("lessons:teacher-dashboard")
+DASHBOARD = reverse("booking:teacher-dashboard")
 BERLIN = ZoneInfo("Europe/Berlin")
 
 
@@ -106,7 +106,7 @@ def test_the_dashboard_counts_this_weeks_free_held_and_booked_slots(teacher, stu
     removed = this_week_slot(teacher, 140)
     Slot.objects.filter(pk=removed.pk).update(removed_at=timezone.now())
 
-    dashboard = lesson_selectors.teacher_dashboard(teacher=teacher, zone=BERLIN)
+    dashboard = booking_selectors.teacher_dashboard(teacher=teacher, zone=BERLIN)
     assert (dashboard.slots_free, dashboard.slots_held, dashboard.slots_booked) == (len(free) + 1, 1, 1)
     assert (dashboard.week_first_day, dashboard.week_last_day) == (dt.date(2030, 1, 14), dt.date(2030, 1, 20))
 
@@ -115,9 +115,8 @@ def test_the_dashboard_counts_this_weeks_free_held_and_booked_slots(teacher, stu
     assert "14 January – 20 January" in page
 
 
-def test_the_dashboards_takenness_agrees_with_the_scheduling_selector(teacher, student, other_student):
-    """lessons reads slots through reverse relations (it may not import
-    scheduling): its counts must match scheduling's own rule."""
+def test_slot_counts_agree_with_each_slots_takenness(teacher, student, other_student):
+    """The dashboard's counts and the week view read one rule (scheduling's)."""
     slots = [make_slot(teacher, starts_in=dt.timedelta(days=2, hours=2 * n)) for n in range(5)]
     hold(other_student, slots[0])
     book(student, slots[1])
@@ -125,16 +124,10 @@ def test_the_dashboards_takenness_agrees_with_the_scheduling_selector(teacher, s
         student=other_student, slot=slots[2], status="hold", hold_expires_at=timezone.now() - dt.timedelta(minutes=1)
     )
     start, end = slots[0].start_at - dt.timedelta(hours=1), slots[-1].end_at
-    counts = lesson_selectors._slot_counts(teacher=teacher, start=start, end=end, now=timezone.now())
+    counts = scheduling_selectors.teacher_slot_counts(teacher=teacher, start=start, end=end, now=timezone.now())
     taken = [slot.taken for slot in scheduling_selectors.teacher_slots(teacher=teacher, start=start, end=end)]
     assert counts["held"] + counts["booked"] == sum(taken) == 2
     assert counts["free"] == len(taken) - sum(taken) == 3
-
-
-def test_the_mirrored_booking_statuses_equal_bookings_own():
-    assert {lesson_selectors._BOOKING_STATUS_HOLD, lesson_selectors._BOOKING_STATUS_CONFIRMED} == set(
-        Booking.ACTIVE_STATUSES
-    )
 
 
 def test_the_dashboard_links_to_every_teacher_page(teacher):
@@ -174,10 +167,10 @@ def test_the_dashboard_runs_the_same_queries_with_1_and_many_lessons(teacher, dj
     students = [student_with_package() for _ in range(7)]
     future_lesson(teacher, students[0])
     # session, user, profile, next lessons, waiting to be marked, slot counts
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         client.get(DASHBOARD)
     for number, student in enumerate(students[1:], start=1):
         future_lesson(teacher, student)
         past_lesson(teacher, student, ended_hours_ago=2 * number)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         client.get(DASHBOARD)

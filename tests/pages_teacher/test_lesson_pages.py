@@ -197,10 +197,10 @@ def test_the_list_runs_the_same_queries_for_1_and_50_lessons(teacher, student, v
 
     add(0, 1)
     # session, user, count, lessons with both people and the teacher's profile
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         client.get(url)
     add(1, 49)
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         response = client.get(url)
     assert html(response).count('class="card lesson-card"') == 50
 

@@ -249,7 +249,7 @@ def test_the_week_view_runs_the_same_queries_for_1_and_50_slots(
 
     client = signed_in(teacher)
     fill(1)
-    with django_assert_num_queries(3):  # session, user, the slots with who takes them
+    with django_assert_num_queries(4):  # session, user, unread count, the slots with who takes them
         client.get(url)
     fill(50)
     slots = list(Slot.objects.filter(teacher=teacher).order_by("start_at"))
@@ -257,7 +257,7 @@ def test_the_week_view_runs_the_same_queries_for_1_and_50_slots(
         book(student, slot)
     for slot in slots[10:15]:
         hold(other_student, slot)
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         response = client.get(url)
     page = html(response)
     assert page.count('class="week-slot ') == 50

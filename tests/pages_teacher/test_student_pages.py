@@ -111,10 +111,10 @@ def test_the_list_runs_the_same_queries_for_1_and_50_students(teacher, django_as
             lesson_at(teacher, student, dt.datetime(2030, 1, 1, 8, tzinfo=UTC) + dt.timedelta(hours=2 * number))
 
     add(0, 1)
-    with django_assert_num_queries(4):  # session, user, count, students with their counts
+    with django_assert_num_queries(5):  # session, user, unread count, count, students with their counts
         client.get(STUDENTS)
     add(1, 49)
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         response = client.get(STUDENTS)
     assert len(rows(response)) == 50
 
@@ -157,10 +157,10 @@ def test_the_history_runs_the_same_queries_for_1_and_50_lessons(teacher, student
             Lesson.objects.filter(pk=lesson.pk).update(notes=f"Notes {number}", homework=f"Homework {number}")
 
     add(0, 1)
-    with django_assert_num_queries(5):  # session, user, the student (access), count, lessons
+    with django_assert_num_queries(6):  # session, user, unread count, the student (access), count, lessons
         client.get(history(student))
     add(1, 49)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         response = client.get(history(student))
     assert html(response).count('class="card lesson-card"') == 50
 
