@@ -105,6 +105,8 @@ def home(request: HttpRequest) -> HttpResponse:
 def student_home(request: HttpRequest) -> HttpResponse:
     """The student's dashboard lives with booking (it reads bookings, lessons
     and packages, which accounts may not import); this URL keeps working."""
+    if not request.user.is_student:
+        raise Http404
     return redirect("booking:dashboard")
 
 

@@ -8,6 +8,8 @@ from collections import Counter
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, settings
 from rest_framework_simplejwt.tokens import RefreshToken
 from schemathesis.checks import not_a_server_error
@@ -37,6 +39,18 @@ def _report(request):
           f"{sum(n for s, n in SENT.items() if s >= 500)}")  # fmt: skip
     if not (request.config.option.keyword or request.config.option.markexpr):  # a full run
         assert total >= 5000, f"only {total} requests were generated"
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    """Calling the WSGI app directly fires request_started/finished, whose
+    `close_old_connections` would close the test's connection inside its
+    transaction (Django's test client disconnects it the same way)."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture

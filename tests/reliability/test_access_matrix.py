@@ -1,0 +1,189 @@
+"""Access matrix generated from the URLconf: every page and API route, with
+real object ids of student A's booking, lesson, package, payment and
+notification, tried by every role that is not entitled to it, with every
+method. Each answer must refuse (login redirect, 401, 403, 404 or 405) and
+leave the database unchanged. A new route without an entry fails the suite."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from rest_framework.test import APIClient
+
+from accounts.models import TeacherProfile, User
+from audit.models import AuditLog, OutboxEvent
+from billing import services as billing_services
+from billing.models import LessonPackage, Payment
+from booking import services as booking_services
+from booking.models import Booking
+from lessons.models import Lesson
+from notifications.models import Notification
+from scheduling.models import Slot
+from tests.booking.conftest import make_package, make_slot
+from tests.conftest import client_for
+from tests.factories import StaffFactory, StudentFactory, TeacherFactory
+
+ROLES = ("owner", "other_student", "teacher", "other_teacher", "staff", "anonymous")
+SIGNED_IN = {"owner", "other_student", "teacher", "other_teacher", "staff"}
+EVERYONE = set(ROLES)
+STUDENTS = {"owner", "other_student"}
+TEACHERS = {"teacher", "other_teacher"}
+STAFF = {"staff"}
+
+# route name -> roles entitled to it (all methods), or {method: roles}
+ENTITLED: dict[str, set[str] | dict[str, set[str]]] = {
+    # public
+    "landing": EVERYONE, "health": EVERYONE, "ready": EVERYONE, "prometheus-django-metrics": EVERYONE,
+    "api-schema": EVERYONE, "api-docs": EVERYONE, "set_language": EVERYONE, "accounts:set-language": EVERYONE,
+    "accounts:register": EVERYONE, "accounts:login": EVERYONE, "accounts:password-reset": EVERYONE,
+    "accounts:password-reset-done": EVERYONE, "accounts:password-reset-complete": EVERYONE,
+    "booking:teacher-list": EVERYONE, "booking:teacher-detail": EVERYONE,
+    "api:auth-register": EVERYONE, "api:auth-login": EVERYONE, "api:auth-refresh": EVERYONE,
+    "api:teachers-list": EVERYONE, "api:teachers-detail": EVERYONE, "api:scheduling-slots-open": EVERYONE,
+    # anyone signed in, for their own things
+    "accounts:logout": EVERYONE, "accounts:password-change": SIGNED_IN, "accounts:profile": SIGNED_IN,
+    "accounts:home": SIGNED_IN, "notifications:list": SIGNED_IN, "notifications:mark-all-read": SIGNED_IN,
+    "lessons:list": SIGNED_IN, "api:auth-logout": SIGNED_IN, "api:users-me": SIGNED_IN,
+    "api:users-me-password": SIGNED_IN, "api:notifications-my": SIGNED_IN, "api:notifications-mark-read": SIGNED_IN,
+    "api:lessons-my": SIGNED_IN, "api:booking-my": SIGNED_IN,
+    # students
+    "accounts:student-home": STUDENTS, "booking:dashboard": STUDENTS, "booking:booking-list": STUDENTS,
+    "billing:package-list": STUDENTS, "booking:hold": STUDENTS, "api:booking-hold": STUDENTS,
+    "api:billing-packages-my": STUDENTS, "api:billing-payments-my": STUDENTS,
+    # teachers
+    "accounts:teacher-home": TEACHERS, "accounts:teacher-profile": TEACHERS, "booking:teacher-dashboard": TEACHERS,
+    "lessons:students": TEACHERS, "scheduling:week": TEACHERS, "scheduling:slot-add": TEACHERS,
+    "scheduling:slot-add-recurring": TEACHERS, "api:scheduling-slots": TEACHERS,
+    "api:scheduling-slots-my": TEACHERS, "api:scheduling-slots-recurring": TEACHERS,
+    # staff
+    "api:billing-packages-list": STAFF, "api:billing-packages-expire": STAFF, "api:billing-payments-list": STAFF,
+    "api:booking-holds-expire": STAFF, "api:notifications-delivery-metrics": STAFF,
+    "api:admin-kpi-overview": STAFF, "api:admin-ops-overview": STAFF, "api:audit-outbox-pending": STAFF,
+    # student A's objects
+    "booking:booking-detail": {"owner"}, "booking:confirm": {"owner"}, "booking:cancel": {"owner"},
+    "booking:reschedule": {"owner"},
+    "api:booking-detail": {"owner", "teacher", "staff"}, "api:booking-cancel": {"owner", "teacher", "staff"},
+    "api:booking-confirm": {"owner"}, "api:booking-reschedule": {"owner"},
+    "lessons:detail": {"owner", "teacher", "staff"}, "lessons:mark": {"teacher"}, "lessons:notes": {"teacher"},
+    "api:lesson-detail": {"GET": {"owner", "teacher", "staff"}, "PATCH": {"teacher"}},
+    "api:lesson-complete": {"teacher"}, "api:lesson-no-show": {"teacher"},
+    "lessons:student-history": {"teacher"},
+    "scheduling:slot-remove": {"teacher"}, "api:scheduling-slot-detail": {"teacher"},
+    "notifications:mark-read": {"owner"},
+    "api:billing-packages-student": {"owner", "staff"}, "api:billing-packages-detail": {"owner", "staff"},
+    "api:billing-payments-detail": {"owner", "staff"}, "api:billing-payments-status": STAFF,
+}  # fmt: skip
+NOT_IN_MATRIX = {"accounts:password-reset-confirm"}  # needs a signed token: covered by the password-reset tests
+
+
+def routes() -> dict[str, str]:
+    """Every named route outside the admin: name -> pattern."""
+    found = {}
+
+    def walk(resolver, prefix="", namespace=""):
+        for pattern in resolver.url_patterns:
+            if isinstance(pattern, URLResolver):
+                inner = namespace + (f"{pattern.namespace}:" if pattern.namespace else "")
+                walk(pattern, prefix + str(pattern.pattern), inner)
+            elif isinstance(pattern, URLPattern) and pattern.name:
+                found[namespace + pattern.name] = prefix + str(pattern.pattern)
+
+    walk(get_resolver())
+    return {name: path for name, path in found.items() if not path.startswith("admin/")}
+
+
+def test_every_route_has_an_entry_in_the_matrix():
+    assert set(routes()) - NOT_IN_MATRIX == set(ENTITLED)
+
+
+@pytest.fixture
+def world(db):
+    teacher, other_teacher = TeacherFactory(), TeacherFactory()
+    owner, other_student, staff = StudentFactory(), StudentFactory(), StaffFactory()
+    package = make_package(owner)
+    make_package(other_student)
+    booked = make_slot(teacher)
+    free = make_slot(teacher)
+    booking = booking_services.booking_confirm(
+        booking=booking_services.booking_hold(student=owner, slot_id=booked.pk), actor=owner
+    )
+    payment = billing_services.payment_create(package=package, amount=Decimal("10.00"), currency="RUB", actor=staff)
+    notification = Notification.objects.create(
+        recipient=owner, event_id=uuid.uuid4(), event_type="x", channel="in_app", subject="s", body="b", status="sent"
+    )
+    return {
+        "users": {
+            "owner": owner, "other_student": other_student, "teacher": teacher,
+            "other_teacher": other_teacher, "staff": staff, "anonymous": None,
+        },
+        "kwargs": {
+            "booking_id": booking.pk, "lesson_id": booking.lesson_id, "slot_id": free.pk, "teacher_id": teacher.pk,
+            "student_id": owner.pk, "notification_id": notification.pk,
+        },
+        "pk": {
+            "api:teachers-detail": teacher.pk, "api:billing-packages-detail": package.pk,
+            "api:billing-payments-detail": payment.pk, "api:billing-payments-status": payment.pk,
+        },
+    }  # fmt: skip
+
+
+def url_for(name: str, path: str, world) -> str:
+    kwargs = {key: value for key, value in world["kwargs"].items() if f"<int:{key}>" in path or f"<uuid:{key}>" in path}
+    if "(?P<pk>" in path:
+        kwargs["pk"] = world["pk"][name]
+    if "(?P<student_id>" in path:
+        kwargs["student_id"] = world["kwargs"]["student_id"]
+    return reverse(name, kwargs=kwargs)
+
+
+def snapshot() -> list:
+    return [
+        list(model.objects.order_by("pk").values())
+        for model in (Booking, Lesson, LessonPackage, Payment, Slot, Notification, TeacherProfile)
+    ] + [
+        list(User.objects.order_by("pk").values("pk", "email", "role", "is_active", "language", "password")),
+        AuditLog.objects.count(),
+        OutboxEvent.objects.count(),
+    ]
+
+
+def client(role: str, user, api: bool):
+    if api:
+        return client_for(user) if user else APIClient()
+    browser = Client()
+    if user:
+        browser.force_login(user)
+    return browser
+
+
+@pytest.mark.parametrize("name", sorted(ENTITLED))
+def test_no_role_reaches_what_is_not_theirs(name, world, settings):
+    settings.AUTH_RATE_LIMIT_LOGIN_REQUESTS = settings.AUTH_RATE_LIMIT_REGISTER_REQUESTS = 10_000
+    path = routes()[name]
+    api = path.startswith("api/v1/")
+    url = url_for(name, path, world)
+    entitled = ENTITLED[name]
+    methods = ("GET", "POST", "PATCH", "DELETE") if api else ("GET", "POST")
+    before = snapshot()
+    tried = 0
+    for role in ROLES:
+        for method in methods:
+            allowed = entitled.get(method, set()) if isinstance(entitled, dict) else entitled
+            if role in allowed:
+                continue
+            response = getattr(client(role, world["users"][role], api), method.lower())(url)
+            tried += 1
+            if role == "anonymous" and not api and response.status_code == 302:
+                assert response["Location"].startswith(reverse("accounts:login")), (method, role, response["Location"])
+            else:
+                expected = {401, 403, 404, 405} if role == "anonymous" else {403, 404, 405}
+                assert response.status_code in expected, (method, role, response.status_code)
+            if api and response.status_code >= 400:
+                assert set(response.json()) == {"error"}
+    assert snapshot() == before, name
+    if entitled != EVERYONE:
+        assert tried
