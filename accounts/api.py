@@ -15,6 +15,7 @@ from accounts.serializers import (
     RefreshSerializer,
     RegisteredUserSerializer,
     RegisterSerializer,
+    TeacherFilterSerializer,
     TeacherSerializer,
     TokenPairSerializer,
 )
@@ -132,8 +133,9 @@ class TeacherViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     serializer_class = TeacherSerializer
 
     def get_queryset(self):
-        params = self.request.query_params
-        return selectors.teacher_list_published(style=params.get("style"), search=params.get("search"))
+        filters = TeacherFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        return selectors.teacher_list_published(**filters.validated_data)
 
     def get_object(self):
         return selectors.teacher_published_get(teacher_id=self.kwargs["pk"])

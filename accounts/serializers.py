@@ -63,3 +63,10 @@ class TeacherSerializer(serializers.ModelSerializer):
     class Meta:
         model = TeacherProfile
         fields = ["id", "display_name", "bio", "styles", "levels", "lesson_minutes"]
+
+
+class TeacherFilterSerializer(serializers.Serializer):
+    """Query filters of the teacher directory (CharField refuses NUL characters)."""
+
+    style = serializers.CharField(required=False, max_length=100)
+    search = serializers.CharField(required=False, max_length=100)

@@ -203,3 +203,25 @@ def test_bad_input_is_a_400_never_a_500(teacher_api, method, path, body):
     response = getattr(teacher_api, method)(path, body, format="json") if body is not None else teacher_api.get(path)
     assert response.status_code in (400, 403), response.content
     assert set(response.json()) == {"error"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/teachers?style=rock%00",
+        "/api/v1/teachers?search=%00",
+        "/api/v1/scheduling/slots/open?teacher=%00",
+        "/api/v1/billing/payments/my?status=%00",
+    ],
+)
+def test_a_nul_character_in_a_filter_is_a_400(student_api, path):
+    response = student_api.get(path)
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "validation_error"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("query", ["style=rock%00", "search=%00x", "week=%00", "page=%00"])
+def test_a_nul_character_in_a_page_filter_never_breaks_the_page(client, query):
+    assert client.get(f"/teachers/?{query}").status_code in (200, 400)
