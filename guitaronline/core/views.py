@@ -9,6 +9,7 @@ from django.core.cache import caches
 from django.db import InterfaceError, OperationalError, connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template import loader
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -96,6 +97,12 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
     return render(request, "errors/404.html", status=404)
 
 
+def _standalone_page(template: str, *, status: int) -> HttpResponse:
+    """An error page rendered without the request's context processors: they
+    read the session and the user, which may be what just failed."""
+    return HttpResponse(loader.render_to_string(template), status=status)
+
+
 def _database_unavailable() -> bool:
     """Is the error being handled the database being out of reach?"""
     error = sys.exc_info()[1]
@@ -113,12 +120,12 @@ def server_error(request: HttpRequest) -> HttpResponse:
                 status=503,
             )
         else:
-            response = render(request, "errors/503.html", status=503)
+            response = _standalone_page("errors/503.html", status=503)
         response["Retry-After"] = "30"
         return response
     if _is_api(request):
         return JsonResponse(error_body("server_error", _("Internal server error.")), status=500)
-    return render(request, "errors/500.html", status=500)
+    return _standalone_page("errors/500.html", status=500)
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -106,6 +106,7 @@ def serve(env: dict, port: int) -> subprocess.Popen:
 
 def log_in(base: str, email: str) -> requests.Session:
     session = requests.Session()
+    session.headers["Accept-Language"] = "en"
     page = session.get(f"{base}/accounts/login/", timeout=10)
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
     session.post(
