@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audit import services
 from audit.models import AdminAction, AuditLog, IdempotencyRecord, OutboxEvent
-from guitaronline.core.errors import ApplicationError
+from guitaronline.core.admin_actions import apply_service
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -50,14 +50,11 @@ class OutboxEventAdmin(ReadOnlyAdmin):
 
     @admin.action(description=_("Requeue the selected failed events"), permissions=["change"])
     def requeue(self, request, queryset):
-        requeued = 0
-        for event in queryset:
-            try:
-                services.outbox_event_requeue(event=event, actor=request.user)
-            except ApplicationError as error:
-                self.message_user(request, f"{event.pk}: {error.message}", messages.WARNING)
-            else:
-                requeued += 1
+        def requeue_one(event):
+            services.outbox_event_requeue(event=event, actor=request.user)  # records its admin action
+            return True
+
+        requeued = apply_service(self, request, queryset, requeue_one)
         self.message_user(request, _("%(count)d event(s) requeued.") % {"count": requeued}, messages.SUCCESS)
 
 

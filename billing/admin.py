@@ -17,6 +17,7 @@ from django.utils.translation import ngettext
 from audit.services import admin_action_record
 from billing import selectors, services
 from billing.models import LessonPackage, Payment
+from guitaronline.core.admin_actions import apply_service
 from guitaronline.core.errors import ApplicationError, InvalidInput
 
 
@@ -182,21 +183,11 @@ class LessonPackageAdmin(ServiceAddAdmin):
 
     @admin.action(description=_("Cancel selected packages"), permissions=["change"])
     def cancel_packages(self, request, queryset):
-        canceled = 0
-        for package in queryset:
-            try:
-                with transaction.atomic():
-                    before = package.status
-                    package = services.package_cancel(package=package, actor=request.user)
-                    if before != package.status:
-                        canceled += 1
-                        admin_action_record(actor=request.user, action="admin.billing.package_canceled", target=package)
-            except ApplicationError as exc:
-                self.message_user(
-                    request,
-                    _("Package #%(id)s: %(message)s") % {"id": package.pk, "message": exc.message},
-                    messages.ERROR,
-                )
+        def cancel(package):
+            before = package.status  # the service updates the instance too
+            return services.package_cancel(package=package, actor=request.user).status != before
+
+        canceled = apply_service(self, request, queryset, cancel, admin_action="admin.billing.package_canceled")
         self.message_user(
             request,
             ngettext("%(count)d package canceled.", "%(count)d packages canceled.", canceled) % {"count": canceled},
@@ -245,21 +236,11 @@ class PaymentAdmin(ServiceAddAdmin):
 
     @admin.action(description=_("Refund selected payments"), permissions=["change"])
     def refund_payments(self, request, queryset):
-        refunded = 0
-        for payment in queryset:
-            try:
-                with transaction.atomic():
-                    before = payment.status
-                    payment = services.payment_refund(payment=payment, actor=request.user)
-                    if before != payment.status:
-                        refunded += 1
-                        admin_action_record(actor=request.user, action="admin.billing.payment_refunded", target=payment)
-            except ApplicationError as exc:
-                self.message_user(
-                    request,
-                    _("Payment #%(id)s: %(message)s") % {"id": payment.pk, "message": exc.message},
-                    messages.ERROR,
-                )
+        def refund(payment):
+            before = payment.status  # the service updates the instance too
+            return services.payment_refund(payment=payment, actor=request.user).status != before
+
+        refunded = apply_service(self, request, queryset, refund, admin_action="admin.billing.payment_refunded")
         self.message_user(
             request,
             # The English text stays "(s)" in both forms, as before; Russian gets real plural forms.

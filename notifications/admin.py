@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from guitaronline.core.errors import ApplicationError
+from guitaronline.core.admin_actions import apply_service
 from notifications import services
 from notifications.models import Notification
 
@@ -26,12 +26,9 @@ class NotificationAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Send the selected failed e-mails again"), permissions=["change"])
     def requeue(self, request, queryset):
-        requeued = 0
-        for notification in queryset:
-            try:
-                services.notification_requeue(notification=notification, actor=request.user)
-            except ApplicationError as error:
-                self.message_user(request, f"{notification.pk}: {error.message}", messages.WARNING)
-            else:
-                requeued += 1
+        def requeue_one(notification):
+            services.notification_requeue(notification=notification, actor=request.user)  # records its admin action
+            return True
+
+        requeued = apply_service(self, request, queryset, requeue_one)
         self.message_user(request, _("%(count)d e-mail(s) requeued.") % {"count": requeued}, messages.SUCCESS)

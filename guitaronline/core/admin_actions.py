@@ -1,0 +1,38 @@
+"""The shape every admin action shares: call a service for each selected row."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from audit.services import admin_action_record
+from guitaronline.core.errors import ApplicationError
+
+
+def apply_service(
+    modeladmin, request, queryset, change: Callable[[object], bool], *, admin_action: str | None = None
+) -> int:
+    """Run `change(obj)` for each selected object, each in its own
+    transaction; `change` calls a service and says whether anything changed.
+    Each change is recorded as `admin_action` (when the service does not
+    record it itself); a service's refusal becomes an error message naming
+    the object, and the other objects go on. Returns how many changed."""
+    changed = 0
+    for obj in queryset:
+        try:
+            with transaction.atomic():
+                if change(obj):
+                    changed += 1
+                    if admin_action:
+                        admin_action_record(actor=request.user, action=admin_action, target=obj)
+        except ApplicationError as error:
+            modeladmin.message_user(
+                request,
+                _("%(object)s #%(id)s: %(message)s")
+                % {"object": obj._meta.verbose_name.capitalize(), "id": obj.pk, "message": error.message},
+                messages.ERROR,
+            )
+    return changed
