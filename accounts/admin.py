@@ -15,6 +15,7 @@ class UserAdmin(DjangoUserAdmin):
     list_filter = ["role", "is_active", "is_staff", "language"]
     search_fields = ["email", "full_name"]
     readonly_fields = ["last_login", "date_joined"]
+    actions = ["rotate_calendar_links"]
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         (_("Profile"), {"fields": ("full_name", "role", "timezone", "language")}),
@@ -31,10 +32,34 @@ class UserAdmin(DjangoUserAdmin):
         ),
     )
 
+    @admin.action(description=_("Replace the calendar links of selected users"), permissions=["change"])
+    def rotate_calendar_links(self, request, queryset):
+        """For a user whose calendar link leaked: the old link stops working at once."""
+        count = 0
+        for user in queryset:
+            services.user_calendar_token_rotate(user=user, actor=request.user)
+            admin_action_record(actor=request.user, action="admin.user.calendar_token_rotate", target=user)
+            count += 1
+        self.message_user(
+            request,
+            ngettext("%(count)d calendar link replaced.", "%(count)d calendar links replaced.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )
+
 
 @admin.register(TeacherProfile)
 class TeacherProfileAdmin(admin.ModelAdmin):
-    list_display = ["display_name", "user", "styles", "lesson_minutes", "is_published", "published_at"]
+    list_display = [
+        "display_name",
+        "user",
+        "styles",
+        "lesson_minutes",
+        "min_notice_hours",
+        "buffer_minutes",
+        "is_published",
+        "published_at",
+    ]
     list_filter = ["is_published"]
     search_fields = ["display_name", "user__email", "styles"]
     list_select_related = ["user"]

@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 
 from accounts import selectors, services
 from accounts.serializers import (
+    CalendarFeedSerializer,
     LoginSerializer,
     MeSerializer,
     PasswordChangeSerializer,
@@ -20,6 +21,7 @@ from accounts.serializers import (
     TokenPairSerializer,
 )
 from guitaronline.core.api import error_responses
+from guitaronline.core.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from guitaronline.core.ratelimits import auth_ratelimit
 
 
@@ -123,6 +125,35 @@ class PasswordChangeApi(APIView):
         data.is_valid(raise_exception=True)
         services.user_change_password(user=request.user, **data.validated_data)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CalendarFeedApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["identity"],
+        responses={200: CalendarFeedSerializer, **error_responses(401)},
+        description="The signed-in user's private iCalendar feed URL (lessons of the last 30 days and all "
+        "coming ones; no login needed to read it, so keep it secret).",
+    )
+    def get(self, request):
+        return Response({"url": request.user.get_calendar_feed_url()})
+
+
+class CalendarFeedRotateApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["identity"],
+        request=None,
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        responses={200: CalendarFeedSerializer, **error_responses(401)},
+        description="Replace the calendar feed URL: the old one answers 404 from now on.",
+    )
+    @idempotent
+    def post(self, request):
+        user = services.user_calendar_token_rotate(user=request.user)
+        return Response({"url": user.get_calendar_feed_url()})
 
 
 @extend_schema(tags=["teachers"])

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import forms as auth_forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts import services
-from accounts.models import Language, Level, Role, TeacherProfile, User
+from accounts.models import BUFFER_MINUTES_MAX, MIN_NOTICE_HOURS_MAX, Language, Level, Role, TeacherProfile, User
 from accounts.validators import timezone_names
 from guitaronline.core.errors import ApplicationError
 
@@ -125,6 +126,19 @@ class TeacherProfileForm(ServiceFormMixin, forms.Form):
         label=_("Levels taught"), required=False, choices=Level.choices, widget=forms.CheckboxSelectMultiple
     )
     lesson_minutes = forms.IntegerField(label=_("Lesson length, minutes"), min_value=15, max_value=240)
+    min_notice_hours = forms.IntegerField(
+        label=_("Minimum notice, hours"), required=False, min_value=0, max_value=MIN_NOTICE_HOURS_MAX
+    )
+    buffer_minutes = forms.IntegerField(
+        label=_("Buffer between lessons, minutes"),
+        required=False,
+        min_value=0,
+        max_value=BUFFER_MINUTES_MAX,
+        help_text=_(
+            "Free time kept before and after each booked lesson: students cannot book a slot closer than this "
+            "to another of your lessons. Empty or 0: no buffer."
+        ),
+    )
 
     def __init__(self, *args, profile: TeacherProfile, **kwargs):
         self.profile = profile
@@ -136,9 +150,18 @@ class TeacherProfileForm(ServiceFormMixin, forms.Form):
                 "styles": profile.styles,
                 "levels": profile.levels,
                 "lesson_minutes": profile.lesson_minutes,
+                "min_notice_hours": profile.min_notice_hours,
+                "buffer_minutes": profile.buffer_minutes,
             },
         )
         super().__init__(*args, **kwargs)
+        self.fields["min_notice_hours"].help_text = _(
+            "Students can book a lesson at the latest this many hours before it starts. "
+            "Leave empty for the school's default (%(hours)d h)."
+        ) % {"hours": settings.BOOKING_MIN_NOTICE_HOURS}
+
+    def clean_buffer_minutes(self) -> int:
+        return self.cleaned_data["buffer_minutes"] or 0  # empty: no buffer
 
     def save(self) -> TeacherProfile | None:
         data = self.cleaned_data

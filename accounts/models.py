@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.urls import reverse
 from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
 
@@ -19,6 +23,11 @@ def default_timezone() -> str:
 
 def default_language() -> str:
     return settings.LANGUAGE_CODE
+
+
+def new_calendar_token() -> str:
+    """The secret of a calendar feed URL: 256 random bits, URL-safe (43 characters)."""
+    return secrets.token_urlsafe(32)
 
 
 class Role(models.TextChoices):
@@ -63,6 +72,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(_("staff"), default=False)
     date_joined = models.DateTimeField(_("date joined"), default=now)
+    # Kept as issued (not hashed): the profile page and the API show the feed
+    # URL again at any time, and it guards only the lessons stored beside it.
+    # Its unique constraint is the feed's lookup index.
+    calendar_token = models.CharField(_("calendar token"), max_length=64, default=new_calendar_token, editable=False)
 
     objects = UserManager()
 
@@ -76,6 +89,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         ordering = ["email"]
         constraints = [
             models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+            models.UniqueConstraint(fields=["calendar_token"], name="user_calendar_token_unique"),
             models.CheckConstraint(condition=Q(role__in=Role.values), name="user_role_valid"),
             models.CheckConstraint(condition=Q(language__in=Language.values), name="user_language_valid"),
         ]
@@ -98,11 +112,19 @@ class User(AbstractBaseUser, PermissionsMixin):
     def get_short_name(self) -> str:
         return self.full_name.split(" ")[0] if self.full_name else self.email
 
+    def get_calendar_feed_url(self) -> str:
+        """The absolute URL of this user's private iCalendar feed (SITE_URL based)."""
+        return settings.SITE_URL + reverse("lessons:calendar-feed", kwargs={"token": self.calendar_token})
+
 
 class Level(models.TextChoices):
     BEGINNER = "beginner", _("beginner")
     INTERMEDIATE = "intermediate", _("intermediate")
     ADVANCED = "advanced", _("advanced")
+
+
+MIN_NOTICE_HOURS_MAX = 168  # one week
+BUFFER_MINUTES_MAX = 120
 
 
 class TeacherProfile(TimeStampedModel):
@@ -116,6 +138,20 @@ class TeacherProfile(TimeStampedModel):
     styles = models.CharField(_("styles"), max_length=255, blank=True, help_text=_("e.g. rock, blues, fingerstyle"))
     levels = models.JSONField(_("levels taught"), default=list, blank=True)
     lesson_minutes = models.PositiveSmallIntegerField(_("lesson length, minutes"), default=60)
+    # Booking rules. An empty notice follows the school's BOOKING_MIN_NOTICE_HOURS.
+    min_notice_hours = models.PositiveSmallIntegerField(
+        _("minimum notice, hours"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(MIN_NOTICE_HOURS_MAX)],
+        help_text=_("Students book at least this many hours before a lesson starts; empty: the school's default."),
+    )
+    buffer_minutes = models.PositiveSmallIntegerField(
+        _("buffer between lessons, minutes"),
+        default=0,
+        validators=[MaxValueValidator(BUFFER_MINUTES_MAX)],
+        help_text=_("Free time kept before and after each booked lesson."),
+    )
     is_published = models.BooleanField(_("published"), default=False)
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
 
@@ -128,8 +164,24 @@ class TeacherProfile(TimeStampedModel):
                 condition=Q(lesson_minutes__gte=15) & Q(lesson_minutes__lte=240),
                 name="teacher_lesson_minutes_range",
             ),
+            models.CheckConstraint(
+                condition=Q(min_notice_hours__isnull=True)
+                | (Q(min_notice_hours__gte=0) & Q(min_notice_hours__lte=MIN_NOTICE_HOURS_MAX)),
+                name="teacher_min_notice_hours_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(buffer_minutes__gte=0) & Q(buffer_minutes__lte=BUFFER_MINUTES_MAX),
+                name="teacher_buffer_minutes_range",
+            ),
         ]
         indexes = [models.Index(fields=["is_published", "display_name"], name="teacher_published_idx")]
 
     def __str__(self) -> str:
         return self.display_name
+
+    @property
+    def notice_hours(self) -> int:
+        """The minimum notice that applies: the teacher's own, else the school's."""
+        if self.min_notice_hours is None:
+            return settings.BOOKING_MIN_NOTICE_HOURS
+        return self.min_notice_hours

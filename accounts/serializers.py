@@ -56,13 +56,32 @@ class PasswordChangeSerializer(serializers.Serializer):
     new_password = serializers.CharField(max_length=128, style={"input_type": "password"})
 
 
+class CalendarFeedSerializer(serializers.Serializer):
+    url = serializers.URLField(help_text="The private iCalendar (ICS) feed of the user's lessons; keep it secret.")
+
+
 class TeacherSerializer(serializers.ModelSerializer):
     id = serializers.IntegerField(source="pk", read_only=True)
     levels = serializers.ListField(child=serializers.ChoiceField(choices=Level.choices))
+    min_notice_hours = serializers.IntegerField(
+        source="notice_hours", read_only=True, help_text="Slots starting sooner than this cannot be held."
+    )
+    buffer_minutes = serializers.IntegerField(
+        read_only=True, help_text="Slots within this many minutes of another lesson of the teacher cannot be held."
+    )
 
     class Meta:
         model = TeacherProfile
-        fields = ["id", "display_name", "bio", "styles", "levels", "lesson_minutes"]
+        fields = [
+            "id",
+            "display_name",
+            "bio",
+            "styles",
+            "levels",
+            "lesson_minutes",
+            "min_notice_hours",
+            "buffer_minutes",
+        ]
 
 
 class TeacherFilterSerializer(serializers.Serializer):

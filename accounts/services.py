@@ -1,4 +1,5 @@
-"""Account writes: registration, profile, passwords, teacher publishing, JWT."""
+"""Account writes: registration, profile, passwords, calendar feed token,
+teacher profile and booking rules, teacher publishing, JWT."""
 
 from __future__ import annotations
 
@@ -17,7 +18,16 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from accounts.errors import EmailTaken, InvalidCredentials, TokenInvalid, WrongPassword
-from accounts.models import Language, Level, Role, TeacherProfile, User
+from accounts.models import (
+    BUFFER_MINUTES_MAX,
+    MIN_NOTICE_HOURS_MAX,
+    Language,
+    Level,
+    Role,
+    TeacherProfile,
+    User,
+    new_calendar_token,
+)
 from accounts.validators import validate_timezone
 from audit.services import audit_log_write, change_record
 from guitaronline.core.errors import InvalidInput
@@ -135,6 +145,22 @@ def _blacklist_all_refresh_tokens(*, user: User) -> None:
 
 
 @transaction.atomic
+def user_calendar_token_rotate(*, user: User, actor: User | None = None) -> User:
+    """Give the user a new calendar feed token: the old feed URL stops working
+    at once. `actor` is staff acting for the user (the admin); by default the
+    user. The token itself never goes into the audit record."""
+    user.calendar_token = new_calendar_token()
+    user.save(update_fields=["calendar_token"])
+    audit_log_write(
+        actor=actor or user,
+        action="identity.user.calendar_token_rotated",
+        entity=user,
+        payload={"by_staff": actor is not None and actor.pk != user.pk},
+    )
+    return user
+
+
+@transaction.atomic
 def teacher_profile_update(
     *,
     profile: TeacherProfile,
@@ -143,7 +169,11 @@ def teacher_profile_update(
     styles: str = "",
     levels: Iterable[str] = (),
     lesson_minutes: int = 60,
+    min_notice_hours: int | None = None,
+    buffer_minutes: int = 0,
 ) -> TeacherProfile:
+    """Replace the teacher's public profile and booking rules. An empty
+    `min_notice_hours` follows the school's BOOKING_MIN_NOTICE_HOURS."""
     levels = list(dict.fromkeys(levels))
     unknown = [level for level in levels if level not in Level.values]
     errors: dict[str, list[str]] = {}
@@ -158,6 +188,14 @@ def teacher_profile_update(
         errors["lesson_minutes"] = [
             _("Lesson length must be between %(min)d and %(max)d minutes.") % {"min": 15, "max": 240}
         ]
+    if min_notice_hours is not None and not 0 <= min_notice_hours <= MIN_NOTICE_HOURS_MAX:
+        errors["min_notice_hours"] = [
+            _("Minimum notice must be between %(min)d and %(max)d hours.") % {"min": 0, "max": MIN_NOTICE_HOURS_MAX}
+        ]
+    if not 0 <= buffer_minutes <= BUFFER_MINUTES_MAX:
+        errors["buffer_minutes"] = [
+            _("The buffer must be between %(min)d and %(max)d minutes.") % {"min": 0, "max": BUFFER_MINUTES_MAX}
+        ]
     if errors:
         raise InvalidInput(details=errors)
     profile.display_name = display_name.strip()
@@ -165,12 +203,30 @@ def teacher_profile_update(
     profile.styles = styles.strip()
     profile.levels = levels
     profile.lesson_minutes = lesson_minutes
-    profile.save(update_fields=["display_name", "bio", "styles", "levels", "lesson_minutes", "updated_at"])
+    profile.min_notice_hours = min_notice_hours
+    profile.buffer_minutes = buffer_minutes
+    profile.save(
+        update_fields=[
+            "display_name",
+            "bio",
+            "styles",
+            "levels",
+            "lesson_minutes",
+            "min_notice_hours",
+            "buffer_minutes",
+            "updated_at",
+        ]
+    )
     change_record(
         actor=profile.user,
         action="identity.teacher.updated",
         entity=profile,
-        payload={"display_name": profile.display_name, "lesson_minutes": lesson_minutes},
+        payload={
+            "display_name": profile.display_name,
+            "lesson_minutes": lesson_minutes,
+            "min_notice_hours": min_notice_hours,
+            "buffer_minutes": buffer_minutes,
+        },
     )
     return profile
 

@@ -18,6 +18,7 @@ urlpatterns = [
     path("password/reset/complete/", views.PasswordResetCompleteView.as_view(), name="password-reset-complete"),
     path("password/change/", views.PasswordChangeView.as_view(), name="password-change"),
     path("profile/", views.profile, name="profile"),
+    path("profile/calendar/rotate/", views.calendar_rotate, name="calendar-rotate"),
     path("language/", views.set_language, name="set-language"),
     path("home/", views.home, name="home"),
     path("student/", views.student_home, name="student-home"),

@@ -9,4 +9,6 @@ urlpatterns = [
     path("identity/auth/logout", api.LogoutApi.as_view(), name="auth-logout"),
     path("identity/users/me", api.MeApi.as_view(), name="users-me"),
     path("identity/users/me/password", api.PasswordChangeApi.as_view(), name="users-me-password"),
+    path("identity/users/me/calendar", api.CalendarFeedApi.as_view(), name="users-me-calendar"),
+    path("identity/users/me/calendar/rotate", api.CalendarFeedRotateApi.as_view(), name="users-me-calendar-rotate"),
 ]

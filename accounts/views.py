@@ -1,5 +1,6 @@
-"""Account pages: register, login/logout, password reset and change, profile,
-and the student and teacher home pages. Thin: forms call services."""
+"""Account pages: register, login/logout, password reset and change, profile
+(with the calendar feed link and its rotation), and the student and teacher
+home pages. Thin: forms call services."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils import translation
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
@@ -144,7 +145,21 @@ def profile(request: HttpRequest) -> HttpResponse:
         translation.activate(request.user.language)
         messages.success(request, _("Your profile has been saved."))
         return redirect("accounts:profile")
-    return render(request, "accounts/profile.html", {"form": form})
+    return render(
+        request, "accounts/profile.html", {"form": form, "calendar_url": request.user.get_calendar_feed_url()}
+    )
+
+
+@login_required
+@require_POST
+def calendar_rotate(request: HttpRequest) -> HttpResponse:
+    """A new calendar feed link; the old one stops working at once."""
+    services.user_calendar_token_rotate(user=request.user)
+    messages.success(
+        request,
+        _("Your calendar link has been replaced. The old link no longer works: subscribe again with the new one."),
+    )
+    return redirect(f"{reverse('accounts:profile')}#calendar")
 
 
 @require_POST

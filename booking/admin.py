@@ -4,7 +4,7 @@ from django.utils.translation import ngettext
 
 from audit.services import admin_action_record
 from booking import services
-from booking.models import Booking
+from booking.models import Booking, WaitlistEntry, WaitlistOffer
 from guitaronline.core.errors import ApplicationError
 
 
@@ -50,3 +50,40 @@ class BookingAdmin(admin.ModelAdmin):
             else:
                 admin_action_record(actor=request.user, action="admin.booking.cancel", target=booking)
                 self.message_user(request, _("Booking #%(id)s canceled.") % {"id": booking.pk}, messages.SUCCESS)
+
+
+class _ReadOnlyAdmin(admin.ModelAdmin):
+    """The waitlist changes only through booking.waitlist (with its audit trail): staff read it."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(WaitlistEntry)
+class WaitlistEntryAdmin(_ReadOnlyAdmin):
+    list_display = ["id", "student", "teacher", "weekday", "start_time", "end_time", "timezone", "active", "created_at"]
+    list_filter = ["active", "weekday"]
+    search_fields = ["student__email", "teacher__email"]
+    list_select_related = ["student", "teacher"]
+    date_hierarchy = "created_at"
+    readonly_fields = [field.name for field in WaitlistEntry._meta.fields]
+
+
+@admin.register(WaitlistOffer)
+class WaitlistOfferAdmin(_ReadOnlyAdmin):
+    list_display = ["id", "slot", "student", "status", "expires_at", "closed_at", "booking"]
+    list_filter = ["status"]
+    search_fields = ["entry__student__email", "slot__teacher__email"]
+    list_select_related = ["slot", "entry", "entry__student", "booking"]
+    date_hierarchy = "created_at"
+    readonly_fields = [field.name for field in WaitlistOffer._meta.fields]
+
+    @admin.display(description=_("student"), ordering="entry__student__email")
+    def student(self, offer: WaitlistOffer):
+        return offer.entry.student

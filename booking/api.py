@@ -9,13 +9,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from audit.services import admin_action_record
-from booking import selectors, services
-from booking.models import Booking
+from booking import selectors, services, waitlist
+from booking.models import Booking, WaitlistEntry
 from booking.serializers import (
     BookingSerializer,
     ExpiredCountSerializer,
     HoldRequestSerializer,
     RescheduleRequestSerializer,
+    WaitlistEntrySerializer,
+    WaitlistJoinSerializer,
 )
 from guitaronline.core.api import error_responses
 from guitaronline.core.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
@@ -132,3 +134,72 @@ class ExpireHoldsApi(APIView):
         expired = services.bookings_expire_holds(actor=request.user)
         admin_action_record(actor=request.user, action="admin.holds.expire", payload={"expired": expired})
         return Response({"expired": expired})
+
+
+# --- the waitlist ------------------------------------------------------------------
+
+
+@extend_schema(tags=["booking"], responses={200: WaitlistEntrySerializer(many=True), **error_responses(401, 403)})
+class MyWaitlistApi(ListAPIView):
+    """The student's active waitlist entries, each with its open offer (or null)."""
+
+    permission_classes = [IsStudent]
+    serializer_class = WaitlistEntrySerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return WaitlistEntry.objects.none()
+        return selectors.waitlist_entries_for_student(student=self.request.user)
+
+
+def _render_entry(entry: WaitlistEntry, *, code: int = status.HTTP_200_OK) -> Response:
+    fresh = selectors.waitlist_entries_for_student(student=entry.student).get(pk=entry.pk)
+    return Response(WaitlistEntrySerializer(fresh).data, status=code)
+
+
+class WaitlistJoinApi(APIView):
+    permission_classes = [IsStudent]
+
+    @extend_schema(
+        tags=["booking"],
+        request=WaitlistJoinSerializer,
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        responses={201: WaitlistEntrySerializer, **error_responses(400, 401, 403, 404, 409)},
+        description="Join a published teacher's waitlist, optionally for a weekday (0 = Monday) and a time "
+        "window (`start_time`, `end_time`) in the student's time zone. 409 `already_on_waitlist`.",
+    )
+    @idempotent
+    def post(self, request):
+        data = WaitlistJoinSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        entry = waitlist.waitlist_join(student=request.user, **data.validated_data)
+        return _render_entry(entry, code=status.HTTP_201_CREATED)
+
+
+class WaitlistEntryApi(APIView):
+    permission_classes = [IsStudent]
+
+    @extend_schema(tags=["booking"], request=None, responses={204: None, **error_responses(401, 403, 404)})
+    def delete(self, request, entry_id: int):
+        """Leave the waitlist (own entry); an open offer passes to the next student."""
+        entry = selectors.waitlist_entry_for_student(user=request.user, entry_id=entry_id)
+        waitlist.waitlist_leave(entry=entry, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class WaitlistOfferAcceptApi(APIView):
+    permission_classes = [IsStudent]
+
+    @extend_schema(
+        tags=["booking"],
+        request=None,
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        responses={201: BookingSerializer, **error_responses(401, 403, 404, 409)},
+        description="Hold the slot of an open offer (own offer); confirm the hold as any other. 409 "
+        "`waitlist_offer_closed`, `slot_unavailable`, `no_active_package`.",
+    )
+    @idempotent
+    def post(self, request, offer_id: int):
+        offer = selectors.waitlist_offer_for_student(user=request.user, offer_id=offer_id)
+        booking = services.waitlist_offer_accept(offer=offer, student=request.user)
+        return _render(booking, code=status.HTTP_201_CREATED)

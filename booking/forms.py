@@ -9,6 +9,8 @@ from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
+from booking.models import WaitlistEntry
+
 # Weeks far outside any schedule are refused, so date arithmetic never overflows.
 _FIRST_WEEK = date(2000, 1, 1)
 _LAST_WEEK = date(9000, 1, 1)
@@ -57,4 +59,30 @@ class SlotChoiceForm(forms.Form):
         input_formats=["%Y-%m-%d"],
         widget=forms.HiddenInput,
         validators=[MinValueValidator(_FIRST_WEEK), MaxValueValidator(_LAST_WEEK)],
+    )
+
+
+class WaitlistJoinForm(forms.Form):
+    """Join a teacher's waitlist: any time, or a weekday and/or a time window
+    in the student's own zone. The rules (a valid window, no duplicate) live
+    in booking.waitlist."""
+
+    weekday = forms.TypedChoiceField(
+        label=_("Day"),
+        choices=[("", _("Any day")), *WaitlistEntry.Weekday.choices],
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
+    start_time = forms.TimeField(
+        label=_("From"),
+        required=False,
+        input_formats=["%H:%M", "%H:%M:%S"],
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+    )
+    end_time = forms.TimeField(
+        label=_("Until"),
+        required=False,
+        input_formats=["%H:%M", "%H:%M:%S"],
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
     )

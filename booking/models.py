@@ -1,6 +1,9 @@
+from datetime import time
+
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -96,3 +99,150 @@ class Booking(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"#{self.pk} slot {self.slot_id} ({self.status})"
+
+
+class WaitlistEntry(TimeStampedModel):
+    """A student waiting for a slot of one teacher, optionally only in a
+    weekly window ("Tuesdays 18:00–21:00") read in `timezone`, the student's
+    zone when they joined (so the window keeps its meaning, also across DST).
+
+    Entries are served in the order they joined; an entry leaves the waitlist
+    (`active` false) when its student leaves it or books through an offer.
+    """
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, _("Mondays")
+        TUESDAY = 1, _("Tuesdays")
+        WEDNESDAY = 2, _("Wednesdays")
+        THURSDAY = 3, _("Thursdays")
+        FRIDAY = 4, _("Fridays")
+        SATURDAY = 5, _("Saturdays")
+        SUNDAY = 6, _("Sundays")
+
+    student = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("student"),
+        on_delete=models.CASCADE,
+        related_name="waitlist_entries",
+    )
+    teacher = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("teacher"),
+        on_delete=models.CASCADE,
+        related_name="waitlisted_by",
+    )
+    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices, null=True, blank=True)
+    start_time = models.TimeField(_("from"), null=True, blank=True)
+    end_time = models.TimeField(_("until"), null=True, blank=True)
+    timezone = models.CharField(_("time zone"), max_length=64)
+    active = models.BooleanField(_("active"), default=True)
+    left_at = models.DateTimeField(_("left at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("waitlist entry")
+        verbose_name_plural = _("waitlist entries")
+        ordering = ["created_at", "id"]
+        constraints = [
+            # NULL ("any day", "any time") counts as one value here, on SQLite and PostgreSQL alike.
+            models.UniqueConstraint(
+                F("student"),
+                F("teacher"),
+                Coalesce("weekday", Value(-1)),
+                Coalesce("start_time", Value(time.min)),
+                Coalesce("end_time", Value(time.min)),
+                condition=Q(active=True),
+                name="waitlist_one_active_entry_per_window",
+            ),
+            models.CheckConstraint(
+                condition=Q(weekday__isnull=True) | Q(weekday__gte=0, weekday__lte=6), name="waitlist_weekday_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(start_time__isnull=True, end_time__isnull=True)
+                | Q(start_time__isnull=False, end_time__isnull=False, end_time__gt=F("start_time")),
+                name="waitlist_window_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(active=True, left_at__isnull=True) | Q(active=False, left_at__isnull=False),
+                name="waitlist_left_at_when_inactive",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["teacher", "created_at"], name="waitlist_active_teacher_idx", condition=Q(active=True)
+            ),
+            models.Index(fields=["student", "-created_at"], name="waitlist_student_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} student {self.student_id} → teacher {self.teacher_id}"
+
+    @property
+    def has_window(self) -> bool:
+        return self.start_time is not None
+
+
+class WaitlistOffer(TimeStampedModel):
+    """A freed slot offered to one waitlist entry until `expires_at`.
+
+    offered -> accepted (its student held the slot) | lapsed (not taken in
+    time; it passes to the next entry) | withdrawn (the entry left, or the
+    slot can no longer be held). While an offer is open the slot is reserved
+    for its student. At most one open offer per slot and per entry, and an
+    entry is offered a slot at most once (database constraints).
+    """
+
+    class Status(models.TextChoices):
+        OFFERED = "offered", pgettext_lazy("waitlist offer status", "open")
+        ACCEPTED = "accepted", pgettext_lazy("waitlist offer status", "accepted")
+        LAPSED = "lapsed", pgettext_lazy("waitlist offer status", "lapsed")
+        WITHDRAWN = "withdrawn", pgettext_lazy("waitlist offer status", "withdrawn")
+
+    entry = models.ForeignKey(
+        WaitlistEntry, verbose_name=_("waitlist entry"), on_delete=models.CASCADE, related_name="offers"
+    )
+    slot = models.ForeignKey(
+        "scheduling.Slot", verbose_name=_("slot"), on_delete=models.PROTECT, related_name="waitlist_offers"
+    )
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.OFFERED)
+    expires_at = models.DateTimeField(_("expires at"))
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    booking = models.OneToOneField(
+        Booking,
+        verbose_name=_("booking"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="waitlist_offer",
+    )
+
+    class Meta:
+        verbose_name = _("waitlist offer")
+        verbose_name_plural = _("waitlist offers")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["slot"], condition=Q(status="offered"), name="waitlist_one_open_offer_per_slot"
+            ),
+            models.UniqueConstraint(
+                fields=["entry"], condition=Q(status="offered"), name="waitlist_one_open_offer_per_entry"
+            ),
+            models.UniqueConstraint(fields=["entry", "slot"], name="waitlist_offer_once_per_entry_and_slot"),
+            models.CheckConstraint(
+                condition=Q(status__in=["offered", "accepted", "lapsed", "withdrawn"]),
+                name="waitlist_offer_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="offered", closed_at__isnull=True)
+                | (~Q(status="offered") & Q(closed_at__isnull=False)),
+                name="waitlist_offer_closed_at_when_closed",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="accepted") | Q(booking__isnull=False), name="waitlist_offer_accepted_has_booking"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["expires_at"], name="waitlist_offer_open_idx", condition=Q(status="offered")),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} slot {self.slot_id} → entry {self.entry_id} ({self.status})"

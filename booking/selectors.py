@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.db.models import Case, F, Q, QuerySet, Value, When
+from django.db.models import Case, F, Prefetch, Q, QuerySet, Value, When
 from django.db.models.functions import Now
 from django.utils import timezone
 
@@ -14,8 +14,9 @@ from accounts import selectors as account_selectors
 from accounts.models import Role, TeacherProfile
 from billing import selectors as billing_selectors
 from billing.models import LessonPackage
-from booking.models import Booking
+from booking.models import Booking, WaitlistEntry, WaitlistOffer
 from guitaronline.core.errors import NotFound
+from guitaronline.core.ids import object_id
 from guitaronline.core.weeks import local_week, week_monday
 from lessons import selectors as lesson_selectors
 from lessons.models import Lesson
@@ -290,3 +291,62 @@ def teacher_dashboard(*, teacher, zone, now: datetime | None = None) -> TeacherD
         slots_held=counts["held"],
         slots_booked=counts["booked"],
     )
+
+
+# --- the waitlist ------------------------------------------------------------------------
+
+
+def _open_offers(*, now: datetime) -> Prefetch:
+    """An entry's open offer (at most one), with its slot, as `open_offers`."""
+    offers = WaitlistOffer.objects.filter(status=WaitlistOffer.Status.OFFERED, expires_at__gt=now).select_related(
+        "slot"
+    )
+    return Prefetch("offers", queryset=offers.order_by("expires_at", "id"), to_attr="open_offers")
+
+
+def waitlist_entries_for_student(*, student, now: datetime | None = None) -> QuerySet[WaitlistEntry]:
+    """The student's active waitlist entries, oldest first, each with its
+    teacher and `open_offers` (the live offer, if any)."""
+    now = now or timezone.now()
+    return (
+        WaitlistEntry.objects.filter(student=student, active=True)
+        .select_related("teacher", "teacher__teacher_profile")
+        .prefetch_related(_open_offers(now=now))
+        .order_by("created_at", "id")
+    )
+
+
+def waitlist_entry_for_student(*, user, entry_id) -> WaitlistEntry:
+    """Access helper: the signed-in student's own entry; not-found for anyone else."""
+    if not _is_student(user):
+        raise NotFound()
+    try:
+        return WaitlistEntry.objects.select_related("teacher").get(pk=object_id(entry_id), student=user)
+    except WaitlistEntry.DoesNotExist as exc:
+        raise NotFound() from exc
+
+
+def waitlist_offer_for_student(*, user, offer_id, now: datetime | None = None) -> WaitlistOffer:
+    """Access helper: the signed-in student's own offer, with `is_open` (it
+    still reserves the slot) and `effective_status` (an open offer past its
+    time reads as lapsed); not-found for anyone else."""
+    if not _is_student(user):
+        raise NotFound()
+    now = now or timezone.now()
+    offers = WaitlistOffer.objects.select_related(
+        "entry", "slot", "slot__teacher", "slot__teacher__teacher_profile", "booking"
+    )
+    try:
+        offer = offers.get(pk=object_id(offer_id), entry__student=user)
+    except WaitlistOffer.DoesNotExist as exc:
+        raise NotFound() from exc
+    offer.is_open = offer.status == WaitlistOffer.Status.OFFERED and offer.expires_at > now
+    expired = offer.status == WaitlistOffer.Status.OFFERED and not offer.is_open
+    offer.effective_status = WaitlistOffer.Status.LAPSED if expired else offer.status
+    offer.status_label = WaitlistOffer.Status(offer.effective_status).label
+    return offer
+
+
+def waitlisted_with_teacher(*, user, teacher_id) -> bool:
+    """Whether the signed-in student waits for this teacher (the teacher page says so)."""
+    return _is_student(user) and WaitlistEntry.objects.filter(student=user, teacher_id=teacher_id, active=True).exists()

@@ -1,6 +1,7 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from booking.models import Booking
+from booking.models import Booking, WaitlistEntry, WaitlistOffer
 
 
 class BookingSlotSerializer(serializers.Serializer):
@@ -55,3 +56,50 @@ class RescheduleRequestSerializer(serializers.Serializer):
 
 class ExpiredCountSerializer(serializers.Serializer):
     expired = serializers.IntegerField()
+
+
+class WaitlistOfferSerializer(serializers.ModelSerializer):
+    slot = BookingSlotSerializer()
+    entry = serializers.IntegerField(source="entry_id")
+    booking = serializers.IntegerField(source="booking_id", allow_null=True)
+
+    class Meta:
+        model = WaitlistOffer
+        fields = ["id", "entry", "slot", "status", "expires_at", "booking"]
+
+
+class WaitlistEntrySerializer(serializers.ModelSerializer):
+    teacher = serializers.IntegerField(source="teacher_id")
+    teacher_name = serializers.SerializerMethodField()
+    open_offer = serializers.SerializerMethodField()
+
+    class Meta:
+        model = WaitlistEntry
+        fields = [
+            "id",
+            "teacher",
+            "teacher_name",
+            "weekday",
+            "start_time",
+            "end_time",
+            "timezone",
+            "active",
+            "created_at",
+            "open_offer",
+        ]
+
+    def get_teacher_name(self, entry: WaitlistEntry) -> str:
+        profile = getattr(entry.teacher, "teacher_profile", None)
+        return profile.display_name if profile else entry.teacher.full_name
+
+    @extend_schema_field(WaitlistOfferSerializer(allow_null=True))
+    def get_open_offer(self, entry: WaitlistEntry) -> dict | None:
+        offers = getattr(entry, "open_offers", [])
+        return WaitlistOfferSerializer(offers[0]).data if offers else None
+
+
+class WaitlistJoinSerializer(serializers.Serializer):
+    teacher_id = serializers.IntegerField(min_value=1)
+    weekday = serializers.ChoiceField(choices=WaitlistEntry.Weekday.choices, required=False, allow_null=True)
+    start_time = serializers.TimeField(required=False, allow_null=True)
+    end_time = serializers.TimeField(required=False, allow_null=True)

@@ -1,8 +1,14 @@
-"""Booking writes: hold, confirm, cancel, reschedule, expire holds.
+"""Booking writes: hold, confirm, cancel, reschedule, expire holds, and
+accepting a waitlist offer.
 
 Each runs in one transaction with its audit record and outbox event. The
 slot's last guard is the partial unique constraint on active bookings; the
 package row is locked by billing before a lesson is taken from it.
+
+The waitlist (`booking.waitlist`) is told in the same transaction: a slot
+freed by a cancel, a reschedule or an expired hold is offered to the next
+waiting student, an open offer reserves its slot for its student, and a hold
+through an offer settles it.
 """
 
 from __future__ import annotations
@@ -19,9 +25,9 @@ from audit.services import change_record
 from billing import selectors as billing_selectors
 from billing import services as billing_services
 from billing.errors import NoActivePackage
-from booking import selectors
+from booking import selectors, waitlist
 from booking.errors import BookingNotActive, BookingNotConfirmed, BookingStarted, HoldExpired
-from booking.models import Booking
+from booking.models import Booking, WaitlistOffer
 from guitaronline.core.errors import Forbidden, InvalidInput
 from lessons import services as lesson_services
 from scheduling import selectors as scheduling_selectors
@@ -46,25 +52,31 @@ def _payload(booking: Booking, **extra) -> dict:
     }
 
 
-def _lock_open_slot(slot_id, *, now: datetime) -> Slot:
-    """Lock the slot row (only it), then check it can be held: published
-    teacher, outside the minimum notice, not taken by a confirmed booking or
-    a live hold."""
-    return scheduling_selectors.slot_get_open(slot_id=slot_id, now=now, for_update=True)
+def _lock_open_slot(slot_id, *, now: datetime, releasing_slot_id: int | None = None) -> Slot:
+    """Lock the teacher's rules and the slot, then check it can be held:
+    published teacher, outside the teacher's notice and buffer (the slot
+    `releasing_slot_id` being given up does not count), not taken."""
+    return scheduling_selectors.slot_get_open(
+        slot_id=slot_id, now=now, for_update=True, releasing_slot_id=releasing_slot_id
+    )
 
 
 def _lock_booking(booking: Booking) -> Booking:
     return Booking.objects.select_for_update(of=("self",)).select_related("slot", "slot__teacher").get(pk=booking.pk)
 
 
-def _expire_one(booking_id: int, *, now: datetime, actor=None) -> bool:
-    """Compare-and-swap a dead hold to expired; True if this call expired it."""
+def _expire_one(booking_id: int, *, now: datetime, actor=None, offer_freed_slot: bool = False) -> bool:
+    """Compare-and-swap a dead hold to expired; True if this call expired it.
+    With `offer_freed_slot` the slot goes to the waitlist (not when the dead
+    hold is cleared because someone is taking the slot right now)."""
     changed = Booking.objects.filter(pk=booking_id, status=Booking.Status.HOLD, hold_expires_at__lte=now).update(
         status=Booking.Status.EXPIRED, updated_at=now
     )
     if changed:
         booking = Booking.objects.select_related("slot").get(pk=booking_id)
         change_record(actor=actor, action="booking.expired", entity=booking, payload=_payload(booking))
+        if offer_freed_slot:
+            waitlist.slot_offer_next(slot_id=booking.slot_id, now=now)
     return bool(changed)
 
 
@@ -90,6 +102,7 @@ def booking_hold(*, student, slot_id, now: datetime | None = None) -> Booking:
     if student.role != Role.STUDENT:
         raise Forbidden(message=_("Only students can book lessons."))
     slot = _lock_open_slot(slot_id, now=now)
+    offer = waitlist.slot_open_offer(slot=slot, student=student, now=now)  # reserved for another student?
     if billing_selectors.package_usable(student=student, now=now) is None:
         raise NoActivePackage()
     booking = _take_slot(
@@ -105,6 +118,8 @@ def booking_hold(*, student, slot_id, now: datetime | None = None) -> Booking:
         entity=booking,
         payload=_payload(booking, hold_expires_at=booking.hold_expires_at.isoformat()),
     )
+    if offer is not None:
+        waitlist.offer_settle(offer=offer, booking=booking, now=now)
     return booking
 
 
@@ -130,6 +145,7 @@ def _confirm_locked(booking: Booking, *, actor, now: datetime) -> Booking:
             booking, lesson_id=lesson.pk, package_id=package.pk, rescheduled_from=booking.rescheduled_from_id
         ),
     )
+    waitlist.entry_leave_after_booking(booking=booking, actor=actor, now=now)
     return booking
 
 
@@ -193,7 +209,9 @@ def booking_cancel(*, booking: Booking, actor, now: datetime | None = None) -> B
         booking.status == Booking.Status.HOLD and booking.hold_expires_at <= now
     ):
         raise BookingNotActive(details={"status": Booking.Status.EXPIRED})
-    return _cancel_locked(booking, actor=actor, now=now)
+    booking = _cancel_locked(booking, actor=actor, now=now)
+    waitlist.slot_offer_next(slot_id=booking.slot_id, now=now)
+    return booking
 
 
 @transaction.atomic
@@ -215,7 +233,8 @@ def booking_reschedule(*, booking: Booking, new_slot_id, actor, now: datetime | 
     except (TypeError, ValueError) as exc:
         raise InvalidInput(details={"new_slot_id": [_("A slot id is required.")]}) from exc
 
-    new_slot = _lock_open_slot(new_slot_id, now=now)
+    new_slot = _lock_open_slot(new_slot_id, now=now, releasing_slot_id=booking.slot_id)
+    offer = waitlist.slot_open_offer(slot=new_slot, student=booking.student, now=now)
     _cancel_locked(booking, actor=actor, now=now, rescheduling=True)
     successor = _take_slot(
         student=booking.student,
@@ -225,6 +244,8 @@ def booking_reschedule(*, booking: Booking, new_slot_id, actor, now: datetime | 
         hold_expires_at=now + timedelta(minutes=settings.BOOKING_HOLD_MINUTES),
         rescheduled_from=booking,
     )
+    if offer is not None:
+        waitlist.offer_settle(offer=offer, booking=successor, now=now)
     successor = _confirm_locked(successor, actor=actor, now=now)
     change_record(
         actor=actor,
@@ -237,6 +258,7 @@ def booking_reschedule(*, booking: Booking, new_slot_id, actor, now: datetime | 
             previous_start_at=booking.slot.start_at.isoformat(),
         ),
     )
+    waitlist.slot_offer_next(slot_id=booking.slot_id, now=now)  # the old time is free again
     return successor
 
 
@@ -254,4 +276,21 @@ def bookings_expire_holds(*, now: datetime | None = None, actor=None, batch_size
         if not ids:
             return expired
         with transaction.atomic():
-            expired += sum(_expire_one(booking_id, now=now, actor=actor) for booking_id in ids)
+            expired += sum(_expire_one(booking_id, now=now, actor=actor, offer_freed_slot=True) for booking_id in ids)
+
+
+@transaction.atomic
+def waitlist_offer_accept(*, offer: WaitlistOffer, student, now: datetime | None = None) -> Booking:
+    """The offer's student holds its slot (the offer link); confirming the
+    hold then follows the normal flow. Accepting an accepted offer returns
+    its booking; a lapsed or withdrawn offer is refused (`waitlist_offer_closed`)."""
+    now = _now(now)
+    offer = WaitlistOffer.objects.select_related("entry", "booking").get(pk=offer.pk)
+    if offer.entry.student_id != student.pk:
+        raise Forbidden()
+    if offer.status == WaitlistOffer.Status.ACCEPTED and offer.booking is not None:
+        return offer.booking
+    if offer.status != WaitlistOffer.Status.OFFERED or offer.expires_at <= now:
+        status = offer.status if offer.status != WaitlistOffer.Status.OFFERED else WaitlistOffer.Status.LAPSED
+        raise waitlist.WaitlistOfferClosed(details={"status": status})
+    return booking_hold(student=student, slot_id=offer.slot_id, now=now)

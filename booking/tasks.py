@@ -1,9 +1,15 @@
 from celery import shared_task
 
-from booking import services
+from booking import services, waitlist
 
 
 @shared_task(name="booking.expire_holds", ignore_result=True)
 def expire_holds() -> int:
     """Persist the expiry of dead holds (they are already dead wherever read)."""
     return services.bookings_expire_holds()
+
+
+@shared_task(name="booking.advance_waitlist_offers", ignore_result=True)
+def advance_waitlist_offers() -> dict:
+    """Lapse old waitlist offers and pass them on; offer open slots to waiting students."""
+    return waitlist.waitlist_offers_advance()

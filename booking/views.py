@@ -1,5 +1,6 @@
 """The student's pages: teacher directory and teacher page, hold -> confirm,
-my bookings (cancel, reschedule) and the student's dashboard.
+my bookings (cancel, reschedule), the waitlist (join, my waitlists, leave,
+the offer page) and the student's dashboard.
 
 Thin: each view parses its input, calls one selector (reads) or an access
 helper and one service (writes), and renders or redirects (Post/Redirect/Get).
@@ -23,8 +24,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts import selectors as account_selectors
-from booking import selectors, services
-from booking.forms import SlotChoiceForm, TeacherFilterForm, WeekForm
+from booking import selectors, services, waitlist
+from booking.forms import SlotChoiceForm, TeacherFilterForm, WaitlistJoinForm, WeekForm
 from guitaronline.core.errors import ApplicationError, InvalidInput, NotFound
 from scheduling.errors import SlotUnavailable
 
@@ -110,7 +111,11 @@ def teacher_detail(request: HttpRequest, teacher_id: int) -> HttpResponse:
         teacher = selectors.teacher_page(teacher_id=teacher_id, week=week)
     except NotFound as exc:
         raise Http404 from exc
-    return render(request, "booking/teacher_detail.html", {"profile": teacher.profile, "week": teacher.week})
+    context = {"profile": teacher.profile, "week": teacher.week}
+    if request.user.is_authenticated and request.user.is_student:
+        context["waitlist_form"] = WaitlistJoinForm()
+        context["waitlisted"] = selectors.waitlisted_with_teacher(user=request.user, teacher_id=teacher.profile.pk)
+    return render(request, "booking/teacher_detail.html", context)
 
 
 @student_page
@@ -219,3 +224,71 @@ def _reschedule_post(request: HttpRequest, booking_id: int) -> HttpResponse:
         message += " " + _("The lesson of the old time has been returned to your package.")
     messages.success(request, message)
     return redirect("booking:booking-detail", successor.pk)
+
+
+# --- the waitlist -------------------------------------------------------------------
+
+
+@student_page
+def waitlist_join(request: HttpRequest, teacher_id: int) -> HttpResponse:
+    back = reverse("booking:teacher-detail", args=[teacher_id])
+    if request.method != "POST":  # e.g. back here after logging in
+        return redirect(back)
+    form = WaitlistJoinForm(request.POST)
+    if not form.is_valid():
+        for field_messages in form.errors.values():
+            for message in field_messages:
+                messages.error(request, str(message))
+        return redirect(back)
+    try:
+        waitlist.waitlist_join(student=request.user, teacher_id=teacher_id, **form.cleaned_data)
+    except NotFound as exc:
+        raise Http404 from exc
+    except ApplicationError as error:
+        _error(request, error)
+        return redirect(back)
+    messages.success(
+        request, _("You are on the waitlist. We will write to you when a lesson time that suits you frees up.")
+    )
+    return redirect("booking:waitlist-list")
+
+
+@student_page
+def waitlist_list(request: HttpRequest) -> HttpResponse:
+    entries = selectors.waitlist_entries_for_student(student=request.user)
+    return render(request, "booking/waitlist_list.html", {"entries": entries})
+
+
+@student_page
+@require_POST
+def waitlist_leave(request: HttpRequest, entry_id: int) -> HttpResponse:
+    entry = selectors.waitlist_entry_for_student(user=request.user, entry_id=entry_id)
+    try:
+        waitlist.waitlist_leave(entry=entry, actor=request.user)
+    except ApplicationError as error:
+        _error(request, error)
+    else:
+        messages.success(request, _("You have left the waitlist."))
+    return redirect("booking:waitlist-list")
+
+
+@student_page
+def waitlist_offer(request: HttpRequest, offer_id: int) -> HttpResponse:
+    offer = selectors.waitlist_offer_for_student(user=request.user, offer_id=offer_id)
+    return render(request, "booking/waitlist_offer.html", {"offer": offer})
+
+
+@student_page
+@require_POST
+def waitlist_offer_accept(request: HttpRequest, offer_id: int) -> HttpResponse:
+    offer = selectors.waitlist_offer_for_student(user=request.user, offer_id=offer_id)
+    try:
+        booking = services.waitlist_offer_accept(offer=offer, student=request.user)
+    except ApplicationError as error:
+        _error(request, error)
+        return redirect("booking:waitlist-offer", offer.pk)
+    expires = date_format(timezone.localtime(booking.hold_expires_at), "H:i")
+    messages.success(
+        request, _("The slot is held for you until %(time)s. Confirm it to book the lesson.") % {"time": expires}
+    )
+    return redirect("booking:booking-detail", booking.pk)

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from lessons.models import Lesson
+from lessons.models import HomeworkItem, Lesson
 
 
 @admin.register(Lesson)
@@ -15,6 +15,26 @@ class LessonAdmin(admin.ModelAdmin):
     readonly_fields = [field.name for field in Lesson._meta.fields]
 
     def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(HomeworkItem)
+class HomeworkItemAdmin(admin.ModelAdmin):
+    """Homework items change through lessons.services (teacher and student); staff read them."""
+
+    list_display = ["id", "lesson", "kind", "title", "done", "done_at", "position"]
+    list_filter = ["kind", "done"]
+    search_fields = ["title", "lesson__teacher__email", "lesson__student__email"]
+    list_select_related = ["lesson"]
+    readonly_fields = [field.name for field in HomeworkItem._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False
 
     def has_delete_permission(self, request, obj=None):

@@ -7,9 +7,9 @@ from django import forms
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from lessons.models import Lesson
+from lessons.models import HomeworkItem, Lesson
 from lessons.selectors import PAST, UPCOMING
-from lessons.services import TEXT_MAX_LENGTH
+from lessons.services import HOMEWORK_DETAILS_MAX_LENGTH, HOMEWORK_TITLE_MAX_LENGTH, TEXT_MAX_LENGTH
 
 
 def _label(field: str):
@@ -59,3 +59,30 @@ class LessonNotesForm(forms.Form):
         assume_scheme="https",
         help_text=_("A video call link, e.g. https://meet.example.org/guitar-lesson"),
     )
+
+
+class HomeworkItemForm(forms.Form):
+    """The teacher adds a homework item: a piece, a technique or a practice target."""
+
+    kind = forms.ChoiceField(
+        label=_("Kind"),
+        choices=[(value, capfirst(label)) for value, label in HomeworkItem.Kind.choices],
+        initial=HomeworkItem.Kind.PIECE,
+    )
+    title = forms.CharField(
+        label=_("What to practise"),
+        max_length=HOMEWORK_TITLE_MAX_LENGTH,
+        help_text=_("e.g. Romanza, first part; alternate picking; C major scale at 90 bpm"),
+    )
+    details = forms.CharField(
+        label=_("Details"),
+        required=False,
+        max_length=HOMEWORK_DETAILS_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": HOMEWORK_DETAILS_MAX_LENGTH}),
+    )
+
+
+class HomeworkDoneForm(forms.Form):
+    """The student's tick: checked means done (an unchecked box sends nothing)."""
+
+    done = forms.BooleanField(required=False)

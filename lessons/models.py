@@ -50,3 +50,42 @@ class Lesson(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.start_at:%Y-%m-%d %H:%M} UTC ({self.status})"
+
+
+class HomeworkItem(TimeStampedModel):
+    """One piece of homework of a lesson: a piece to learn, a technique, or a
+    practice target. The lesson's teacher writes it; its student ticks it done."""
+
+    class Kind(models.TextChoices):
+        PIECE = "piece", _("piece")
+        TECHNIQUE = "technique", _("technique")
+        PRACTICE_TARGET = "practice_target", _("practice target")
+
+    lesson = models.ForeignKey(
+        Lesson, verbose_name=_("lesson"), on_delete=models.CASCADE, related_name="homework_items"
+    )
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices, default=Kind.PIECE)
+    title = models.CharField(_("title"), max_length=200)
+    details = models.TextField(_("details"), blank=True, max_length=2000)
+    done = models.BooleanField(_("done"), default=False)
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    position = models.PositiveIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("homework item")
+        verbose_name_plural = _("homework items")
+        ordering = ["lesson", "position", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["piece", "technique", "practice_target"]), name="homework_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(done=True, done_at__isnull=False) | Q(done=False, done_at__isnull=True),
+                name="homework_done_at_when_done",
+            ),
+            models.CheckConstraint(condition=~Q(title=""), name="homework_title_not_empty"),
+        ]
+        indexes = [models.Index(fields=["lesson", "position"], name="homework_lesson_position_idx")]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.title}"

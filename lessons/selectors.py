@@ -1,16 +1,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import Role, User
 from guitaronline.core.errors import NotFound
 from guitaronline.core.ids import object_id
-from lessons.models import Lesson
+from lessons.models import HomeworkItem, Lesson
+
+
+def with_homework(lessons: QuerySet[Lesson]) -> QuerySet[Lesson]:
+    """Lessons with their homework items in order (one query for all of them)."""
+    return lessons.prefetch_related(
+        Prefetch("homework_items", queryset=HomeworkItem.objects.order_by("position", "id"))
+    )
 
 
 def lessons_for_user(
@@ -33,8 +40,9 @@ def _lesson_id(lesson_id) -> int:
 
 
 def lesson_for_user(*, user, lesson_id) -> Lesson:
-    """A lesson its student, its teacher or staff may read; not-found otherwise."""
-    lessons = Lesson.objects.select_related("teacher", "student", "teacher__teacher_profile")
+    """A lesson its student, its teacher or staff may read, with its homework
+    items; not-found otherwise."""
+    lessons = with_homework(Lesson.objects.select_related("teacher", "student", "teacher__teacher_profile"))
     if not user.is_staff:
         lessons = lessons.filter(Q(student=user) | Q(teacher=user))
     try:
@@ -63,7 +71,7 @@ def lessons_in_period(*, user, period: str = UPCOMING, now: datetime | None = No
     `upcoming` (not yet ended, soonest first) or `past` (ended, newest first).
     Every status is listed; the page shows it."""
     now = now or timezone.now()
-    lessons = Lesson.objects.select_related("teacher", "student", "teacher__teacher_profile").filter(
+    lessons = with_homework(Lesson.objects.select_related("teacher", "student", "teacher__teacher_profile")).filter(
         Q(student=user) | Q(teacher=user)
     )
     if period == PAST:
@@ -116,8 +124,51 @@ def student_of_teacher(*, teacher, student_id) -> User:
 
 
 def lessons_between(*, teacher, student) -> QuerySet[Lesson]:
-    """Every lesson of `student` with `teacher`, newest first (the student's history with this teacher)."""
-    return Lesson.objects.filter(teacher=teacher, student=student).order_by("-start_at", "-id")
+    """Every lesson of `student` with `teacher`, newest first, with the
+    homework items: the history with this teacher, the same for both of them."""
+    return with_homework(Lesson.objects.filter(teacher=teacher, student=student)).order_by("-start_at", "-id")
+
+
+def teacher_of_student(*, student, teacher_id) -> User:
+    """Access helper: the teacher if `student` has or had a lesson with them
+    (with the teacher's profile); not-found for anyone else, and when the
+    caller is not a student."""
+    if not student.is_authenticated or student.role != Role.STUDENT:
+        raise NotFound()
+    teachers = User.objects.filter(Exists(Lesson.objects.filter(student=student, teacher=OuterRef("pk"))))
+    try:
+        return teachers.select_related("teacher_profile").get(pk=object_id(teacher_id))
+    except User.DoesNotExist as exc:
+        raise NotFound() from exc
+
+
+def _homework_item(items: QuerySet[HomeworkItem], item_id) -> HomeworkItem:
+    try:
+        return items.select_related("lesson").get(pk=object_id(item_id))
+    except HomeworkItem.DoesNotExist as exc:
+        raise NotFound() from exc
+
+
+def homework_item_for_teacher(*, user, item_id) -> HomeworkItem:
+    """Access helper: a homework item of a lesson `user` teaches; not-found otherwise."""
+    if not user.is_authenticated:
+        raise NotFound()
+    return _homework_item(HomeworkItem.objects.filter(lesson__teacher=user), item_id)
+
+
+def homework_item_for_student(*, user, item_id) -> HomeworkItem:
+    """Access helper: a homework item of a lesson `user` takes; not-found otherwise."""
+    if not user.is_authenticated:
+        raise NotFound()
+    return _homework_item(HomeworkItem.objects.filter(lesson__student=user), item_id)
+
+
+def homework_item_for_user(*, user, item_id) -> HomeworkItem:
+    """Access helper: a homework item of a lesson `user` teaches or takes;
+    not-found for anyone else (what each may change, the services decide)."""
+    if not user.is_authenticated:
+        raise NotFound()
+    return _homework_item(HomeworkItem.objects.filter(Q(lesson__teacher=user) | Q(lesson__student=user)), item_id)
 
 
 @dataclass(frozen=True)
@@ -138,3 +189,28 @@ def teacher_lessons_overview(*, teacher, now: datetime | None = None, next_count
         ),
         to_mark_count=mine.filter(status=Lesson.Status.SCHEDULED, start_at__lte=now).count(),
     )
+
+
+# --- the calendar feed -------------------------------------------------------------
+
+CALENDAR_PAST_DAYS = 30
+_CALENDAR_TOKEN_LENGTHS = range(20, 65)  # token_urlsafe(32) is 43 characters; the column holds 64
+
+
+def calendar_owner(*, token) -> User:
+    """The active user whose calendar feed `token` opens; not-found for any
+    other token (malformed, unknown, replaced) and for a deactivated user."""
+    if not isinstance(token, str) or len(token) not in _CALENDAR_TOKEN_LENGTHS:
+        raise NotFound()
+    try:
+        return User.objects.get(calendar_token=token, is_active=True)
+    except User.DoesNotExist as exc:
+        raise NotFound() from exc
+
+
+def lessons_for_calendar(*, user, now: datetime | None = None) -> QuerySet[Lesson]:
+    """The lessons of `user`'s calendar feed: those starting in the last
+    CALENDAR_PAST_DAYS days and all later ones, every status (a canceled one
+    tells calendar apps to remove it), by start, with the names to show."""
+    now = now or timezone.now()
+    return lessons_for_user(user=user, start=now - timedelta(days=CALENDAR_PAST_DAYS))

@@ -1,19 +1,20 @@
 """Lesson writes. Lessons are created and canceled by the booking service
-only; teachers mark them and write notes and homework."""
+only; teachers mark them and write notes and homework, item by item
+(`HomeworkItem`); students tick their homework items done."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import change_record
 from guitaronline.core.errors import Forbidden, InvalidInput
 from lessons.errors import LessonCanceled, LessonFinished, LessonNotStarted
-from lessons.models import Lesson
+from lessons.models import HomeworkItem, Lesson
 
 FINISHED = (Lesson.Status.COMPLETED, Lesson.Status.NO_SHOW)
 TEXT_MAX_LENGTH = 10000
@@ -173,3 +174,137 @@ def lesson_reminders_emit(*, now: datetime | None = None) -> int:
                     )
                     emitted += 1
     return emitted
+
+
+# --- homework items -------------------------------------------------------------------
+
+HOMEWORK_TITLE_MAX_LENGTH = 200
+HOMEWORK_DETAILS_MAX_LENGTH = 2000
+
+
+def _item_payload(item: HomeworkItem, **extra) -> dict:
+    return {
+        "item_id": item.pk,
+        "lesson_id": item.lesson_id,
+        "teacher_id": item.lesson.teacher_id,
+        "student_id": item.lesson.student_id,
+        "kind": item.kind,
+        "title": item.title,
+        "done": item.done,
+        **extra,
+    }
+
+
+def _clean_item(*, kind: str | None, title: str | None, details: str | None) -> dict:
+    """The given fields, trimmed and checked; a missing one stays None."""
+    errors, values = {}, {}
+    if kind is not None:
+        if kind not in HomeworkItem.Kind.values:
+            errors["kind"] = [_("Choose a piece, a technique or a practice target.")]
+        values["kind"] = kind
+    if title is not None:
+        title = title.strip()
+        if not title:
+            errors["title"] = [_("Give the homework a title.")]
+        elif len(title) > HOMEWORK_TITLE_MAX_LENGTH:
+            errors["title"] = [_("At most %(max)d characters.") % {"max": HOMEWORK_TITLE_MAX_LENGTH}]
+        values["title"] = title
+    if details is not None:
+        details = details.strip()
+        if len(details) > HOMEWORK_DETAILS_MAX_LENGTH:
+            errors["details"] = [_("At most %(max)d characters.") % {"max": HOMEWORK_DETAILS_MAX_LENGTH}]
+        values["details"] = details
+    if errors:
+        raise InvalidInput(details=errors)
+    return values
+
+
+def _lock_item(item: HomeworkItem) -> HomeworkItem:
+    return HomeworkItem.objects.select_for_update(of=("self",)).select_related("lesson").get(pk=item.pk)
+
+
+@transaction.atomic
+def homework_item_add(*, lesson: Lesson, actor, kind: str, title: str, details: str = "") -> HomeworkItem:
+    """The lesson's teacher adds a homework item (at the end of the list);
+    any time except after a cancel."""
+    lesson = Lesson.objects.select_for_update().get(pk=lesson.pk)
+    _ensure_teacher(lesson, actor)
+    if lesson.status == Lesson.Status.CANCELED:
+        raise LessonCanceled()
+    values = _clean_item(kind=kind, title=title, details=details or "")
+    last = lesson.homework_items.aggregate(last=Max("position"))["last"]
+    item = HomeworkItem.objects.create(lesson=lesson, position=0 if last is None else last + 1, **values)
+    change_record(actor=actor, action="lesson.homework.added", entity=item, payload=_item_payload(item))
+    return item
+
+
+@transaction.atomic
+def homework_item_update(
+    *,
+    item: HomeworkItem,
+    actor,
+    kind: str | None = None,
+    title: str | None = None,
+    details: str | None = None,
+    position: int | None = None,
+    done: bool | None = None,
+    now: datetime | None = None,
+) -> HomeworkItem:
+    """Change a homework item: its kind, title, details and position are the
+    teacher's to edit; `done` is the student's to tick or untick. Anyone
+    changing what is not theirs is refused and nothing changes."""
+    now = now or timezone.now()
+    item = _lock_item(item)
+    lesson = item.lesson
+    edits = {"kind": kind, "title": title, "details": details, "position": position}
+    editing = any(value is not None for value in edits.values())
+    if editing and actor.pk != lesson.teacher_id:
+        raise Forbidden(message=_("Only the lesson's teacher can edit its homework."))
+    if done is not None and actor.pk != lesson.student_id:
+        raise Forbidden(message=_("Only the student ticks homework done."))
+    if lesson.status == Lesson.Status.CANCELED:
+        raise LessonCanceled()
+    values = _clean_item(kind=kind, title=title, details=details)
+    if position is not None:
+        if position < 0:
+            raise InvalidInput(details={"position": [_("Use a number from 0.")]})
+        values["position"] = position
+    changed = [field for field, value in values.items() if getattr(item, field) != value]
+    for field in changed:
+        setattr(item, field, values[field])
+    ticked = done is not None and done != item.done
+    if ticked:
+        item.done = done
+        item.done_at = now if done else None
+        changed += ["done", "done_at"]
+    if not changed:
+        return item
+    item.save(update_fields=[*changed, "updated_at"])
+    if editing:
+        fields = [field for field in changed if field in edits]
+        if fields:
+            change_record(
+                actor=actor, action="lesson.homework.updated", entity=item, payload=_item_payload(item, fields=fields)
+            )
+    if ticked:
+        action = "lesson.homework.done" if done else "lesson.homework.undone"
+        change_record(actor=actor, action=action, entity=item, payload=_item_payload(item))
+    return item
+
+
+def homework_item_set_done(*, item: HomeworkItem, actor, done: bool, now: datetime | None = None) -> HomeworkItem:
+    """The lesson's student ticks a homework item done, or not done again."""
+    return homework_item_update(item=item, actor=actor, done=done, now=now)
+
+
+@transaction.atomic
+def homework_item_remove(*, item: HomeworkItem, actor) -> None:
+    """The lesson's teacher removes a homework item (the audit record keeps what it said)."""
+    item = _lock_item(item)
+    _ensure_teacher(item.lesson, actor)
+    if item.lesson.status == Lesson.Status.CANCELED:
+        raise LessonCanceled()
+    change_record(
+        actor=actor, action="lesson.homework.removed", entity=item, payload=_item_payload(item, details=item.details)
+    )
+    item.delete()

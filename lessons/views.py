@@ -1,6 +1,7 @@
 """Lesson pages: the teacher's dashboard, the lesson list and lesson page of
-both roles (the teacher marks and writes notes, the student reads), and the
-teacher's students with each one's history. Thin: parse input, call one
+both roles (the teacher marks, writes notes and homework items, the student
+reads and ticks homework done), the teacher's students with each one's
+history, and the student's history with one teacher. Thin: parse input, call one
 service or selector, render; Post/Redirect/Get with a message after each
 action. Times are shown in the viewer's zone (the active time zone)."""
 
@@ -21,12 +22,13 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.forms import add_service_errors
 from guitaronline.core.errors import ApplicationError, NotFound
 from lessons import selectors, services
-from lessons.forms import LessonMarkForm, LessonNotesForm, PeriodForm
+from lessons.forms import HomeworkDoneForm, HomeworkItemForm, LessonMarkForm, LessonNotesForm, PeriodForm
 from lessons.models import Lesson
 
 PAGE_SIZE = 50
 MARK_PREFIX = "mark"
 NOTES_PREFIX = "notes"
+HOMEWORK_PREFIX = "homework"
 
 T = TypeVar("T")
 
@@ -59,6 +61,7 @@ def _render_detail(
     *,
     mark_form: LessonMarkForm | None = None,
     notes_form: LessonNotesForm | None = None,
+    homework_form: HomeworkItemForm | None = None,
 ) -> HttpResponse:
     """The lesson page; for its teacher also the forms. A bound form (one the
     service refused) is shown whatever the lesson's state, with its errors
@@ -71,7 +74,10 @@ def _render_detail(
             mark_form = LessonMarkForm(prefix=MARK_PREFIX, initial=initial)
         if notes_form is None and lesson.status != Lesson.Status.CANCELED:
             notes_form = LessonNotesForm(prefix=NOTES_PREFIX, initial={**initial, "meeting_url": lesson.meeting_url})
-        context.update(mark_form=mark_form, notes_form=notes_form)
+        if homework_form is None and lesson.status != Lesson.Status.CANCELED:
+            homework_form = HomeworkItemForm(prefix=HOMEWORK_PREFIX)
+        context.update(mark_form=mark_form, notes_form=notes_form, homework_form=homework_form)
+    context["can_tick"] = lesson.student_id == request.user.pk and lesson.status != Lesson.Status.CANCELED
     return render(request, "lessons/lesson_detail.html", context)
 
 
@@ -137,3 +143,64 @@ def student_history(request: HttpRequest, student_id: int) -> HttpResponse:
     page = Paginator(lessons, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"student": student, "page": page, "now": timezone.now()}
     return render(request, "lessons/student_history.html", context)
+
+
+# --- homework items -----------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def homework_add(request: HttpRequest, lesson_id: int) -> HttpResponse:
+    lesson = _or_404(lambda: selectors.lesson_for_teacher(user=request.user, lesson_id=lesson_id))
+    form = HomeworkItemForm(request.POST, prefix=HOMEWORK_PREFIX)
+    if form.is_valid():
+        try:
+            services.homework_item_add(lesson=lesson, actor=request.user, **form.cleaned_data)
+        except ApplicationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Homework added."))
+            return redirect("lessons:detail", lesson_id=lesson.pk)
+    return _render_detail(request, lesson, homework_form=form)
+
+
+@login_required
+@require_POST
+def homework_remove(request: HttpRequest, item_id: int) -> HttpResponse:
+    item = _or_404(lambda: selectors.homework_item_for_teacher(user=request.user, item_id=item_id))
+    try:
+        services.homework_item_remove(item=item, actor=request.user)
+    except ApplicationError as error:
+        messages.error(request, str(error.message))
+    else:
+        messages.success(request, _("Homework removed."))
+    return redirect("lessons:detail", lesson_id=item.lesson_id)
+
+
+@login_required
+@require_POST
+def homework_done(request: HttpRequest, item_id: int) -> HttpResponse:
+    item = _or_404(lambda: selectors.homework_item_for_student(user=request.user, item_id=item_id))
+    form = HomeworkDoneForm(request.POST)
+    form.is_valid()  # a boolean: anything but a checked box reads as not done
+    try:
+        item = services.homework_item_set_done(item=item, actor=request.user, done=form.cleaned_data["done"])
+    except ApplicationError as error:
+        messages.error(request, str(error.message))
+    else:
+        if item.done:
+            messages.success(request, _("Marked done: %(title)s.") % {"title": item.title})
+        else:
+            messages.success(request, _("Marked not done yet: %(title)s.") % {"title": item.title})
+    return redirect("lessons:detail", lesson_id=item.lesson_id)
+
+
+@login_required
+@require_GET
+def teacher_history(request: HttpRequest, teacher_id: int) -> HttpResponse:
+    """The student's history with one teacher: every lesson, notes and homework."""
+    teacher = _or_404(lambda: selectors.teacher_of_student(student=request.user, teacher_id=teacher_id))
+    lessons = selectors.lessons_between(teacher=teacher, student=request.user)
+    page = Paginator(lessons, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"teacher": teacher, "page": page, "now": timezone.now()}
+    return render(request, "lessons/teacher_history.html", context)

@@ -136,6 +136,16 @@ def payment_status_changed(event: OutboxEvent, users: dict[int, User]) -> list[M
     return _to_student(event.payload, users, f"payment_{status}")
 
 
+def waitlist_offered(event: OutboxEvent, users: dict[int, User]) -> list[Message]:
+    """A freed slot offered to a waiting student; the link opens the offer page, which holds it for them."""
+    payload = event.payload
+    student = users.get(payload.get("student_id"))
+    if student is None or not payload.get("offer_id"):
+        return []
+    context = {**_lesson_context(payload, users), "expires": _dt(payload.get("expires_at"))}
+    return [Message(student, "waitlist_offer", context, reverse("booking:waitlist-offer", args=[payload["offer_id"]]))]
+
+
 def user_registered(event: OutboxEvent, users: dict[int, User]) -> list[Message]:
     user = users.get(int(event.aggregate_id))
     return [Message(user, "welcome", {"name": user.full_name}, reverse("accounts:home"))] if user else []
@@ -147,6 +157,7 @@ RULES: dict[str, Callable[[OutboxEvent, dict[int, User]], list[Message]]] = {
     "booking.canceled": booking_canceled,
     "booking.rescheduled": booking_rescheduled,
     "booking.expired": booking_expired,
+    "booking.waitlist.offered": waitlist_offered,
     "lesson.completed": lesson_completed,
     "lesson.no_show": lesson_no_show,
     "lesson.reminder": lesson_reminder,

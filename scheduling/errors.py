@@ -46,3 +46,11 @@ class SlotTooSoon(Conflict):
 
     code = "slot_too_soon"
     default_message = _("This lesson starts too soon to be booked.")
+
+
+class SlotBuffer(Conflict):
+    """A slot starting or ending within the teacher's buffer of another of
+    their lessons (a confirmed booking or a live hold)."""
+
+    code = "slot_buffer"
+    default_message = _("Too close to another lesson of this teacher.")

@@ -8,6 +8,12 @@ A slot is *taken* when it has a confirmed booking or a live hold (status
 even before the periodic job has marked it expired. Takenness is read through
 the reverse relation `Slot.bookings`, because scheduling may not import
 booking (SPEC §1: booking → scheduling).
+
+A teacher's booking rules live on their profile: the minimum notice (their
+own `min_notice_hours`, else BOOKING_MIN_NOTICE_HOURS) and the buffer
+(`buffer_minutes` of free time kept around each taken slot). Both are
+applied here, in SQL for `open_slots` and under the teacher's profile row
+lock for `slot_get_open`, the one way every hold and reschedule takes a slot.
 """
 
 from __future__ import annotations
@@ -15,13 +21,29 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    BooleanField,
+    Count,
+    DateTimeField,
+    DurationField,
+    Exists,
+    Expression,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from accounts.models import Role, User
+from accounts.models import Role, TeacherProfile, User
 from guitaronline.core.errors import NotFound
 from guitaronline.core.ids import object_id
-from scheduling.errors import SlotTooSoon, SlotUnavailable
+from scheduling.errors import SlotBuffer, SlotTooSoon, SlotUnavailable
 from scheduling.models import LIVE, Slot
 
 # The booking statuses that can take a slot. They mirror
@@ -57,9 +79,52 @@ def slot_is_taken(*, slot: Slot, now: datetime | None = None) -> bool:
     return _taking_bookings(now=now or timezone.now()).filter(slot=slot).exists()
 
 
-def earliest_bookable_start(*, now: datetime | None = None) -> datetime:
-    """Slots starting before this cannot be held (minimum notice)."""
-    return (now or timezone.now()) + timedelta(hours=settings.BOOKING_MIN_NOTICE_HOURS)
+def earliest_bookable_start(*, now: datetime | None = None, notice_hours: int | None = None) -> datetime:
+    """Slots starting before this cannot be held: `now` plus the minimum
+    notice (a teacher's `notice_hours`, by default the school's)."""
+    if notice_hours is None:
+        notice_hours = settings.BOOKING_MIN_NOTICE_HOURS
+    return (now or timezone.now()) + timedelta(hours=notice_hours)
+
+
+def _duration(amount, unit: timedelta) -> ExpressionWrapper:
+    """An integer expression times `unit`, as a duration (SQL on SQLite and PostgreSQL)."""
+    return ExpressionWrapper(
+        ExpressionWrapper(amount, output_field=IntegerField()) * Value(unit), output_field=DurationField()
+    )
+
+
+def _earliest_bookable_start_expression(*, now: datetime) -> Expression:
+    """`earliest_bookable_start` per slot row, from its teacher's profile."""
+    notice = Coalesce(F("teacher__teacher_profile__min_notice_hours"), Value(settings.BOOKING_MIN_NOTICE_HOURS))
+    return ExpressionWrapper(Value(now) + _duration(notice, timedelta(hours=1)), output_field=DateTimeField())
+
+
+def _taken_slots_near(*, now: datetime, teacher, start_at, end_at, buffer, other_than) -> QuerySet[Slot]:
+    """The teacher's taken slots (other than `other_than`) that start or end
+    within `buffer` of [start_at, end_at): a gap of exactly `buffer` is fine.
+    Arguments are values or expressions (`OuterRef`), so the one rule serves
+    both the single slot to hold and the open-slots listing."""
+    return (
+        live_slots()
+        .filter(slot_taken_expression(now=now), teacher=teacher, start_at__lt=end_at + buffer)
+        .filter(end_at__gt=start_at - buffer)
+        .exclude(pk__in=other_than)
+    )
+
+
+def _buffer_conflict_expression(*, now: datetime) -> Q:
+    """True for a slot row within its teacher's buffer of another taken slot."""
+    buffer = _duration(OuterRef("teacher__teacher_profile__buffer_minutes"), timedelta(minutes=1))
+    nearby = _taken_slots_near(
+        now=now,
+        teacher=OuterRef("teacher"),
+        start_at=OuterRef("start_at"),
+        end_at=OuterRef("end_at"),
+        buffer=buffer,
+        other_than=[OuterRef("pk")],
+    )
+    return Q(teacher__teacher_profile__buffer_minutes__gt=0) & Q(Exists(nearby))
 
 
 def _in_range(slots: QuerySet[Slot], *, start: datetime | None, end: datetime | None) -> QuerySet[Slot]:
@@ -78,16 +143,18 @@ def open_slots(
     end: datetime | None = None,
     now: datetime | None = None,
 ) -> QuerySet[Slot]:
-    """Slots a student can hold: far enough ahead (minimum notice), of a
-    published active teacher, not taken; starting in [start, end), by start."""
+    """Slots a student can hold: of a published active teacher, far enough
+    ahead (the teacher's minimum notice), not taken, not within the teacher's
+    buffer of a taken slot; starting in [start, end), by start. One query."""
     now = now or timezone.now()
     slots = live_slots().filter(
         ~slot_taken_expression(now=now),
-        start_at__gte=earliest_bookable_start(now=now),
         teacher__is_active=True,
         teacher__role=Role.TEACHER,
         teacher__teacher_profile__is_published=True,
     )
+    slots = slots.filter(start_at__gte=_earliest_bookable_start_expression(now=now))
+    slots = slots.exclude(_buffer_conflict_expression(now=now))
     if teacher_id is not None:
         slots = slots.filter(teacher_id=teacher_id)
     slots = _in_range(slots, start=start, end=end)
@@ -157,31 +224,68 @@ def slot_for_teacher(*, user: User, slot_id) -> Slot:
         raise NotFound() from exc
 
 
-def slot_get_open(*, slot_id, now: datetime | None = None, for_update: bool = False) -> Slot:
+def _lock_teacher_rules(slot_id: int) -> None:
+    """Lock the profile row of the slot's teacher (FOR NO KEY UPDATE).
+
+    Every hold and reschedule of one teacher's slots runs one after the other
+    from here: the buffer rule looks at the teacher's *other* slots, which the
+    slot's own row lock does not cover (two holds on adjacent slots would
+    each see the other's slot still free). The profile row is the natural
+    one: it holds the rules being applied and the published flag (a teacher
+    changing their buffer waits for running holds, and they for it), while
+    the user row is also locked by slot writes (`scheduling.services`) and
+    updated at each login. FOR NO KEY UPDATE leaves foreign-key inserts
+    unblocked. A no-op on SQLite, which runs write transactions one at a time.
+    """
+    teacher_of_slot = live_slots().filter(pk=slot_id).values("teacher_id")
+    list(TeacherProfile.objects.select_for_update(no_key=True).filter(pk=Subquery(teacher_of_slot)).values("pk"))
+
+
+def slot_get_open(
+    *, slot_id, now: datetime | None = None, for_update: bool = False, releasing_slot_id: int | None = None
+) -> Slot:
     """The slot to hold, for the booking service.
 
     Raises `NotFound` when no such live slot exists; `SlotUnavailable` (409) when
     its teacher is not published or inactive, or the slot is taken;
-    `SlotTooSoon` (409) when it starts within BOOKING_MIN_NOTICE_HOURS or has
-    started. With `for_update=True` (inside a transaction) the slot row
-    alone is locked first and takenness is read after the lock is granted.
-    The booking's partial unique constraint still has the last word, and a
-    dead hold on the slot must be expired before a new hold is inserted.
+    `SlotTooSoon` (409) when it starts within the teacher's minimum notice or
+    has started; `SlotBuffer` (409) when it starts or ends within the
+    teacher's buffer of another of their taken slots (`releasing_slot_id`,
+    the slot a reschedule frees in the same transaction, does not count).
+
+    With `for_update=True` (inside a transaction) the teacher's profile row is
+    locked first (see `_lock_teacher_rules`), then the slot row alone, and
+    everything is read after the locks are granted. The booking's partial
+    unique constraint still has the last word on the slot itself, and a dead
+    hold on the slot must be expired before a new hold is inserted.
     """
     now = now or timezone.now()
+    pk = object_id(slot_id)
     slots = live_slots().select_related("teacher", "teacher__teacher_profile")
     if for_update:
+        _lock_teacher_rules(pk)
         slots = slots.select_for_update(of=("self",))
     try:
-        slot = slots.get(pk=object_id(slot_id))
+        slot = slots.get(pk=pk)
     except Slot.DoesNotExist as exc:
         raise NotFound() from exc
     teacher = slot.teacher
     profile = getattr(teacher, "teacher_profile", None)
     if not (teacher.is_active and teacher.role == Role.TEACHER and profile is not None and profile.is_published):
         raise SlotUnavailable()
-    if slot.start_at < earliest_bookable_start(now=now):
-        raise SlotTooSoon(details={"min_notice_hours": settings.BOOKING_MIN_NOTICE_HOURS})
+    if slot.start_at < earliest_bookable_start(now=now, notice_hours=profile.notice_hours):
+        raise SlotTooSoon(details={"min_notice_hours": profile.notice_hours})
     if slot_is_taken(slot=slot, now=now):
         raise SlotUnavailable()
+    if profile.buffer_minutes:
+        nearby = _taken_slots_near(
+            now=now,
+            teacher=teacher,
+            start_at=slot.start_at,
+            end_at=slot.end_at,
+            buffer=timedelta(minutes=profile.buffer_minutes),
+            other_than=[slot.pk] + ([releasing_slot_id] if releasing_slot_id is not None else []),
+        )
+        if nearby.exists():
+            raise SlotBuffer(details={"buffer_minutes": profile.buffer_minutes})
     return slot

@@ -196,11 +196,11 @@ def test_the_list_runs_the_same_queries_for_1_and_50_lessons(teacher, student, v
             Lesson.objects.filter(pk=lesson.pk).update(homework=f"Homework {number}")
 
     add(0, 1)
-    # session, user, count, lessons with both people and the teacher's profile
-    with django_assert_num_queries(5):
+    # session, user, count, lessons with both people and the teacher's profile, their homework items
+    with django_assert_num_queries(6):
         client.get(url)
     add(1, 49)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         response = client.get(url)
     assert html(response).count('class="card lesson-card"') == 50
 

@@ -157,10 +157,11 @@ def test_the_history_runs_the_same_queries_for_1_and_50_lessons(teacher, student
             Lesson.objects.filter(pk=lesson.pk).update(notes=f"Notes {number}", homework=f"Homework {number}")
 
     add(0, 1)
-    with django_assert_num_queries(6):  # session, user, unread count, the student (access), count, lessons
+    # session, user, unread count, the student (access), count, lessons, their homework items
+    with django_assert_num_queries(7):
         client.get(history(student))
     add(1, 49)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         response = client.get(history(student))
     assert html(response).count('class="card lesson-card"') == 50
 

@@ -7,11 +7,13 @@ leave the database unchanged. A new route without an entry fails the suite."""
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import TeacherProfile, User
@@ -19,8 +21,10 @@ from audit.models import AuditLog, OutboxEvent
 from billing import services as billing_services
 from billing.models import LessonPackage, Payment
 from booking import services as booking_services
-from booking.models import Booking
-from lessons.models import Lesson
+from booking import waitlist
+from booking.models import Booking, WaitlistEntry, WaitlistOffer
+from lessons import services as lesson_services
+from lessons.models import HomeworkItem, Lesson
 from notifications.models import Notification
 from scheduling.models import Slot
 from tests.booking.conftest import make_package, make_slot
@@ -50,10 +54,14 @@ ENTITLED: dict[str, set[str] | dict[str, set[str]]] = {
     "lessons:list": SIGNED_IN, "api:auth-logout": SIGNED_IN, "api:users-me": SIGNED_IN,
     "api:users-me-password": SIGNED_IN, "api:notifications-my": SIGNED_IN, "api:notifications-mark-read": SIGNED_IN,
     "api:lessons-my": SIGNED_IN, "api:booking-my": SIGNED_IN,
+    "accounts:calendar-rotate": SIGNED_IN, "api:users-me-calendar": SIGNED_IN,
+    "api:users-me-calendar-rotate": SIGNED_IN,
     # students
     "accounts:student-home": STUDENTS, "booking:dashboard": STUDENTS, "booking:booking-list": STUDENTS,
     "billing:package-list": STUDENTS, "booking:hold": STUDENTS, "api:booking-hold": STUDENTS,
     "api:billing-packages-my": STUDENTS, "api:billing-payments-my": STUDENTS,
+    "booking:waitlist-join": STUDENTS, "booking:waitlist-list": STUDENTS,
+    "api:booking-waitlist-join": STUDENTS, "api:booking-waitlist-my": STUDENTS,
     # teachers
     "accounts:teacher-home": TEACHERS, "accounts:teacher-profile": TEACHERS, "booking:teacher-dashboard": TEACHERS,
     "lessons:students": TEACHERS, "scheduling:week": TEACHERS, "scheduling:slot-add": TEACHERS,
@@ -71,13 +79,21 @@ ENTITLED: dict[str, set[str] | dict[str, set[str]]] = {
     "lessons:detail": {"owner", "teacher", "staff"}, "lessons:mark": {"teacher"}, "lessons:notes": {"teacher"},
     "api:lesson-detail": {"GET": {"owner", "teacher", "staff"}, "PATCH": {"teacher"}},
     "api:lesson-complete": {"teacher"}, "api:lesson-no-show": {"teacher"},
-    "lessons:student-history": {"teacher"},
+    "lessons:student-history": {"teacher"}, "lessons:teacher-history": {"owner"},
+    "lessons:homework-add": {"teacher"}, "lessons:homework-remove": {"teacher"}, "lessons:homework-done": {"owner"},
+    "api:lesson-homework": {"teacher"},
+    "api:lesson-homework-item": {"PATCH": {"owner", "teacher"}, "DELETE": {"teacher"}},
+    "booking:waitlist-leave": {"owner"}, "booking:waitlist-offer": {"owner"}, "booking:waitlist-accept": {"owner"},
+    "api:booking-waitlist-entry": {"owner"}, "api:booking-waitlist-accept": {"owner"},
     "scheduling:slot-remove": {"teacher"}, "api:scheduling-slot-detail": {"teacher"},
     "notifications:mark-read": {"owner"},
     "api:billing-packages-student": {"owner", "staff"}, "api:billing-packages-detail": {"owner", "staff"},
     "api:billing-payments-detail": {"owner", "staff"}, "api:billing-payments-status": STAFF,
 }  # fmt: skip
-NOT_IN_MATRIX = {"accounts:password-reset-confirm"}  # needs a signed token: covered by the password-reset tests
+NOT_IN_MATRIX = {
+    "accounts:password-reset-confirm",  # needs a signed token: covered by the password-reset tests
+    "lessons:calendar-feed",  # its secret token is the key: covered by tests/feature_calendar
+}
 
 
 def routes() -> dict[str, str]:
@@ -112,6 +128,9 @@ def world(db):
         booking=booking_services.booking_hold(student=owner, slot_id=booked.pk), actor=owner
     )
     payment = billing_services.payment_create(package=package, amount=Decimal("10.00"), currency="RUB", actor=staff)
+    entry = waitlist.waitlist_join(student=owner, teacher_id=teacher.pk)
+    offer = WaitlistOffer.objects.create(entry=entry, slot=free, expires_at=timezone.now() + timedelta(minutes=30))
+    item = lesson_services.homework_item_add(lesson=booking.lesson, actor=teacher, kind="piece", title="Scales")
     notification = Notification.objects.create(
         recipient=owner, event_id=uuid.uuid4(), event_type="x", channel="in_app", subject="s", body="b", status="sent"
     )
@@ -123,6 +142,7 @@ def world(db):
         "kwargs": {
             "booking_id": booking.pk, "lesson_id": booking.lesson_id, "slot_id": free.pk, "teacher_id": teacher.pk,
             "student_id": owner.pk, "notification_id": notification.pk,
+            "entry_id": entry.pk, "offer_id": offer.pk, "item_id": item.pk,
         },
         "pk": {
             "api:teachers-detail": teacher.pk, "api:billing-packages-detail": package.pk,
@@ -140,11 +160,12 @@ def url_for(name: str, path: str, world) -> str:
     return reverse(name, kwargs=kwargs)
 
 
+WATCHED = (Booking, Lesson, LessonPackage, Payment, Slot, Notification, TeacherProfile)
+WATCHED += (WaitlistEntry, WaitlistOffer, HomeworkItem)
+
+
 def snapshot() -> list:
-    return [
-        list(model.objects.order_by("pk").values())
-        for model in (Booking, Lesson, LessonPackage, Payment, Slot, Notification, TeacherProfile)
-    ] + [
+    return [list(model.objects.order_by("pk").values()) for model in WATCHED] + [
         list(User.objects.order_by("pk").values("pk", "email", "role", "is_active", "language", "password")),
         AuditLog.objects.count(),
         OutboxEvent.objects.count(),
