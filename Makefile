@@ -44,3 +44,12 @@ lint: venv
 	$(PY) manage.py makemigrations --check --dry-run
 
 .PHONY: help venv messages run test lint
+
+# make bench: the performance benchmark against PostgreSQL and Redis on 127.0.0.1
+# (BENCHMARKS.md). BENCH_ARGS e.g. "--profile all" or "--rebuild"; GUNICORN_WORKERS=3 make bench.
+BENCH_ARGS ?=
+
+bench: venv messages
+	$(PY) -m benchmarks.run $(BENCH_ARGS)
+
+.PHONY: bench
