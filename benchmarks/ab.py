@@ -145,6 +145,7 @@ def main() -> int:
         print(f"A: {args.a} {args.settings_a} {args.env_a or ''}\nB: {args.b} {args.settings_b} {args.env_b or ''}")
         print(f"data {args.data}; {args.cycles} x {args.window:.0f} s windows per side at {args.concurrency} clients")
         if "login" in wanted:
+            run.align_login_window(len(wanted) * 2 * (args.warmup + args.cycles * args.window) + 30)
             run.spend_login_budget(A, loop)
         if "confirm" in wanted and "hold" not in wanted:
             wanted.insert(wanted.index("confirm"), "hold")
@@ -188,6 +189,9 @@ def main() -> int:
         if args.profile:
             for name in wanted:
                 for side, server in (("A", A), ("B", B)):
+                    if name == "login":
+                        run.align_login_window(args.profile_seconds + 5)
+                        run.spend_login_budget(server, loop)
                     if name == "confirm":
                         loop.run_until_complete(
                             run.run_window("hold", server.server, scenario("hold", side),

@@ -148,7 +148,13 @@ def start_gunicorn(
     port = free_port()
     prom = OUT / "prometheus" / name
     prom.mkdir(parents=True, exist_ok=True)
-    env = ctx.app_env(settings, database, GUNICORN_BIND=f"127.0.0.1:{port}", PROMETHEUS_MULTIPROC_DIR=str(prom))
+    env = ctx.app_env(
+        settings,
+        database,
+        GUNICORN_BIND=f"127.0.0.1:{port}",
+        PROMETHEUS_MULTIPROC_DIR=str(prom),
+        BENCH_CACHE_PREFIX=f"guitaronline-bench-{name}",
+    )
     env.update(extra_env or {})
     workers = int(env.get("GUNICORN_WORKERS") or ctx.workers)
     process = Process(f"gunicorn-{name}", [str(BIN / "gunicorn"), "-c", "deploy/gunicorn.conf.py"], env, cwd=root)
@@ -215,6 +221,19 @@ class Context:
         )
         env.update(extra)
         return env
+
+
+def source_state(root: Path = ROOT) -> str:
+    """The commit and how many files differ from it (read-only git commands)."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True)
+        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=root, capture_output=True, text=True)
+    except OSError:
+        return "unknown"
+    if head.returncode:
+        return f"{root} (not a git checkout)"
+    changed = len([line for line in dirty.stdout.splitlines() if line.strip()])
+    return f"{head.stdout.strip()}" + (f" + {changed} changed files" if changed else "")
 
 
 def machine() -> dict:
@@ -455,12 +474,12 @@ def phase_reads(ctx: Context, L: Gunicorn, S: Gunicorn, X: Gunicorn, act_l: Acto
     for title, steps in (
         (
             "open slots",
-            [
+            [  # pairs side by side: baseline / baseline-bare, slots L / slots L-bare / slots S
                 Step("baseline", L.server, health),
-                Step("slots L", L.server, Get("slots", OPEN_SLOTS, bearer_l)),
-                Step("slots S", S.server, Get("slots", OPEN_SLOTS, bearer_s)),
-                Step("slots L-bare", X.server, Get("slots", OPEN_SLOTS, bearer_l)),
                 Step("baseline-bare", X.server, health),
+                Step("slots L", L.server, Get("slots", OPEN_SLOTS, bearer_l)),
+                Step("slots L-bare", X.server, Get("slots", OPEN_SLOTS, bearer_l)),
+                Step("slots S", S.server, Get("slots", OPEN_SLOTS, bearer_s)),
             ],
         ),
         (
@@ -468,8 +487,8 @@ def phase_reads(ctx: Context, L: Gunicorn, S: Gunicorn, X: Gunicorn, act_l: Acto
             [
                 Step("baseline", L.server, health),
                 Step("dash L", L.server, Get("dashboard", DASHBOARD, cookie_l)),
-                Step("dash S", S.server, Get("dashboard", DASHBOARD, cookie_s)),
                 Step("dash L-bare", X.server, Get("dashboard", DASHBOARD, cookie_l)),
+                Step("dash S", S.server, Get("dashboard", DASHBOARD, cookie_s)),
             ],
         ),
     ):
@@ -494,22 +513,28 @@ def spend_login_budget(L: Gunicorn, loop) -> int:
     return -1
 
 
+def align_login_window(needed: float) -> None:
+    """Wait for the limiter's next window when this one ends within `needed` seconds:
+    a new window mid-phase would let AUTH_RATE_LIMIT_LOGIN_REQUESTS real logins (hashing) through."""
+    from django.conf import settings
+    from django_ratelimit.core import _get_window
+
+    period = settings.AUTH_RATE_LIMIT_WINDOW_SECONDS
+    left = _get_window("127.0.0.1", period) - time.time()
+    if period >= 1 and left < needed:
+        say(f"  waiting {left + 1:.0f} s for the limiter's next {period} s window")
+        time.sleep(left + 1)
+
+
 def phase_login(ctx: Context, L: Gunicorn, loop) -> dict:
     """Login answered 429 once the client's budget is spent: limited before any hashing."""
-    from django.conf import settings
     from django.contrib.auth.hashers import make_password
-    from django_ratelimit.core import _get_window
 
     started = time.perf_counter()
     make_password("how long does one hash take")
     hash_seconds = time.perf_counter() - started
 
-    period = settings.AUTH_RATE_LIMIT_WINDOW_SECONDS
-    needed = ctx.warmup * 2 + ctx.cycles * 2 * ctx.window + 5
-    left = _get_window("127.0.0.1", period) - time.time()
-    if period >= 1 and left < needed:  # a new window mid-phase would let 10 real logins (hashing) through
-        say(f"  waiting {left + 1:.0f} s for the limiter's next {period} s window")
-        time.sleep(left + 1)
+    align_login_window(ctx.warmup * 2 + ctx.cycles * 2 * ctx.window + 5)
     spent = spend_login_budget(L, loop)
     path = "/api/v1/identity/auth/login"
     login = Post(
@@ -809,6 +834,7 @@ def phase_profiles(ctx: Context, L: Gunicorn, act: Actors, slot_iter, which: lis
             say(f"  (no profile scenario {name!r}; known: {', '.join(scenarios)})")
             continue
         if name == "login":
+            align_login_window(seconds + 5)
             spend_login_budget(L, loop)
         if name == "confirm":  # holds to confirm, made before the profile starts
             loop.run_until_complete(run_window("hold", L.server, holds, concurrency=ctx.concurrency, duration=seconds))
@@ -922,6 +948,33 @@ def build_rows(r: dict) -> list[Row]:
     return rows
 
 
+CPU_SCENARIOS = (
+    ("GET /health", "open slots", "baseline"),
+    ("open slots API", "open slots", "slots L"),
+    ("student dashboard", "dashboard", "dash L"),
+    ("login answered 429", "login", "login 429"),
+    ("hold", "booking", "hold"),
+    ("confirm", "booking", "confirm"),
+)
+
+
+def cpu_section(results: dict) -> str:
+    """Milliseconds of CPU per request, by process group (benchmarks.cpu)."""
+    windows = {
+        "open slots": results["reads"]["open slots"],
+        "dashboard": results["reads"]["dashboard"],
+        "login": results["login"]["windows"],
+        "booking": results["booking"]["windows"],
+    }
+    lines = ["", "CPU per request (ms), large data: gunicorn worker | PostgreSQL | Redis | rest of the machine"]
+    for title, phase, label in CPU_SCENARIOS:
+        used = Summary.of(windows[phase][label]).cpu_ms_per_request
+        worker, database, cache = (used.get(k, 0.0) for k in ("gunicorn L", "PostgreSQL (bench)", "Redis"))
+        rest = used.get("other (machine)", 0.0) + used.get("PostgreSQL (others, shared)", 0.0)
+        lines.append(f"  {title:<20} {worker:6.1f} | {database:6.1f} | {cache:5.2f} | {rest:6.1f}")
+    return "\n".join(lines)
+
+
 def render_table(rows: list[Row], header: str) -> str:
     lines = [header, ""]
     lines.append(f"{'#':<4}{'figure':<46}{'measured':>10}  {'goal':<20}{'':<8}detail")
@@ -942,7 +995,7 @@ def render_table(rows: list[Row], header: str) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--cycles", type=int, default=4, help="windows per scenario (default 4)")
+    parser.add_argument("--cycles", type=int, default=6, help="windows per scenario (default 6)")
     parser.add_argument("--window", type=float, default=3.0, help="seconds per window (default 3)")
     parser.add_argument("--warmup", type=float, default=2.0, help="warm-up seconds per scenario (default 2)")
     parser.add_argument("--concurrency", type=int, default=10, help="clients in flight (default 10)")
@@ -1039,10 +1092,10 @@ def main() -> int:
         f"{host['memory_mb'] // 1024} GB, PostgreSQL {versions['postgresql']}, Redis {versions['redis']}; "
         f"gunicorn {workers} sync workers, max_requests {os.environ['GUNICORN_MAX_REQUESTS']}; "
         f"windows {args.cycles} x {args.window:.0f} s at {args.concurrency} clients; "
-        f"run took {(time.monotonic() - run_started) / 60:.1f} min"
+        f"run took {(time.monotonic() - run_started) / 60:.1f} min; code {source_state()}"
     )
     rows = build_rows(results)
-    table = render_table(rows, header)
+    table = render_table(rows, header) + "\n" + cpu_section(results)
     say("")
     say(table)
     (OUT / "table.txt").write_text(table + "\n")

@@ -12,6 +12,7 @@ _OFF = {
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",
+    "guitaronline.core.middleware.HttpMetricsMiddleware",  # the slimmer metrics middleware BENCHMARKS.md proposes
 }
 MIDDLEWARE = [name for name in MIDDLEWARE if name not in _OFF]
 RATELIMIT_ENABLE = False  # django-ratelimit's own switch: decorators neither count nor block

@@ -1,5 +1,5 @@
 """The project's production settings, unchanged but for where collected static
-files live.
+files live and, per gunicorn master of the benchmark, the cache's key prefix.
 
 APP_ENV=production serves pages through whitenoise's manifest storage, so
 templates need `collectstatic`'s manifest (the Docker image builds it). The
@@ -7,9 +7,16 @@ benchmark collects into benchmarks/out/static instead of the repository's
 staticfiles/ so it leaves the working tree of other engineers alone.
 """
 
+import os
 from pathlib import Path
 
 from guitaronline.settings import *  # noqa: F403
+from guitaronline.settings import CACHES
 
 STATIC_ROOT = Path(__file__).resolve().parent / "out" / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+
+# The benchmark runs several gunicorn masters (large data, small data, without
+# metrics) against one Redis database: each keeps its cache entries apart.
+if os.environ.get("BENCH_CACHE_PREFIX") and "KEY_PREFIX" in CACHES["default"]:
+    CACHES["default"]["KEY_PREFIX"] = os.environ["BENCH_CACHE_PREFIX"]
