@@ -86,7 +86,6 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "guitaronline.core.middleware.RequestContextMiddleware",
@@ -100,7 +99,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",
-    "django_prometheus.middleware.PrometheusAfterMiddleware",
+    "guitaronline.core.middleware.HttpMetricsMiddleware",
 ]
 
 ROOT_URLCONF = "guitaronline.urls"
@@ -289,6 +288,9 @@ SPECTACULAR_SETTINGS = {
 BOOKING_HOLD_MINUTES = env.int("BOOKING_HOLD_MINUTES", default=10)
 BOOKING_REFUND_WINDOW_HOURS = env.int("BOOKING_REFUND_WINDOW_HOURS", default=24)
 BOOKING_MIN_NOTICE_HOURS = env.int("BOOKING_MIN_NOTICE_HOURS", default=2)
+# Seconds the open-slots API shares one answer per question (guitaronline/core/shared_answers.py);
+# 0 computes every answer (the tests, which must see every change at once).
+OPEN_SLOTS_CACHE_SECONDS = env.int("OPEN_SLOTS_CACHE_SECONDS", default=0 if TESTING else 10)
 WAITLIST_OFFER_MINUTES = env.int("WAITLIST_OFFER_MINUTES", default=30)
 
 # --- Background work (Celery) -------------------------------------------------

@@ -25,7 +25,15 @@ def lessons_for_user(
 ) -> QuerySet[Lesson]:
     """A student's lessons, or the lessons a teacher gives."""
     lessons = Lesson.objects.select_related("teacher", "student", "teacher__teacher_profile")
-    lessons = lessons.filter(Q(student=user) | Q(teacher=user))
+    # One side per role: `student = x OR teacher = x` can use neither (student_id, start_at)
+    # nor (teacher_id, start_at), and PostgreSQL walks every scheduled lesson by start instead.
+    role = getattr(user, "role", None)
+    if role == Role.STUDENT:
+        lessons = lessons.filter(student=user)
+    elif role == Role.TEACHER:
+        lessons = lessons.filter(teacher=user)
+    else:
+        lessons = lessons.filter(Q(student=user) | Q(teacher=user))
     if status:
         lessons = lessons.filter(status=status)
     if start:

@@ -131,27 +131,47 @@ def outbox_process_batch(*, batch_size: int = 100, now: datetime | None = None, 
     if not events:
         return result
     users = User.objects.select_related("teacher_profile").in_bulk(rules.user_ids(events))
+    rendered: list[tuple[OutboxEvent, list[Notification]]] = []
     for event in events:
         try:
-            with transaction.atomic():
-                Notification.objects.bulk_create(
-                    _notifications(event, rules.messages_for(event, users), now), ignore_conflicts=True
-                )
+            rendered.append((event, _notifications(event, rules.messages_for(event, users), now)))
         except Exception as exc:  # a rule or template failed: retry later, never lose the event
-            logger.exception("outbox event %s (%s) failed", event.pk, event.event_type)
-            event.attempts += 1
-            event.status = OutboxEvent.Status.FAILED
-            event.next_attempt_at = now + backoff(event.attempts)
-            event.last_error = f"{exc.__class__.__name__}: {exc}"[:2000]
-            event.save(update_fields=["attempts", "status", "next_attempt_at", "last_error"])
+            _event_failed(event, exc, now)
             result.events_failed += 1
-        else:
-            event.status = OutboxEvent.Status.PROCESSED
-            event.processed_at = now
-            event.last_error = ""
-            event.save(update_fields=["status", "processed_at", "last_error"])
-            result.events_processed += 1
+    try:  # the usual case: every notification of the batch in one INSERT, every event in one UPDATE
+        with transaction.atomic():
+            Notification.objects.bulk_create([row for _, rows in rendered for row in rows], ignore_conflicts=True)
+    except Exception:  # one event's rows break the INSERT: one savepoint per event finds it
+        logger.warning("outbox batch insert failed; retrying event by event", exc_info=True)
+        for event, rows in rendered:
+            try:
+                with transaction.atomic():
+                    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+            except Exception as exc:
+                _event_failed(event, exc, now)
+                result.events_failed += 1
+            else:
+                _event_processed([event], now)
+                result.events_processed += 1
+    else:
+        _event_processed([event for event, _ in rendered], now)
+        result.events_processed += len(rendered)
     return result
+
+
+def _event_failed(event: OutboxEvent, exc: Exception, now: datetime) -> None:
+    logger.exception("outbox event %s (%s) failed", event.pk, event.event_type, exc_info=exc)
+    event.attempts += 1
+    event.status = OutboxEvent.Status.FAILED
+    event.next_attempt_at = now + backoff(event.attempts)
+    event.last_error = f"{exc.__class__.__name__}: {exc}"[:2000]
+    event.save(update_fields=["attempts", "status", "next_attempt_at", "last_error"])
+
+
+def _event_processed(events: list[OutboxEvent], now: datetime) -> None:
+    OutboxEvent.objects.filter(pk__in=[event.pk for event in events]).update(
+        status=OutboxEvent.Status.PROCESSED, processed_at=now, last_error=""
+    )
 
 
 # --- phase 2: e-mail ------------------------------------------------------------
@@ -182,20 +202,20 @@ def email_send_due(*, batch_size: int = 100, now: datetime | None = None, max_re
     now = now or timezone.now()
     max_retries = max_retries or max_retries_default()
     result = DispatchResult()
-    due_ids = list(
+    due = list(
         Notification.objects.filter(channel=Notification.Channel.EMAIL)
         .filter(_retryable(max_retries) & _due(now))
-        .order_by("created_at")
-        .values_list("pk", flat=True)[:batch_size]
-    )
-    if not due_ids:
+        .select_related("recipient")
+        .order_by("created_at")[:batch_size]
+    )  # loaded once; each one is still claimed by its own committed compare-and-swap below
+    if not due:
         return result
     connection = get_connection(fail_silently=False)  # opened by the first send; a refusal fails that e-mail
     try:
-        for notification_id in due_ids:
+        for notification in due:
+            notification_id = notification.pk
             if not _claim(notification_id, now=now, max_retries=max_retries):
                 continue  # another worker has it
-            notification = Notification.objects.select_related("recipient").get(pk=notification_id)
             try:
                 _message(notification, connection).send()
             except Exception as exc:  # SMTP refused or unreachable: retry with backoff

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -12,6 +13,7 @@ from rest_framework.views import APIView
 
 from guitaronline.core.api import error_responses
 from guitaronline.core.permissions import IsTeacher
+from guitaronline.core.shared_answers import answer_key, shared_answer
 from scheduling import selectors, services
 from scheduling.models import Slot
 from scheduling.serializers import (
@@ -55,6 +57,19 @@ class OpenSlotListApi(generics.ListAPIView):
     def get_queryset(self):
         query = _parsed_query(OpenSlotQuerySerializer, self.request)
         return selectors.open_slots(teacher_id=query.get("teacher"), start=query.get("from"), end=query.get("to"))
+
+    def list(self, request, *args, **kwargs):
+        """The same answer for everyone asking the same question in the same
+        time zone, shared for OPEN_SLOTS_CACHE_SECONDS (`shared_answer`): the
+        listing of the whole school counts every open slot, which no index
+        makes cheap on a large school."""
+        seconds = settings.OPEN_SLOTS_CACHE_SECONDS
+        if not seconds:
+            return super().list(request, *args, **kwargs)
+        key = answer_key("open-slots", request.build_absolute_uri(), timezone.get_current_timezone_name())
+        return Response(
+            shared_answer(key, fresh_seconds=seconds, compute=lambda: super(OpenSlotListApi, self).list(request).data)
+        )
 
     @extend_schema(
         tags=["scheduling"],

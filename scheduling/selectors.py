@@ -153,7 +153,9 @@ def open_slots(
         teacher__role=Role.TEACHER,
         teacher__teacher_profile__is_published=True,
     )
-    slots = slots.filter(start_at__gte=_earliest_bookable_start_expression(now=now))
+    # `start_at >= now` is implied by the per-teacher notice (never negative); stated on
+    # its own it lets PostgreSQL range-scan the start_at index instead of every slot ever published.
+    slots = slots.filter(start_at__gte=now).filter(start_at__gte=_earliest_bookable_start_expression(now=now))
     slots = slots.exclude(_buffer_conflict_expression(now=now))
     if teacher_id is not None:
         slots = slots.filter(teacher_id=teacher_id)
@@ -263,6 +265,11 @@ def slot_get_open(
     pk = object_id(slot_id)
     slots = live_slots().select_related("teacher", "teacher__teacher_profile")
     if for_update:
+        # Taken already (the usual answer when many students click one slot): say so
+        # without queueing for the teacher's lock behind every other contender.
+        # Without the lock this is only a hint; the locked check below decides.
+        if _taking_bookings(now=now).filter(slot_id=pk).exists():
+            raise SlotUnavailable()
         _lock_teacher_rules(pk)
         slots = slots.select_for_update(of=("self",))
     try:

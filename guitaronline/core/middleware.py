@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.utils import timezone, translation
+from django_prometheus.middleware import PrometheusAfterMiddleware, Time, TimeSince
 
 from guitaronline.core import context
 from guitaronline.core.authentication import activate_user_preferences
@@ -51,3 +52,30 @@ class UserPreferencesMiddleware:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+
+
+class HttpMetricsMiddleware(PrometheusAfterMiddleware):
+    """django-prometheus' request metrics, only those the alert rules and the
+    Grafana dashboard read (deploy/prometheus, deploy/grafana), under the same
+    names: 5 updates per request instead of 13 (4 of them histograms), and no
+    PrometheusBeforeMiddleware."""
+
+    def process_request(self, request):
+        self.metrics.requests_by_method.labels(method=self._method(request)).inc()
+        request.prometheus_after_middleware_event = Time()
+
+    def process_template_response(self, request, response):
+        return response
+
+    def process_response(self, request, response):
+        method = self._method(request)
+        view = self._get_view_name(request)
+        status = str(response.status_code)
+        self.metrics.responses_by_status.labels(status=status).inc()
+        self.metrics.responses_by_status_view_method.labels(status=status, view=view, method=method).inc()
+        started = getattr(request, "prometheus_after_middleware_event", None)
+        if started is not None:
+            self.metrics.requests_latency_by_view_method.labels(view=view, method=request.method).observe(
+                TimeSince(started)
+            )
+        return response

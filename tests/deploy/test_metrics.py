@@ -150,3 +150,32 @@ def test_a_database_failure_still_answers_with_up_zero(client, monkeypatch):
     found = samples(response.content.decode())
     assert value(found, "guitaronline_domain_metrics_up") == 0
     assert ("guitaronline_outbox_pending", ()) not in found
+
+
+def _deploy_http_metric_names() -> set[str]:
+    """Every django_http_* series the alert rules and the Grafana dashboard read."""
+    import re
+    from pathlib import Path
+
+    deploy = Path(__file__).resolve().parents[2] / "deploy"
+    text = "".join(path.read_text() for path in deploy.rglob("*") if path.suffix in {".yml", ".yaml", ".json"})
+    return set(re.findall(r"django_http_[a-z_]+", text))
+
+
+def test_request_metrics_the_alerts_and_dashboard_read_are_recorded(client):
+    names = _deploy_http_metric_names()
+    assert "django_http_responses_total_by_status_total" in names  # the files were found
+
+    def totals() -> dict[str, float]:
+        found = samples(client.get("/metrics").content.decode())
+        return {  # a histogram counts each observation in its +Inf bucket
+            name: sum(v for (n, labels), v in found.items() if n == name and dict(labels).get("le", "+Inf") == "+Inf")
+            for name in names
+        }
+
+    before = totals()
+    assert client.get("/health").status_code == 200
+    after = totals()
+
+    # the /health request and the /metrics scrape of `before` are both counted in every series
+    assert {name: after[name] - before[name] for name in names} == dict.fromkeys(names, 2.0)

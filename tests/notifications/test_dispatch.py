@@ -1,3 +1,4 @@
+import dataclasses
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -125,6 +126,32 @@ def test_a_failing_event_is_retried_with_exponential_backoff_then_dead_lettered(
     assert AdminAction.objects.filter(action="admin.outbox.requeue", target_id=str(event.pk)).count() == 1
     assert services.outbox_dispatch(max_retries=3).events_processed == 1
     assert len(mail.outbox) == 2
+
+
+def test_one_event_whose_rows_the_database_refuses_fails_alone(people, monkeypatch, postgres_only):
+    """The batch's notifications go in one INSERT; when it fails, each event is
+    tried on its own, so one bad event neither blocks nor loses the others."""
+    student, teacher = people
+    good = lesson_event(student, teacher)
+    bad = lesson_event(student, teacher, event_type="test.too_long")
+    later = lesson_event(student, teacher, event_type="booking.expired")
+
+    expired = services.rules.RULES["booking.expired"]
+
+    def too_long(event, users):  # a link over the column's 500 characters: PostgreSQL refuses the row
+        return [dataclasses.replace(message, link="/" + "x" * 600) for message in expired(event, users)]
+
+    monkeypatch.setitem(services.rules.RULES, "test.too_long", too_long)
+    result = services.outbox_process_batch()
+
+    assert (result.events_processed, result.events_failed) == (2, 1)
+    statuses = dict(OutboxEvent.objects.values_list("pk", "status"))
+    assert (statuses[good.pk], statuses[bad.pk], statuses[later.pk]) == ("processed", "failed", "processed")
+    bad.refresh_from_db()
+    assert bad.attempts == 1 and "DataError" in bad.last_error
+    assert not Notification.objects.filter(event_id=bad.pk).exists()
+    assert Notification.objects.filter(event_id=good.pk).count() == 4
+    assert Notification.objects.filter(event_id=later.pk).exists()
 
 
 def test_only_failed_events_can_be_requeued(people):

@@ -196,6 +196,31 @@ def test_open_slots_same_queries_for_1_and_50_slots(api, django_assert_num_queri
         api.get(OPEN, {"page_size": 100})
 
 
+def test_open_slots_answer_is_shared_for_the_cache_period(api, teacher, student, settings, monkeypatch):
+    from guitaronline.core import shared_answers
+
+    settings.OPEN_SLOTS_CACHE_SECONDS = 10
+    clock = [1_000_000.0]
+    monkeypatch.setattr(shared_answers.time, "time", lambda: clock[0])
+    first, second = SlotFactory(teacher=teacher), SlotFactory(teacher=teacher)
+    assert listed_ids(api, OPEN) == [first.pk, second.pk]
+
+    confirmed_booking(slot=first)
+    with CaptureQueriesContext(connection) as captured:
+        assert listed_ids(api, OPEN) == [first.pk, second.pk]  # shared: taken a moment ago, still listed
+    assert len(captured) == 0
+    assert listed_ids(api, f"{OPEN}?teacher={teacher.pk}") == [second.pk]  # another question
+    berlin = client_for(student)
+    student.timezone = "Europe/Berlin"
+    student.save(update_fields=["timezone"])
+    body = berlin.get(OPEN).json()  # another zone: its own answer, in its own offsets
+    assert [item["id"] for item in body["results"]] == [second.pk]
+    assert body["results"][0]["start_at"].endswith(("+01:00", "+02:00"))
+
+    clock[0] += 11
+    assert listed_ids(api, OPEN) == [second.pk]  # refreshed after the period
+
+
 # --- GET slots/my -----------------------------------------------------------
 
 
