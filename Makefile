@@ -50,6 +50,7 @@ lint: venv
 BENCH_ARGS ?=
 
 bench: venv messages
+	@[ -n "$$BENCH_DATABASE_URL" ] || bash .ci/services  # local PostgreSQL/Redis running, the role created
 	$(PY) -m benchmarks.run $(BENCH_ARGS)
 
 .PHONY: bench
