@@ -58,3 +58,16 @@ class JsonFormatter(_BaseJsonFormatter):
         if task is not None and getattr(task.request, "id", None):
             log_data.setdefault("task_id", task.request.id)
             log_data.setdefault("task_name", task.name)
+
+
+class ExpectedRefusalFilter(logging.Filter):
+    """Drops django.request's line for an answer that is a refusal the product
+    expects in bulk: 409 (a taken slot, an expired hold: 63 of 64 students racing
+    for one slot) and 429 (a login flood). They are counted by status in /metrics
+    and logged by nginx; a line each would cost the worker CPU and flood the logs
+    just when the site is busiest. Other 4xx (a 404 while probing ids) stay."""
+
+    QUIET = frozenset({409, 429})
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return getattr(record, "status_code", None) not in self.QUIET

@@ -104,3 +104,24 @@ def test_settings_log_json_in_production_and_plain_in_development():
     plain = _log_line_in_a_process({"APP_ENV": "development", "REDIS_URL": ""})
     assert plain.endswith("WARNING probe hello")
     assert json.loads(_log_line_in_a_process({"APP_ENV": "development", "REDIS_URL": "", "LOG_FORMAT": "json"}))
+
+
+@pytest.mark.django_db
+def test_expected_refusals_are_not_logged_line_by_line(client, captured, settings):
+    """409 and 429 come in bulk by design (a slot race, a login flood); other 4xx are still logged."""
+    from django.urls import reverse
+
+    settings.AUTH_RATE_LIMIT_LOGIN_REQUESTS = 1
+    login = reverse("api:auth-login")
+    statuses = [
+        client.post(
+            login, {"email": "nobody@example.org", "password": "x"}, content_type="application/json"
+        ).status_code
+        for _ in range(3)
+    ]
+    assert statuses[-1] == 429
+    assert client.get("/api/v1/no-such-endpoint").status_code == 404
+
+    logged = [line["status_code"] for line in captured() if line["logger"] == "django.request"]
+    assert 429 not in logged
+    assert 404 in logged
