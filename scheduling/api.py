@@ -47,6 +47,9 @@ def _parsed_query(serializer_class, request) -> dict:
     return query.validated_data
 
 
+OPEN_SLOT_FIELDS = ("id", "teacher_id", "start_at", "end_at")  # what SlotSerializer shows
+
+
 class OpenSlotListApi(generics.ListAPIView):
     """Slots a student can hold now, by start time."""
 
@@ -56,20 +59,41 @@ class OpenSlotListApi(generics.ListAPIView):
 
     def get_queryset(self):
         query = _parsed_query(OpenSlotQuerySerializer, self.request)
-        return selectors.open_slots(teacher_id=query.get("teacher"), start=query.get("from"), end=query.get("to"))
+        slots = selectors.open_slots(teacher_id=query.get("teacher"), start=query.get("from"), end=query.get("to"))
+        return slots.select_related(None).only("id", "teacher", "start_at", "end_at")
 
     def list(self, request, *args, **kwargs):
-        """The same answer for everyone asking the same question in the same
-        time zone, shared for OPEN_SLOTS_CACHE_SECONDS (`shared_answer`): the
-        listing of the whole school counts every open slot, which no index
-        makes cheap on a large school."""
+        """One answer for everyone asking the same question, shared for
+        OPEN_SLOTS_CACHE_SECONDS (`shared_answer`): the listing of the whole
+        school counts every open slot, which no index makes cheap on a large
+        school. What is shared is the page in UTC; each viewer gets it in their
+        own time zone. A date without offset in `from`/`to` is read in the
+        viewer's zone, so the question is the URL and those bounds as read."""
         seconds = settings.OPEN_SLOTS_CACHE_SECONDS
         if not seconds:
             return super().list(request, *args, **kwargs)
-        key = answer_key("open-slots", request.build_absolute_uri(), timezone.get_current_timezone_name())
+        query = _parsed_query(OpenSlotQuerySerializer, request)
+        key = answer_key("open-slots", request.build_absolute_uri(), str(query.get("from")), str(query.get("to")))
+        page = shared_answer(key, fresh_seconds=seconds, compute=self._page)
+        slots = [Slot(**dict(zip(OPEN_SLOT_FIELDS, row, strict=True))) for row in page["slots"]]
         return Response(
-            shared_answer(key, fresh_seconds=seconds, compute=lambda: super(OpenSlotListApi, self).list(request).data)
+            {
+                "count": page["count"],
+                "next": page["next"],
+                "previous": page["previous"],
+                "results": self.get_serializer(slots, many=True).data,
+            }
         )
+
+    def _page(self) -> dict:
+        """The requested page of open slots as plain values (what the cache keeps)."""
+        slots = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return {
+            "count": self.paginator.page.paginator.count,
+            "next": self.paginator.get_next_link(),
+            "previous": self.paginator.get_previous_link(),
+            "slots": [tuple(getattr(slot, field) for field in OPEN_SLOT_FIELDS) for slot in slots],
+        }
 
     @extend_schema(
         tags=["scheduling"],

@@ -196,12 +196,18 @@ def test_open_slots_same_queries_for_1_and_50_slots(api, django_assert_num_queri
         api.get(OPEN, {"page_size": 100})
 
 
-def test_open_slots_answer_is_shared_for_the_cache_period(api, teacher, student, settings, monkeypatch):
+@pytest.fixture
+def shared_for_10_seconds(settings, monkeypatch):
+    """Open slots shared through the cache, on a clock the test moves."""
     from guitaronline.core import shared_answers
 
     settings.OPEN_SLOTS_CACHE_SECONDS = 10
     clock = [1_000_000.0]
     monkeypatch.setattr(shared_answers.time, "time", lambda: clock[0])
+    return clock
+
+
+def test_open_slots_answer_is_shared_for_the_cache_period(api, teacher, student, shared_for_10_seconds):
     first, second = SlotFactory(teacher=teacher), SlotFactory(teacher=teacher)
     assert listed_ids(api, OPEN) == [first.pk, second.pk]
 
@@ -210,15 +216,44 @@ def test_open_slots_answer_is_shared_for_the_cache_period(api, teacher, student,
         assert listed_ids(api, OPEN) == [first.pk, second.pk]  # shared: taken a moment ago, still listed
     assert len(captured) == 0
     assert listed_ids(api, f"{OPEN}?teacher={teacher.pk}") == [second.pk]  # another question
-    berlin = client_for(student)
+
     student.timezone = "Europe/Berlin"
     student.save(update_fields=["timezone"])
-    body = berlin.get(OPEN).json()  # another zone: its own answer, in its own offsets
-    assert [item["id"] for item in body["results"]] == [second.pk]
-    assert body["results"][0]["start_at"].endswith(("+01:00", "+02:00"))
+    body = client_for(student).get(OPEN).json()  # the same shared page, in the viewer's own zone
+    assert [item["id"] for item in body["results"]] == [first.pk, second.pk]
+    assert body["results"][1]["start_at"] == second.start_at.astimezone(ZoneInfo("Europe/Berlin")).isoformat()
+    assert (body["count"], body["next"], body["previous"]) == (2, None, None)
 
-    clock[0] += 11
+    shared_for_10_seconds[0] += 11
     assert listed_ids(api, OPEN) == [second.pk]  # refreshed after the period
+
+
+def test_open_slots_dates_without_offset_are_read_in_each_viewers_zone_when_shared(
+    api, teacher, student, shared_for_10_seconds
+):
+    """`from=<date>` is midnight in the viewer's zone: Moscow and Berlin ask different questions."""
+    day = (timezone.now() + dt.timedelta(days=10)).date()
+    start = dt.datetime.combine(day, dt.time(0, 30), tzinfo=ZoneInfo("Europe/Moscow"))  # 22:30 UTC the day before
+    slot = SlotFactory(teacher=teacher, start_at=start, end_at=start + dt.timedelta(hours=1))
+    url = f"{OPEN}?from={day.isoformat()}"
+
+    assert listed_ids(api, url) == [slot.pk]  # anonymous: Moscow, 00:30 is after midnight
+    student.timezone = "Europe/Berlin"
+    student.save(update_fields=["timezone"])
+    assert listed_ids(client_for(student), url) == []  # Berlin: 23:30 the day before
+
+
+def test_open_slots_pages_are_shared_with_their_links(api, teacher, shared_for_10_seconds):
+    slots = [SlotFactory(teacher=teacher) for _ in range(3)]
+    first = api.get(OPEN, {"page_size": 2}).json()
+    again = api.get(OPEN, {"page_size": 2}).json()
+    second = api.get(OPEN, {"page_size": 2, "page": 2}).json()
+
+    assert first == again
+    assert (first["count"], [item["id"] for item in first["results"]]) == (3, [slots[0].pk, slots[1].pk])
+    assert first["next"].endswith("page=2&page_size=2") and first["previous"] is None
+    assert [item["id"] for item in second["results"]] == [slots[2].pk]
+    assert api.get(OPEN, {"page": 9}).status_code == 404
 
 
 # --- GET slots/my -----------------------------------------------------------
