@@ -100,7 +100,6 @@ def main() -> int:
 
     base_url = os.environ.get("BENCH_DATABASE_URL", "postgres://guitaronline@127.0.0.1:5432/postgres")
     redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7")
-    os.environ.setdefault("GUNICORN_MAX_REQUESTS", "0")
     workers = int(os.environ.get("GUNICORN_WORKERS") or min((os.cpu_count() or 1) * 2 + 1, 8))
     ctx = run.Context(base_url, redis_url, secrets.token_urlsafe(50), run.free_port(), workers,
                       args.cycles, args.window, args.warmup, args.concurrency)  # fmt: skip

@@ -1012,9 +1012,6 @@ def main() -> int:
     base_url = os.environ.get("BENCH_DATABASE_URL", "postgres://guitaronline@127.0.0.1:5432/postgres")
     redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7")
     workers = int(os.environ.get("GUNICORN_WORKERS") or min((os.cpu_count() or 1) * 2 + 1, 8))
-    # Worker recycling (max_requests=2000) restarts all workers within a second under steady load
-    # and lands in whichever window is running; measured on its own instead (BENCHMARKS.md).
-    os.environ.setdefault("GUNICORN_MAX_REQUESTS", "0")
     ctx = Context(base_url, redis_url, secrets.token_urlsafe(50), free_port(), workers,
                   args.cycles, args.window, args.warmup, args.concurrency)  # fmt: skip
     versions = preflight(ctx)
@@ -1093,7 +1090,7 @@ def main() -> int:
     header = (
         f"GuitarOnline benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M}Z: {host['cores']} cores, "
         f"{host['memory_mb'] // 1024} GB, PostgreSQL {versions['postgresql']}, Redis {versions['redis']}; "
-        f"gunicorn {workers} sync workers, max_requests {os.environ['GUNICORN_MAX_REQUESTS']}; "
+        f"gunicorn {workers} sync workers, max_requests {os.environ.get('GUNICORN_MAX_REQUESTS') or 'as deployed'}; "
         f"windows {args.cycles} x {args.window:.0f} s at {args.concurrency} clients; "
         f"run took {(time.monotonic() - run_started) / 60:.1f} min; code {source_state()}"
     )

@@ -46,8 +46,11 @@ threads = _int("GUNICORN_THREADS", 1)
 timeout = _int("GUNICORN_TIMEOUT", 30)
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
 keepalive = _int("GUNICORN_KEEPALIVE", 5)  # above nginx's upstream keepalive_timeout (4 s)
-max_requests = _int("GUNICORN_MAX_REQUESTS", 2000)
-max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 200)
+# Recycling guards against slow leaks. Rare and spread out: with 2000 +- 200, all workers of a
+# busy master restarted within a second and it served nothing for ~2 s while they imported
+# Django (BENCHMARKS.md, "Worker recycling").
+max_requests = _int("GUNICORN_MAX_REQUESTS", 20000)
+max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 5000)
 # The heartbeat file lives in memory when the platform has /dev/shm (containers do).
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
 control_socket_disable = True  # no gunicornc socket in a read-only container
