@@ -179,3 +179,26 @@ def test_request_metrics_the_alerts_and_dashboard_read_are_recorded(client):
 
     # the /health request and the /metrics scrape of `before` are both counted in every series
     assert {name: after[name] - before[name] for name in names} == dict.fromkeys(names, 2.0)
+
+
+def test_bookings_by_status_are_shared_for_a_minute_and_the_outbox_gauges_are_live(client, known_rows, monkeypatch):
+    """Counting every booking is the one costly gauge: computed once per
+    BOOKINGS_FRESH_SECONDS for all processes; the backlog the alerts watch is read each scrape."""
+    from guitaronline.core import shared_answers
+
+    clock = [1_000_000.0]
+    monkeypatch.setattr(shared_answers.time, "time", lambda: clock[0])
+    found = samples(client.get("/metrics").content.decode())
+    assert value(found, "guitaronline_bookings", status="canceled") == 1
+    assert value(found, "guitaronline_outbox_pending") == 2
+
+    Booking.objects.filter(status="canceled").update(status="expired")
+    _event("pending")
+    found = samples(client.get("/metrics").content.decode())
+    assert value(found, "guitaronline_bookings", status="canceled") == 1  # shared, still fresh
+    assert value(found, "guitaronline_outbox_pending") == 3
+
+    clock[0] += metrics.BOOKINGS_FRESH_SECONDS + 1
+    found = samples(client.get("/metrics").content.decode())
+    assert value(found, "guitaronline_bookings", status="canceled") == 0
+    assert value(found, "guitaronline_bookings", status="expired") == 3
