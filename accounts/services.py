@@ -30,6 +30,7 @@ from accounts.models import (
 )
 from accounts.validators import validate_timezone
 from audit.services import audit_log_write, change_record
+from guitaronline.core.authentication import add_preference_claims
 from guitaronline.core.errors import InvalidInput
 
 SELF_SERVICE_ROLES = (Role.STUDENT, Role.TEACHER)
@@ -254,7 +255,9 @@ def teacher_profile_set_published(*, profile: TeacherProfile, published: bool, a
 
 def _token_pair(user: User) -> dict[str, str]:
     refresh = RefreshToken.for_user(user)
-    return {"access": str(refresh.access_token), "refresh": str(refresh)}
+    access = refresh.access_token
+    add_preference_claims(access, user)
+    return {"access": str(access), "refresh": str(refresh)}
 
 
 @transaction.atomic

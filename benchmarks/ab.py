@@ -113,7 +113,7 @@ def main() -> int:
     client.close()
     run.django_setup(ctx.app_env("benchmarks.settings_prod", database))
     actors = run.actors(ctx.db_url(database), meta)
-    actors.writer_tokens = run._tokens(actors.writer_ids, meta["password_hash"])
+    actors.writer_tokens = run._tokens(ctx.db_url(database), actors.writer_ids, meta["password_hash"])
     slots = iter(run.open_slot_ids(ctx.db_url(database), 30_000))
 
     A = run.start_gunicorn("A", args.settings_a, database, ctx, root=args.a.resolve(), extra_env=_pairs(args.env_a))

@@ -316,12 +316,24 @@ def django_setup(env: dict) -> None:
     django.setup()
 
 
-def _tokens(user_ids: list[int], password_hash: str) -> list[str]:
+def _tokens(url: str, user_ids: list[int], password_hash: str) -> list[str]:
+    """Access tokens as login mints them, with the zone and language claims."""
     from rest_framework_simplejwt.tokens import AccessToken
 
     from accounts.models import User
+    from guitaronline.core.authentication import add_preference_claims
 
-    return [str(AccessToken.for_user(User(id=uid, password=password_hash))) for uid in user_ids]
+    with psycopg.connect(url) as conn:
+        rows = conn.execute("SELECT id, timezone, language FROM accounts_user WHERE id = ANY(%s)", [user_ids])
+        preferences = {uid: (zone, language) for uid, zone, language in rows}
+    tokens = []
+    for uid in user_ids:
+        zone, language = preferences[uid]
+        user = User(id=uid, password=password_hash, timezone=zone, language=language)
+        token = AccessToken.for_user(user)
+        add_preference_claims(token, user)
+        tokens.append(str(token))
+    return tokens
 
 
 def _sessions(url: str, user_ids: list[int], password_hash: str) -> list[str]:
@@ -370,7 +382,7 @@ def actors(url: str, meta: dict, readers: int = 200) -> Actors:
     writer_ids = list(range(first_writer, scale.teachers + scale.students + 1))
     return Actors(
         reader_ids=reader_ids,
-        reader_tokens=_tokens(reader_ids, meta["password_hash"]),
+        reader_tokens=_tokens(url, reader_ids, meta["password_hash"]),
         reader_cookies=_sessions(url, reader_ids, meta["password_hash"]),
         writer_ids=writer_ids,
         writer_emails=[f"student{uid - scale.teachers}@{datagen.DOMAIN}" for uid in writer_ids],
@@ -1060,7 +1072,8 @@ def main() -> int:
         results["health"] = phase_health_touch(ctx, L, loop)
         results["reads"] = phase_reads(ctx, L, S, X, act_l, act_s, loop)
         results["login"] = phase_login(ctx, L, loop)
-        act_l.writer_tokens = _tokens(act_l.writer_ids, meta_l["password_hash"])  # fresh: 15-minute tokens
+        # fresh: 15-minute tokens
+        act_l.writer_tokens = _tokens(ctx.db_url(LARGE_DB), act_l.writer_ids, meta_l["password_hash"])
         contention_slots, slots = slots[-16:], slots[:-16]
         results["booking"] = phase_booking(ctx, L, act_l, slots, loop)
         results["contention"] = phase_contention(ctx, L, act_l, contention_slots, loop)
@@ -1079,8 +1092,8 @@ def main() -> int:
             which = ["baseline", "open_slots", "dashboard", "login", "hold", "confirm"]
             if args.profile != "all":
                 which = [name.strip() for name in args.profile.split(",") if name.strip()]
-            act_l.writer_tokens = _tokens(act_l.writer_ids, meta_l["password_hash"])
-            act_l.reader_tokens = _tokens(act_l.reader_ids, meta_l["password_hash"])
+            act_l.writer_tokens = _tokens(ctx.db_url(LARGE_DB), act_l.writer_ids, meta_l["password_hash"])
+            act_l.reader_tokens = _tokens(ctx.db_url(LARGE_DB), act_l.reader_ids, meta_l["password_hash"])
             results["profiles"] = phase_profiles(ctx, L, act_l, results["booking"]["slot_iter"], which, loop)
     finally:
         for process in reversed(processes):

@@ -298,3 +298,15 @@ def test_api_answers_in_the_users_time_zone_and_language(student):
     held = client.post("/api/v1/booking/holds", {"slot_id": slot.pk}, format="json").json()
     offset = held["slot"]["start_at"][-6:]
     assert offset in ("-05:00", "-04:00")
+
+
+def test_access_tokens_carry_the_zone_and_language_of_their_minting(api, student):
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    first = _login(api, student.email).json()
+    assert (AccessToken(first["access"])["tz"], AccessToken(first["access"])["lang"]) == ("Europe/Moscow", "en")
+
+    student.timezone, student.language = "Asia/Tokyo", "ru"
+    student.save(update_fields=["timezone", "language"])
+    second = api.post(REFRESH, {"refresh": first["refresh"]}, format="json").json()
+    assert (AccessToken(second["access"])["tz"], AccessToken(second["access"])["lang"]) == ("Asia/Tokyo", "ru")

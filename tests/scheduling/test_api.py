@@ -11,7 +11,7 @@ from audit.models import AuditLog
 from booking.models import Booking
 from scheduling.models import Slot
 from tests.conftest import client_for
-from tests.factories import TeacherFactory
+from tests.factories import PASSWORD, TeacherFactory
 from tests.scheduling.factories import SlotFactory, confirmed_booking, hold_booking, hour_from_now, past_booking
 
 pytestmark = pytest.mark.django_db
@@ -254,6 +254,32 @@ def test_open_slots_pages_are_shared_with_their_links(api, teacher, shared_for_1
     assert first["next"].endswith("page=2&page_size=2") and first["previous"] is None
     assert [item["id"] for item in second["results"]] == [slots[2].pk]
     assert api.get(OPEN, {"page": 9}).status_code == 404
+
+
+def test_open_slots_read_the_viewers_zone_from_the_token_without_loading_the_user(api, teacher, student):
+    from accounts.services import auth_login
+
+    slot = SlotFactory(teacher=teacher)
+    student.timezone = "Asia/Tokyo"
+    student.save(update_fields=["timezone"])
+    access = auth_login(email=student.email, password=PASSWORD)["access"]
+    student.timezone = "Europe/Berlin"  # changed after the token was minted: the next token carries it
+    student.save(update_fields=["timezone"])
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
+
+    with CaptureQueriesContext(connection) as captured:
+        body = api.get(OPEN).json()
+    assert body["results"][0]["start_at"] == slot.start_at.astimezone(ZoneInfo("Asia/Tokyo")).isoformat()
+    assert len(captured) == 2  # the count and the page, as for an anonymous visitor: no user read
+    assert client_for(student).get(OPEN).json()["results"][0]["start_at"].endswith(("+01:00", "+02:00"))  # no claim
+
+
+def test_open_slots_refuse_a_bad_token_like_every_endpoint(api, teacher):
+    SlotFactory(teacher=teacher)
+    api.credentials(HTTP_AUTHORIZATION="Bearer not-a-token")
+    response = api.get(OPEN)
+    assert response.status_code == 401
+    assert error_code(response) == "token_not_valid"
 
 
 # --- GET slots/my -----------------------------------------------------------
