@@ -244,15 +244,27 @@ class StudentDashboard:
         return sum(package.lessons_left for package in self.packages)
 
 
+def live_holds_for_student(*, student, now: datetime) -> list[Booking]:
+    """The student's holds still waiting for confirmation, the one expiring
+    first first, with only what the dashboard shows: the slot's times and the
+    hold's expiry. (`status = hold` and a future expiry is exactly
+    `effective_status = hold`: a hold always has an expiry.)"""
+    holds = (
+        Booking.objects.filter(student=student, status=Booking.Status.HOLD, hold_expires_at__gt=now)
+        .select_related("slot")
+        .only("hold_expires_at", "slot__start_at", "slot__end_at")
+        .order_by("hold_expires_at", "id")
+    )
+    return list(holds)
+
+
 def student_dashboard(*, student, now: datetime | None = None) -> StudentDashboard:
     """The next lessons, the holds waiting for confirmation and the packages
-    lessons can be taken from."""
+    lessons can be taken from (lessons and holds with only the columns shown)."""
     now = now or timezone.now()
-    lessons = lesson_selectors.lessons_for_user(user=student, status=Lesson.Status.SCHEDULED, start=now)
-    holds = bookings_for_student(student=student, now=now).filter(effective_status=Booking.Status.HOLD)
     return StudentDashboard(
-        upcoming_lessons=list(lessons.select_related("booking")[:UPCOMING_LESSONS]),
-        live_holds=[_for_display(booking, now=now) for booking in holds.order_by("hold_expires_at", "id")],
+        upcoming_lessons=lesson_selectors.student_next_lessons(student=student, now=now, count=UPCOMING_LESSONS),
+        live_holds=live_holds_for_student(student=student, now=now),
         packages=list(billing_selectors.packages_usable(student=student, now=now)),
     )
 

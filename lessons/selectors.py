@@ -43,6 +43,19 @@ def lessons_for_user(
     return lessons.order_by("start_at", "id")
 
 
+def student_next_lessons(*, student, now: datetime | None = None, count: int = 5) -> list[Lesson]:
+    """The student's next scheduled lessons, soonest first, with only what the
+    dashboard shows: the times, the teacher's name and the booking's id."""
+    now = now or timezone.now()
+    lessons = (
+        Lesson.objects.filter(student=student, status=Lesson.Status.SCHEDULED, start_at__gte=now)
+        .select_related("teacher__teacher_profile", "booking")
+        .only("start_at", "end_at", "teacher__full_name", "teacher__teacher_profile__display_name", "booking__id")
+        .order_by("start_at", "id")
+    )
+    return list(lessons[:count])
+
+
 def _lesson_id(lesson_id) -> int:
     return object_id(lesson_id)
 

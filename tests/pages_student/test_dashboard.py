@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -9,12 +10,16 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import TeacherProfile, User
 from billing.models import LessonPackage
+from billing.selectors import packages_usable
 from booking.models import Booking
+from booking.selectors import UPCOMING_LESSONS
 from tests.booking.conftest import make_package, make_slot
+from tests.factories import TeacherFactory
 
 from .conftest import confirmed, hold, signed_in, text
+from .test_notifications import notify
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +45,9 @@ def test_dashboard_greets_and_links_every_student_page(school, student_client):
 def test_dashboard_shows_the_next_five_lessons_in_order(school, student_client):
     make_package(school.student, lessons=20)
     bookings = [
-        confirmed(school.student, make_slot(school.teacher, starts_in=timedelta(days=3, hours=2 * n))) for n in range(6)
+        # weeks ahead: clear of the shared `make_slot` spread (3 days + 2 h steps) that `school.slot` uses
+        confirmed(school.student, make_slot(school.teacher, starts_in=timedelta(days=20, hours=2 * n)))
+        for n in range(6)
     ]
     canceled = confirmed(school.student, make_slot(school.teacher, starts_in=timedelta(days=2)))
     from booking import services
@@ -92,3 +99,49 @@ def test_dashboard_in_russian(school):
     assert "Кабинет ученика" in shown
     assert "Ваши уроки" in shown
     assert "Русский" in shown
+
+
+def test_dashboard_names_each_lessons_teacher(school, student_client):
+    TeacherProfile.objects.filter(user=school.teacher).update(display_name="Mr. Strings")
+    other = TeacherFactory(full_name="Olga Petrova")
+    TeacherProfile.objects.filter(user=other).update(display_name="")  # no display name: the full name
+    make_package(school.student)
+    confirmed(school.student, school.slot)
+    confirmed(school.student, make_slot(other))
+    shown = text(student_client.get(url()))
+    assert "· Mr. Strings" in shown
+    assert "· Olga Petrova" in shown
+
+
+def _fill(school, *, lessons: int, holds: int, packages: int, notifications: int) -> None:
+    make_package(school.student, lessons=lessons)
+    for _ in range(lessons):
+        confirmed(school.student, make_slot(school.teacher))
+    for _ in range(holds):
+        hold(school.student, make_slot(school.teacher))
+    for _ in range(packages):
+        make_package(school.student)
+    for _ in range(notifications):
+        notify(school.student)
+
+
+def _shown(response) -> tuple[int, int, str]:
+    html = response.content.decode()
+    lessons = html[html.index('id="lessons-title"') : html.index('id="packages-title"')]
+    return len(re.findall(r'href="/bookings/\d+/"', lessons)), text(response).count("Package #"), html
+
+
+def test_dashboard_statements_do_not_grow_with_the_rows(school, django_assert_num_queries):
+    statements = 6  # session, user, the next lessons, the live holds, the packages, the unread count
+    client = signed_in(school.student)
+    _fill(school, lessons=1, holds=1, packages=0, notifications=1)
+    with django_assert_num_queries(statements):
+        response = client.get(url())
+    assert _shown(response)[:2] == (1 + 1, 2)
+    _fill(school, lessons=9, holds=4, packages=5, notifications=20)
+    with django_assert_num_queries(statements):
+        response = client.get(url())
+    links, packages, html = _shown(response)
+    assert links == UPCOMING_LESSONS + 5
+    assert packages == len(packages_usable(student=school.student)) > 5
+    assert '<span class="nav-badge">21<span class="visually-hidden"> unread</span></span>' in html
