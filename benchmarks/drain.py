@@ -1,8 +1,8 @@
 """Outbox drain of one Celery worker, alone: how fast does it turn a backlog of
 confirm events into notifications and e-mails?
 
-    python -m benchmarks.drain                                 # --pool=solo, as the e2e test starts it
-    python -m benchmarks.drain --worker-args="--concurrency=2" --kicks 2   # as compose runs it
+    python -m benchmarks.drain                                 # --concurrency=2, as compose and k8s run it
+    python -m benchmarks.drain --worker-args="--pool=solo" --kicks 1   # one process, as the e2e test starts it
     python -m benchmarks.drain --root /tmp/copy                # a patched copy's worker
 
 The backlog is what N confirms write to the outbox (billing.package.lesson_consumed,
@@ -63,8 +63,8 @@ def pending(conn) -> tuple[int, int]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--confirms", type=int, default=600, help="backlog of this many confirms (3 events each)")
-    parser.add_argument("--worker-args", default="--pool=solo")
-    parser.add_argument("--kicks", type=int, default=1, help="dispatch tasks sent at the start")
+    parser.add_argument("--worker-args", default=f"--concurrency={run.WORKER_PROCESSES}")
+    parser.add_argument("--kicks", type=int, default=run.WORKER_PROCESSES, help="dispatch tasks sent at the start")
     parser.add_argument("--root", type=Path, default=run.ROOT, help="source tree the worker runs from")
     parser.add_argument("--timeout", type=float, default=120)
     args = parser.parse_args()
