@@ -32,6 +32,13 @@ def _render(booking: Booking, *, code: int = status.HTTP_200_OK) -> Response:
     return Response(BookingSerializer(fresh).data, status=code)
 
 
+def _render_in_hand(booking: Booking, *, code: int = status.HTTP_200_OK) -> Response:
+    """Answer from the booking a service just wrote, as `_render` would after
+    reading it again: the hold and confirm services return it with its slot
+    and its successor (none) loaded, and every field as saved."""
+    return Response(BookingSerializer(selectors.with_effective_status_in_hand(booking)).data, status=code)
+
+
 class HoldApi(APIView):
     permission_classes = [IsStudent]
 
@@ -47,7 +54,7 @@ class HoldApi(APIView):
         data = HoldRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         booking = services.booking_hold(student=request.user, slot_id=data.validated_data["slot_id"])
-        return _render(booking, code=status.HTTP_201_CREATED)
+        return _render_in_hand(booking, code=status.HTTP_201_CREATED)
 
 
 class ConfirmApi(APIView):
@@ -62,7 +69,7 @@ class ConfirmApi(APIView):
     @idempotent
     def post(self, request, booking_id: int):
         booking = selectors.booking_for_user(user=request.user, booking_id=booking_id)
-        return _render(services.booking_confirm(booking=booking, actor=request.user))
+        return _render_in_hand(services.booking_confirm(booking=booking, actor=request.user))
 
 
 class CancelApi(APIView):

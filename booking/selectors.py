@@ -36,6 +36,13 @@ def with_effective_status(bookings: QuerySet[Booking], *, now: datetime | None =
     )
 
 
+def with_effective_status_in_hand(booking: Booking, *, now: datetime | None = None) -> Booking:
+    """`with_effective_status` for a booking already in memory (a service's result)."""
+    dead_hold = booking.status == Booking.Status.HOLD and booking.hold_expires_at <= (now or timezone.now())
+    booking.effective_status = Booking.Status.EXPIRED if dead_hold else booking.status
+    return booking
+
+
 def _base() -> QuerySet[Booking]:
     return Booking.objects.select_related(
         "slot", "slot__teacher", "slot__teacher__teacher_profile", "student", "rescheduled_to"

@@ -62,7 +62,14 @@ def _lock_open_slot(slot_id, *, now: datetime, releasing_slot_id: int | None = N
 
 
 def _lock_booking(booking: Booking) -> Booking:
-    return Booking.objects.select_for_update(of=("self",)).select_related("slot", "slot__teacher").get(pk=booking.pk)
+    """The booking row, locked, with what the services and the API answer read:
+    the slot, its teacher, the student, the successor of a reschedule and the
+    waitlist offer it was held through (`waitlist.entry_leave_after_booking`)."""
+    return (
+        Booking.objects.select_for_update(of=("self",))
+        .select_related("slot", "slot__teacher", "student", "rescheduled_to", "waitlist_offer")
+        .get(pk=booking.pk)
+    )
 
 
 def _expire_one(booking_id: int, *, now: datetime, actor=None, offer_freed_slot: bool = False) -> bool:
@@ -81,18 +88,26 @@ def _expire_one(booking_id: int, *, now: datetime, actor=None, offer_freed_slot:
 
 
 def _take_slot(*, student, slot: Slot, now: datetime, **fields) -> Booking:
-    """Insert the active booking of a locked slot after clearing its dead holds."""
-    for stale_id in Booking.objects.filter(slot=slot, status=Booking.Status.HOLD, hold_expires_at__lte=now).values_list(
-        "pk", flat=True
-    ):
-        _expire_one(stale_id, now=now)
-    if Booking.objects.filter(slot=slot, status__in=Booking.ACTIVE_STATUSES).exists():
-        raise SlotUnavailable()
+    """Insert the active booking of a locked slot after clearing its dead holds.
+
+    One read of the slot's active bookings (at most one, by the partial unique
+    constraint) tells both: a dead hold is expired, a live one refuses. The
+    new booking comes back with its slot and with no successor, so the API
+    answers from it without reading it again."""
+    active = Booking.objects.filter(slot=slot, status__in=Booking.ACTIVE_STATUSES).values_list(
+        "pk", "status", "hold_expires_at"
+    )
+    for booking_id, status, hold_expires_at in active:
+        if status != Booking.Status.HOLD or hold_expires_at > now:
+            raise SlotUnavailable()
+        _expire_one(booking_id, now=now)
     try:
         with transaction.atomic():
-            return Booking.objects.create(student=student, slot=slot, **fields)
+            booking = Booking.objects.create(student=student, slot=slot, **fields)
     except IntegrityError as exc:  # the partial unique constraint has the last word
         raise SlotUnavailable() from exc
+    Booking.rescheduled_to.related.set_cached_value(booking, None)  # a new booking has no successor
+    return booking
 
 
 @transaction.atomic
@@ -103,7 +118,7 @@ def booking_hold(*, student, slot_id, now: datetime | None = None) -> Booking:
         raise Forbidden(message=_("Only students can book lessons."))
     slot = _lock_open_slot(slot_id, now=now)
     offer = waitlist.slot_open_offer(slot=slot, student=student, now=now)  # reserved for another student?
-    if billing_selectors.package_usable(student=student, now=now) is None:
+    if not billing_selectors.packages_usable(student=student, now=now).exists():
         raise NoActivePackage()
     booking = _take_slot(
         student=student,

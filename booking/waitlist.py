@@ -363,8 +363,15 @@ def waitlist_offers_advance(*, now: datetime | None = None) -> dict[str, int]:
 def slot_open_offer(*, slot: Slot, student, now: datetime) -> WaitlistOffer | None:
     """The slot's open offer, if any, for a hold or reschedule onto a locked
     slot. Refuses (`slot_unavailable`) while the offer reserves the slot for
-    another student; an offer past its time reserves nothing."""
-    offer = WaitlistOffer.objects.select_related("entry").filter(slot=slot, status=OPEN).first()
+    another student; an offer past its time reserves nothing.
+
+    Offers are made under the slot's row lock (`slot_offer_next`), which the
+    caller holds: when the cheap EXISTS finds none, none can appear before the
+    caller commits. Most slots have none, so the offer is read only if it exists."""
+    open_offers = WaitlistOffer.objects.filter(slot=slot, status=OPEN)
+    if not open_offers.exists():
+        return None
+    offer = open_offers.select_related("entry").first()
     if offer is not None and offer.expires_at > now and offer.entry.student_id != student.pk:
         raise SlotUnavailable()
     return offer
@@ -381,9 +388,11 @@ def offer_settle(*, offer: WaitlistOffer, booking: Booking, now: datetime) -> No
 
 def entry_leave_after_booking(*, booking: Booking, actor, now: datetime) -> None:
     """A booking made through an offer is confirmed: its entry has been served
-    and leaves the waitlist (the student may join again, at the back)."""
-    offer = WaitlistOffer.objects.filter(booking=booking, status=WaitlistOffer.Status.ACCEPTED).first()
-    if offer is None:
+    and leaves the waitlist (the student may join again, at the back).
+    Reads `booking.waitlist_offer` (a booking has at most one offer), which
+    `booking.services` loads with the locked booking."""
+    offer = getattr(booking, "waitlist_offer", None)
+    if offer is None or offer.status != WaitlistOffer.Status.ACCEPTED:
         return
     if WaitlistEntry.objects.filter(pk=offer.entry_id, active=True).update(active=False, left_at=now, updated_at=now):
         entry = WaitlistEntry.objects.get(pk=offer.entry_id)
