@@ -1,24 +1,17 @@
 """Outbox dispatch: events become notifications, e-mails leave once.
 
 Phase 1 (`outbox_process_batch`) claims due events with
-`SELECT ... FOR UPDATE SKIP LOCKED`, renders the notifications of each in one
-transaction (unique per event, recipient and channel) and marks the event
-processed. A worker killed here rolls back: the events stay due.
+`SELECT ... FOR UPDATE SKIP LOCKED`, renders their notifications (unique per
+event, recipient and channel), inserts the whole batch's in one statement and
+marks the events processed in one more, all in one transaction; when the
+database refuses the insert, each event is tried on its own, so one bad event
+fails alone. A worker killed here rolls back: the events stay due.
 
 Phase 2 (`email_send_due`) sends pending e-mails one by one: a committed
 compare-and-swap to `sending` first, then the SMTP call, then `sent`. Two
 workers never send one e-mail; a worker killed during the SMTP call leaves
 that one e-mail in `sending`, which is never re-sent blindly: past the lease
 it becomes a visible failure (outcome unknown) that staff can requeue.
-
-Only the claim must reach the disk before the SMTP call. Phase 1 and the
-marks after a send commit without waiting for the disk (PostgreSQL's
-`synchronous_commit = off`, `_commit_unflushed`): losing them in a crash of
-the database itself leaves an event due again (its notifications are unique,
-so it is not told twice) or an e-mail `sending` (a visible failure, never a
-resend). The next claim's flushed commit writes theirs to the disk too, as
-the write-ahead log is one sequence. That halves the disk flushes per e-mail,
-which bound a worker's sending rate.
 
 On SQLite (the embedded default) `select_for_update` is a no-op; there the
 IMMEDIATE transactions serialise the workers instead.
@@ -34,7 +27,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, Q
 from django.db.models.functions import Greatest
 from django.template.loader import render_to_string
@@ -126,19 +119,9 @@ def _notifications(event: OutboxEvent, messages: list[rules.Message], now: datet
     return rows
 
 
-def _commit_unflushed() -> None:
-    """Inside a transaction: its commit does not wait for the disk (see the module's
-    docstring). Only in the outermost one: SET LOCAL lasts until the whole transaction
-    ends, and a caller's own writes around a nested block keep their flushed commit."""
-    if connection.vendor == "postgresql" and len(connection.atomic_blocks) == 1:
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
-
-
 @transaction.atomic
 def outbox_process_batch(*, batch_size: int = 100, now: datetime | None = None, max_retries: int | None = None):
     """Claim up to `batch_size` due events and turn each into notifications."""
-    _commit_unflushed()
     now = now or timezone.now()
     max_retries = max_retries or max_retries_default()
     events = list(
@@ -218,7 +201,7 @@ def _message(notification: Notification, smtp) -> EmailMessage:
 
 def email_send_due(*, batch_size: int = 100, now: datetime | None = None, max_retries: int | None = None):
     """Send up to `batch_size` due e-mails, each at most once. Runs in autocommit:
-    each claim is committed, to the disk, before its SMTP call."""
+    each claim is committed before its SMTP call."""
     now = now or timezone.now()
     max_retries = max_retries or max_retries_default()
     result = DispatchResult()
@@ -265,10 +248,8 @@ def email_send_due(*, batch_size: int = 100, now: datetime | None = None, max_re
 
 
 def _mark(notification_id, **fields) -> None:
-    """An e-mail's outcome after its SMTP call, committed without waiting for the disk."""
-    with transaction.atomic():
-        _commit_unflushed()
-        Notification.objects.filter(pk=notification_id).update(**fields)
+    """An e-mail's outcome after its SMTP call."""
+    Notification.objects.filter(pk=notification_id).update(**fields)
 
 
 def emails_expire_stale_sending(*, now: datetime | None = None, max_retries: int | None = None) -> int:

@@ -47,34 +47,36 @@ def test_fresh_answer_is_computed_once(clock):
     assert compute.calls == 1
 
 
-def test_stale_answer_is_refreshed_by_the_request_that_takes_the_lock(clock):
-    compute = Counter()
-    key = answer_key("test", "q")
-    shared_answer(key, fresh_seconds=10, compute=compute)
-    clock.now += 11
+KEY = answer_key("test", "q")
 
+
+@pytest.fixture
+def stale(clock) -> Counter:
+    """An answer computed once, now 11 s old (fresh for 10)."""
+    compute = Counter()
+    shared_answer(KEY, fresh_seconds=10, compute=compute)
+    clock.now += 11
+    return compute
+
+
+def test_stale_answer_is_refreshed_by_the_request_that_takes_the_lock(stale):
+    compute, key = stale, KEY
     assert shared_answer(key, fresh_seconds=10, compute=compute) == {"answer": 2}
     assert shared_answer(key, fresh_seconds=10, compute=compute) == {"answer": 2}  # fresh again
     assert compute.calls == 2
     assert cache.get(f"{key}:refresh") is None  # lock released
 
 
-def test_stale_answer_is_served_while_another_request_refreshes(clock):
-    compute = Counter()
-    key = answer_key("test", "q")
-    shared_answer(key, fresh_seconds=10, compute=compute)
-    clock.now += 11
+def test_stale_answer_is_served_while_another_request_refreshes(stale):
+    compute, key = stale, KEY
     assert cache.add(f"{key}:refresh", 1, 10)  # another worker is computing
 
     assert shared_answer(key, fresh_seconds=10, compute=compute) == {"answer": 1}
     assert compute.calls == 1
 
 
-def test_a_failed_refresh_releases_the_lock_and_keeps_the_stale_answer(clock):
-    compute = Counter()
-    key = answer_key("test", "q")
-    shared_answer(key, fresh_seconds=10, compute=compute)
-    clock.now += 11
+def test_a_failed_refresh_releases_the_lock_and_keeps_the_stale_answer(stale):
+    compute, key = stale, KEY
 
     def broken():
         raise RuntimeError("database went away")

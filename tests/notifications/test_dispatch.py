@@ -154,56 +154,6 @@ def test_one_event_whose_rows_the_database_refuses_fails_alone(people, monkeypat
     assert Notification.objects.filter(event_id=later.pk).exists()
 
 
-def _synchronous_commit() -> str:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW synchronous_commit")
-        return cursor.fetchone()[0]
-
-
-def _spy_on_commits(monkeypatch) -> dict:
-    """What `synchronous_commit` is while phase 1 renders and when the first e-mail is claimed."""
-    seen = {}
-    confirmed = services.rules.RULES["booking.confirmed"]
-    claim = services._claim
-
-    def spying_rule(event, users):
-        seen["phase 1"] = _synchronous_commit()
-        return confirmed(event, users)
-
-    def spying_claim(notification_id, **kwargs):
-        seen.setdefault("claim", _synchronous_commit())
-        return claim(notification_id, **kwargs)
-
-    monkeypatch.setitem(services.rules.RULES, "booking.confirmed", spying_rule)
-    monkeypatch.setattr(services, "_claim", spying_claim)
-    return seen
-
-
-@pytest.mark.django_db(transaction=True)
-def test_only_the_claim_waits_for_the_disk(monkeypatch, postgres_only):
-    """Phase 1 and the marks after a send commit unflushed; the claim before the
-    SMTP call is flushed, and nothing of the relaxed commits outlives them."""
-    student = StudentFactory()
-    lesson_event(student, TeacherFactory())
-    seen = _spy_on_commits(monkeypatch)
-
-    assert services.outbox_dispatch().emails_sent == 2
-    assert seen == {"phase 1": "off", "claim": "on"}
-    assert _synchronous_commit() == "on"
-
-
-def test_a_dispatch_inside_a_callers_transaction_keeps_its_commit_flushed(people, monkeypatch, postgres_only):
-    student, teacher = people
-    lesson_event(student, teacher)
-    seen = _spy_on_commits(monkeypatch)  # the test's own transaction is the caller's here
-
-    assert services.outbox_dispatch().emails_sent == 2
-    assert seen == {"phase 1": "on", "claim": "on"}
-    assert _synchronous_commit() == "on"
-
-
 def test_only_failed_events_can_be_requeued(people):
     student, teacher = people
     event = lesson_event(student, teacher)
