@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
 from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -71,26 +73,32 @@ class OpenSlotListApi(generics.ListAPIView):
         return slots.select_related(None).only("id", "teacher", "start_at", "end_at")
 
     def list(self, request, *args, **kwargs):
-        """One answer for everyone asking the same question, shared for
-        OPEN_SLOTS_CACHE_SECONDS (`shared_answer`): the listing of the whole
-        school counts every open slot, which no index makes cheap on a large
-        school. What is shared is the page in UTC; each viewer gets it in their
-        own time zone. A date without offset in `from`/`to` is read in the
-        viewer's zone, so the question is the URL and those bounds as read."""
+        """One answer for everyone asking the same question, shared through the
+        cache (`shared_answer`): the listing of the whole school counts every
+        open slot, which no index makes cheap on a large school.
+
+        Two levels, each fresh for half of OPEN_SLOTS_CACHE_SECONDS: the page
+        in UTC, computed once per question; and, from it, the JSON answer in
+        each viewer's time zone, so a shared answer costs one cache read. A
+        date without offset in `from`/`to` is read in the viewer's zone, so the
+        question is the URL and those bounds as read."""
         seconds = settings.OPEN_SLOTS_CACHE_SECONDS
         if not seconds:
             return super().list(request, *args, **kwargs)
         query = _parsed_query(OpenSlotQuerySerializer, request)
-        key = answer_key("open-slots", request.build_absolute_uri(), str(query.get("from")), str(query.get("to")))
-        page = shared_answer(key, fresh_seconds=seconds, compute=self._page)
-        slots = [Slot(**dict(zip(OPEN_SLOT_FIELDS, row, strict=True))) for row in page["slots"]]
-        return Response(
-            {
-                "count": page["count"],
-                "next": page["next"],
-                "previous": page["previous"],
-                "results": self.get_serializer(slots, many=True).data,
-            }
+        question = (request.build_absolute_uri(), str(query.get("from")), str(query.get("to")))
+        fresh = max(1, seconds // 2)
+
+        def answer_in_this_zone() -> bytes:
+            page = shared_answer(answer_key("open-slots", *question), fresh_seconds=fresh, compute=self._page)
+            slots = [Slot(**dict(zip(OPEN_SLOT_FIELDS, row, strict=True))) for row in page["slots"]]
+            body = {key: page[key] for key in ("count", "next", "previous")}
+            return JSONRenderer().render({**body, "results": self.get_serializer(slots, many=True).data})
+
+        zone = timezone.get_current_timezone_name()
+        key = answer_key("open-slots-json", *question, zone)
+        return HttpResponse(
+            shared_answer(key, fresh_seconds=fresh, compute=answer_in_this_zone), content_type="application/json"
         )
 
     def _page(self) -> dict:

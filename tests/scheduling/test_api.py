@@ -250,6 +250,7 @@ def test_open_slots_pages_are_shared_with_their_links(api, teacher, shared_for_1
     second = api.get(OPEN, {"page_size": 2, "page": 2}).json()
 
     assert first == again
+    assert api.get(OPEN, {"page_size": 2})["Content-Type"] == "application/json"  # as DRF's own answer
     assert (first["count"], [item["id"] for item in first["results"]]) == (3, [slots[0].pk, slots[1].pk])
     assert first["next"].endswith("page=2&page_size=2") and first["previous"] is None
     assert [item["id"] for item in second["results"]] == [slots[2].pk]
