@@ -228,7 +228,9 @@ def source_state(root: Path = ROOT) -> str:
     """The commit and how many files differ from it (read-only git commands)."""
     try:
         head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True)
-        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=root, capture_output=True, text=True)
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True, text=True
+        )
     except OSError:
         return "unknown"
     if head.returncode:
