@@ -15,7 +15,7 @@ from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
 from accounts.models import Role, User
-from audit.selectors import outbox_counts
+from audit.selectors import outbox_backlog_counts
 from billing.models import LessonPackage, Payment
 from billing.selectors import packages_overdue
 from booking.models import Booking
@@ -109,7 +109,7 @@ def bookings_per_week(*, weeks: int = 12, now: datetime | None = None) -> list[d
 
 def ops_overview(*, max_retries: int = DEFAULT_MAX_RETRIES, now: datetime | None = None) -> dict:
     now = now or timezone.now()
-    outbox = outbox_counts(max_retries=max_retries)
+    outbox = outbox_backlog_counts(max_retries=max_retries)  # not every processed event
     return {
         "generated_at": now.isoformat(),
         "max_retries": max_retries,
