@@ -5,7 +5,7 @@ from django.utils.translation import ngettext
 
 from accounts import services
 from accounts.models import TeacherProfile, User
-from audit.services import admin_action_record
+from guitaronline.core.admin_actions import apply_service
 
 
 @admin.register(User)
@@ -35,11 +35,12 @@ class UserAdmin(DjangoUserAdmin):
     @admin.action(description=_("Replace the calendar links of selected users"), permissions=["change"])
     def rotate_calendar_links(self, request, queryset):
         """For a user whose calendar link leaked: the old link stops working at once."""
-        count = 0
-        for user in queryset:
+
+        def rotate(user: User) -> bool:
             services.user_calendar_token_rotate(user=user, actor=request.user)
-            admin_action_record(actor=request.user, action="admin.user.calendar_token_rotate", target=user)
-            count += 1
+            return True
+
+        count = apply_service(self, request, queryset, rotate, admin_action="admin.user.calendar_token_rotate")
         self.message_user(
             request,
             ngettext("%(count)d calendar link replaced.", "%(count)d calendar links replaced.", count)
@@ -70,17 +71,13 @@ class TeacherProfileAdmin(admin.ModelAdmin):
         return False  # profiles come with teacher registration
 
     def _set_published(self, request, queryset, published: bool):
-        changed = 0
-        for profile in queryset:
+        def set_published(profile: TeacherProfile) -> bool:
             before = profile.is_published
             services.teacher_profile_set_published(profile=profile, published=published, actor=request.user)
-            if before != published:
-                changed += 1
-                admin_action_record(
-                    actor=request.user,
-                    action="admin.teacher.publish" if published else "admin.teacher.unpublish",
-                    target=profile,
-                )
+            return before != published
+
+        action = "admin.teacher.publish" if published else "admin.teacher.unpublish"
+        changed = apply_service(self, request, queryset, set_published, admin_action=action)
         self.message_user(
             request,
             ngettext("%(count)d teacher changed.", "%(count)d teachers changed.", changed) % {"count": changed},

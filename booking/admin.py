@@ -5,7 +5,7 @@ from django.utils.translation import ngettext
 from audit.services import admin_action_record
 from booking import services
 from booking.models import Booking, WaitlistEntry, WaitlistOffer
-from guitaronline.core.errors import ApplicationError
+from guitaronline.core.admin_actions import apply_service
 
 
 @admin.register(Booking)
@@ -38,18 +38,13 @@ class BookingAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Cancel selected bookings on the student's behalf"), permissions=["change"])
     def cancel_bookings(self, request, queryset):
-        for booking in queryset.select_related("slot", "slot__teacher"):
-            try:
-                services.booking_cancel(booking=booking, actor=request.user)
-            except ApplicationError as error:
-                self.message_user(
-                    request,
-                    _("Booking #%(id)s: %(message)s") % {"id": booking.pk, "message": error.message},
-                    messages.ERROR,
-                )
-            else:
-                admin_action_record(actor=request.user, action="admin.booking.cancel", target=booking)
-                self.message_user(request, _("Booking #%(id)s canceled.") % {"id": booking.pk}, messages.SUCCESS)
+        def cancel(booking: Booking) -> bool:
+            services.booking_cancel(booking=booking, actor=request.user)
+            self.message_user(request, _("Booking #%(id)s canceled.") % {"id": booking.pk}, messages.SUCCESS)
+            return True
+
+        bookings = queryset.select_related("slot", "slot__teacher")
+        apply_service(self, request, bookings, cancel, admin_action="admin.booking.cancel")
 
 
 class _ReadOnlyAdmin(admin.ModelAdmin):
