@@ -3,20 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audit import services
 from audit.models import AdminAction, AuditLog, IdempotencyRecord, OutboxEvent
-from guitaronline.core.admin_actions import apply_service
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Audit data is written by services only; staff read it."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+from guitaronline.core.admin_actions import ReadOnlyAdmin, apply_service
 
 
 @admin.register(AuditLog)

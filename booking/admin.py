@@ -5,7 +5,7 @@ from django.utils.translation import ngettext
 from audit.services import admin_action_record
 from booking import services
 from booking.models import Booking, WaitlistEntry, WaitlistOffer
-from guitaronline.core.admin_actions import apply_service
+from guitaronline.core.admin_actions import ReadOnlyAdmin, apply_service
 
 
 @admin.register(Booking)
@@ -47,21 +47,8 @@ class BookingAdmin(admin.ModelAdmin):
         apply_service(self, request, bookings, cancel, admin_action="admin.booking.cancel")
 
 
-class _ReadOnlyAdmin(admin.ModelAdmin):
-    """The waitlist changes only through booking.waitlist (with its audit trail): staff read it."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(WaitlistEntry)
-class WaitlistEntryAdmin(_ReadOnlyAdmin):
+class WaitlistEntryAdmin(ReadOnlyAdmin):
     list_display = ["id", "student", "teacher", "weekday", "start_time", "end_time", "timezone", "active", "created_at"]
     list_filter = ["active", "weekday"]
     search_fields = ["student__email", "teacher__email"]
@@ -71,7 +58,7 @@ class WaitlistEntryAdmin(_ReadOnlyAdmin):
 
 
 @admin.register(WaitlistOffer)
-class WaitlistOfferAdmin(_ReadOnlyAdmin):
+class WaitlistOfferAdmin(ReadOnlyAdmin):
     list_display = ["id", "slot", "student", "status", "expires_at", "closed_at", "booking"]
     list_filter = ["status"]
     search_fields = ["entry__student__email", "slot__teacher__email"]

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from guitaronline.core.admin_actions import ReadOnlyAdmin
 from lessons.models import HomeworkItem, Lesson
 
 
@@ -22,7 +23,7 @@ class LessonAdmin(admin.ModelAdmin):
 
 
 @admin.register(HomeworkItem)
-class HomeworkItemAdmin(admin.ModelAdmin):
+class HomeworkItemAdmin(ReadOnlyAdmin):
     """Homework items change through lessons.services (teacher and student); staff read them."""
 
     list_display = ["id", "lesson", "kind", "title", "done", "done_at", "position"]
@@ -30,12 +31,3 @@ class HomeworkItemAdmin(admin.ModelAdmin):
     search_fields = ["title", "lesson__teacher__email", "lesson__student__email"]
     list_select_related = ["lesson"]
     readonly_fields = [field.name for field in HomeworkItem._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -1,10 +1,11 @@
 from django.contrib import admin
 
+from guitaronline.core.admin_actions import ReadOnlyAdmin
 from scheduling.models import Slot
 
 
 @admin.register(Slot)
-class SlotAdmin(admin.ModelAdmin):
+class SlotAdmin(ReadOnlyAdmin):
     """Slots are read here; teachers add and remove them through the services
     (overlap lock, takenness checks, audit), so the admin does not write them.
     Removed slots (kept for their booking history) are listed too: filter on
@@ -22,12 +23,3 @@ class SlotAdmin(admin.ModelAdmin):
     date_hierarchy = "start_at"
     ordering = ["-start_at"]
     readonly_fields = ["teacher", "start_at", "end_at", "removed_at", "created_at", "updated_at"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

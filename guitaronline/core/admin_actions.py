@@ -1,15 +1,31 @@
-"""The shape every admin action shares: call a service for each selected row."""
+"""What the staff console's model admins share: read-only admins for rows
+only services write, and the shape every admin action has (call a service
+for each selected row)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from audit.services import admin_action_record
 from guitaronline.core.errors import ApplicationError
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows written only by services (with their audit trail): staff read them
+    here and change them through admin actions, never through forms."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 def apply_service(
