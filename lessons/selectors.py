@@ -46,12 +46,11 @@ def lessons_for_user(
 def student_next_lessons(*, student, now: datetime | None = None, count: int = 5) -> list[Lesson]:
     """The student's next scheduled lessons, soonest first, with only what the
     dashboard shows: the times, the teacher's name and the booking's id."""
-    now = now or timezone.now()
+    lessons = lessons_for_user(user=student, status=Lesson.Status.SCHEDULED, start=now or timezone.now())
     lessons = (
-        Lesson.objects.filter(student=student, status=Lesson.Status.SCHEDULED, start_at__gte=now)
+        lessons.select_related(None)
         .select_related("teacher__teacher_profile", "booking")
         .only("start_at", "end_at", "teacher__full_name", "teacher__teacher_profile__display_name", "booking__id")
-        .order_by("start_at", "id")
     )
     return list(lessons[:count])
 
