@@ -5,7 +5,7 @@ from django.utils.translation import ngettext
 
 from accounts import services
 from accounts.models import TeacherProfile, User
-from guitaronline.core.admin_actions import apply_service
+from audit.admin_actions import apply_service
 
 
 @admin.register(User)

@@ -20,8 +20,8 @@ from accounts.serializers import (
     TeacherSerializer,
     TokenPairSerializer,
 )
+from audit.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from guitaronline.core.api import error_responses
-from guitaronline.core.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from guitaronline.core.ratelimits import auth_ratelimit
 
 

@@ -9,26 +9,11 @@ from accounts import services
 from accounts.models import BUFFER_MINUTES_MAX, MIN_NOTICE_HOURS_MAX, Language, Level, Role, TeacherProfile, User
 from accounts.validators import timezone_names
 from guitaronline.core.errors import ApplicationError
+from guitaronline.core.pages import form_errors
 
 
 def timezone_choices() -> list[tuple[str, str]]:
     return [(name, name.replace("_", " ")) for name in sorted(timezone_names())]
-
-
-def add_service_errors(form: forms.Form, error: ApplicationError, field_map: dict[str, str] | None = None) -> None:
-    """Show a service's error on the form: per field where it names fields
-    (`field_map` renames service fields to form fields)."""
-    field_map = field_map or {}
-    details = error.details if isinstance(error.details, dict) else {}
-    placed = False
-    for name, messages in details.items():
-        field = field_map.get(name, name)
-        target = field if field in form.fields else None
-        for message in messages if isinstance(messages, list) else [messages]:
-            form.add_error(target, str(message))
-            placed = True
-    if not placed:
-        form.add_error(None, str(error.message))
 
 
 class ServiceFormMixin:
@@ -40,7 +25,7 @@ class ServiceFormMixin:
         try:
             return call()
         except ApplicationError as error:
-            add_service_errors(self, error, self.service_field_map)
+            form_errors(self, error, self.service_field_map)
             return None
 
 

@@ -7,8 +7,8 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.core.validators import MaxValueValidator
 from django.db import models
-from django.db.models import Q
-from django.db.models.functions import Lower
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
 from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
@@ -106,6 +106,14 @@ class User(AbstractBaseUser, PermissionsMixin):
     def is_teacher(self) -> bool:
         return self.role == Role.TEACHER
 
+    @property
+    def display_name(self) -> str:
+        """How the user is shown to others: a teacher by the display name of
+        their profile, everyone else (and a teacher without one) by full name.
+        Load `teacher_profile` with the user where many are shown."""
+        profile = getattr(self, "teacher_profile", None)  # None when the user has no profile
+        return (profile.display_name if profile is not None else "") or self.full_name
+
     def get_full_name(self) -> str:
         return self.full_name
 
@@ -185,3 +193,9 @@ class TeacherProfile(TimeStampedModel):
         if self.min_notice_hours is None:
             return settings.BOOKING_MIN_NOTICE_HOURS
         return self.min_notice_hours
+
+    @staticmethod
+    def notice_hours_expression(path: str) -> Coalesce:
+        """`notice_hours` in SQL, for rows that reach the profile through `path`
+        (e.g. "teacher__teacher_profile")."""
+        return Coalesce(F(f"{path}__min_notice_hours"), Value(settings.BOOKING_MIN_NOTICE_HOURS))

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from accounts.models import TeacherProfile, User
+from accounts.models import Role, TeacherProfile, User
 from guitaronline.core.errors import NotFound
 from guitaronline.core.ids import object_id
+from guitaronline.core.tallies import Tally, tally
 
 
 def teacher_list_published(*, style: str | None = None, search: str | None = None) -> QuerySet[TeacherProfile]:
@@ -30,3 +31,7 @@ def teacher_profile_for_user(*, user: User) -> TeacherProfile:
         raise NotFound()
     profile, _ = TeacherProfile.objects.get_or_create(user=user, defaults={"display_name": user.full_name})
     return profile
+
+
+def users_by_role() -> Tally:
+    return tally(User.objects.all(), "role", Role)

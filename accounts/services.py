@@ -32,6 +32,7 @@ from accounts.validators import validate_timezone
 from audit.services import audit_log_write, change_record
 from guitaronline.core.authentication import add_preference_claims
 from guitaronline.core.errors import InvalidInput
+from guitaronline.core.shared_answers import SLOT_AVAILABILITY, answers_outdated
 
 SELF_SERVICE_ROLES = (Role.STUDENT, Role.TEACHER)
 
@@ -229,6 +230,7 @@ def teacher_profile_update(
             "buffer_minutes": buffer_minutes,
         },
     )
+    answers_outdated(SLOT_AVAILABILITY)  # the notice and the buffer decide which slots are open
     return profile
 
 
@@ -247,6 +249,7 @@ def teacher_profile_set_published(*, profile: TeacherProfile, published: bool, a
         entity=profile,
         payload={"teacher_id": profile.pk},
     )
+    answers_outdated(SLOT_AVAILABILITY)
     return profile
 
 

@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import translation
@@ -27,8 +27,8 @@ from accounts.forms import (
     ServiceSetPasswordForm,
     TeacherProfileForm,
 )
-from accounts.models import Language, Role
-from guitaronline.core.errors import NotFound
+from accounts.models import Language
+from guitaronline.core.pages import area_page
 from guitaronline.core.ratelimits import auth_ratelimit
 
 
@@ -97,40 +97,30 @@ def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     if user.is_teacher:
         return redirect("booking:teacher-dashboard")
-    if user.is_staff or user.role == Role.ADMIN:
+    if user.is_student:
+        return redirect("booking:dashboard")
+    if user.is_staff:
         return redirect("admin:index")
-    return redirect("booking:dashboard")
+    return redirect("accounts:profile")  # an account with no area of its own
 
 
-@login_required
+@area_page("student")
 def student_home(request: HttpRequest) -> HttpResponse:
     """The student's dashboard lives with booking (it reads bookings, lessons
     and packages, which accounts may not import); this URL keeps working."""
-    if not request.user.is_student:
-        raise Http404
     return redirect("booking:dashboard")
 
 
-def _own_teacher_profile(request: HttpRequest):
-    """The signed-in teacher's profile; anyone else gets the 404 page."""
-    try:
-        return selectors.teacher_profile_for_user(user=request.user)
-    except NotFound as exc:
-        raise Http404 from exc
-
-
-@login_required
+@area_page("teacher")
 def teacher_home(request: HttpRequest) -> HttpResponse:
     """The teacher's dashboard lives with booking (it shows lessons and slots,
     which accounts may not import); this URL keeps working."""
-    if not request.user.is_teacher:
-        raise Http404
     return redirect("booking:teacher-dashboard")
 
 
-@login_required
+@area_page("teacher")
 def teacher_profile_edit(request: HttpRequest) -> HttpResponse:
-    profile = _own_teacher_profile(request)
+    profile = selectors.teacher_profile_for_user(user=request.user)
     form = TeacherProfileForm(request.POST or None, profile=profile)
     if request.method == "POST" and form.is_valid() and form.save() is not None:
         messages.success(request, _("Your teacher profile has been saved."))

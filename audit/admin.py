@@ -2,8 +2,8 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from audit import services
+from audit.admin_actions import ReadOnlyAdmin, apply_service
 from audit.models import AdminAction, AuditLog, IdempotencyRecord, OutboxEvent
-from guitaronline.core.admin_actions import ReadOnlyAdmin, apply_service
 
 
 @admin.register(AuditLog)

@@ -7,6 +7,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from guitaronline.core.retries import RetryQuerySet
+
 
 class AuditLog(models.Model):
     """Who changed what, when and from where. Written by services only."""
@@ -60,6 +62,8 @@ class OutboxEvent(models.Model):
     last_error = models.TextField(_("last error"), blank=True)
     processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = RetryQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("outbox event")

@@ -11,6 +11,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
+from celery import current_app
 from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
@@ -46,10 +47,8 @@ def audit_log_write(*, actor, action: str, entity: models.Model, payload: dict[s
 def outbox_kick() -> None:
     """Ask a worker to dispatch the outbox now. Never fails the caller: with
     the broker down, the beat schedule picks the events up later."""
-    from guitaronline.celery import app
-
     try:
-        app.send_task(OUTBOX_DISPATCH_TASK)
+        current_app.send_task(OUTBOX_DISPATCH_TASK)
     except Exception:  # the broker is an optimisation here, not a dependency
         logger.warning("could not kick the outbox dispatcher; the periodic task will catch up", exc_info=True)
 

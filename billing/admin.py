@@ -14,10 +14,10 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from audit.admin_actions import apply_service
 from audit.services import admin_action_record
 from billing import selectors, services
 from billing.models import LessonPackage, Payment
-from guitaronline.core.admin_actions import apply_service
 from guitaronline.core.errors import ApplicationError, InvalidInput
 
 

@@ -5,6 +5,7 @@ from rest_framework import permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from audit.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from audit.services import admin_action_record
 from billing import selectors, services
 from billing.filters import PackageFilter, PaymentFilter
@@ -18,7 +19,6 @@ from billing.serializers import (
     PaymentStatusSerializer,
 )
 from guitaronline.core.api import error_responses
-from guitaronline.core.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from guitaronline.core.permissions import IsStaff, IsStudent
 
 

@@ -7,15 +7,18 @@ and `package_effective_status` gives the same answer for one instance.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import datetime
+from decimal import Decimal
 
-from django.db.models import Case, CharField, F, Q, QuerySet, Value, When
+from django.db.models import Case, CharField, F, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
 
 from accounts.models import Role, User
 from billing.models import LessonPackage, Payment
 from guitaronline.core.errors import NotFound
 from guitaronline.core.ids import object_id
+from guitaronline.core.tallies import Tally, tally
 
 Status = LessonPackage.Status
 
@@ -34,7 +37,7 @@ def _is_staff(user) -> bool:
 
 
 def _is_student(user) -> bool:
-    return bool(user.is_authenticated and user.role == Role.STUDENT)
+    return bool(user.is_authenticated and user.is_student)
 
 
 # --- packages ---------------------------------------------------------------
@@ -137,3 +140,43 @@ def payment_for_user(*, user, payment_id) -> Payment:
         return payments_list_for_user(user=user).get(pk=object_id(payment_id))
     except Payment.DoesNotExist as exc:
         raise NotFound() from exc
+
+
+# --- counts for staff -------------------------------------------------------
+
+
+def packages_by_status(*, now: datetime | None = None) -> Tally:
+    """Packages by effective status (an overdue active package counts as expired)."""
+    return tally(packages_with_effective_status(now=now), "effective_status", Status)
+
+
+def payments_by_status() -> Tally:
+    return tally(Payment.objects.all(), "status", Payment.Status)
+
+
+def _money(value: Decimal | None) -> str:
+    return f"{(value or Decimal('0')):.2f}"
+
+
+def payment_amounts() -> dict[str, dict[str, str]]:
+    """Per currency: `succeeded` = all money received (also what was later
+    refunded), `refunded`, and `net` = succeeded - refunded."""
+    rows = (
+        Payment.objects.filter(status__in=[Payment.Status.SUCCEEDED, Payment.Status.REFUNDED])
+        .values("currency", "status")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    sums: dict[str, dict[str, Decimal]] = defaultdict(lambda: {"succeeded": Decimal(0), "refunded": Decimal(0)})
+    for row in rows:
+        sums[row["currency"]]["succeeded"] += row["total"]
+        if row["status"] == Payment.Status.REFUNDED:
+            sums[row["currency"]]["refunded"] += row["total"]
+    return {
+        currency: {
+            "succeeded": _money(values["succeeded"]),
+            "refunded": _money(values["refunded"]),
+            "net": _money(values["succeeded"] - values["refunded"]),
+        }
+        for currency, values in sorted(sums.items())
+    }

@@ -2,10 +2,10 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from audit.admin_actions import ReadOnlyAdmin, apply_service
 from audit.services import admin_action_record
 from booking import services
 from booking.models import Booking, WaitlistEntry, WaitlistOffer
-from guitaronline.core.admin_actions import ReadOnlyAdmin, apply_service
 
 
 @admin.register(Booking)

@@ -1,13 +1,53 @@
-from datetime import time
+from __future__ import annotations
+
+from datetime import datetime, time
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Case, Expression, F, Q, Value, When
+from django.db.models.functions import Coalesce, Now
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from guitaronline.core.models import TimeStampedModel
+
+
+def _moment(now: datetime | None) -> Expression:
+    return Value(now) if now is not None else Now()
+
+
+class BookingQuerySet(models.QuerySet):
+    """Which bookings take their slot, and which holds are dead, at a moment:
+    the one statement of these rules. A hold takes its slot until
+    `hold_expires_at`; after that it is dead wherever it is read, before the
+    periodic job has persisted `expired`."""
+
+    @staticmethod
+    def taking_slot_q(*, now: datetime) -> Q:
+        return Q(status=Booking.Status.CONFIRMED) | Q(status=Booking.Status.HOLD, hold_expires_at__gt=now)
+
+    @staticmethod
+    def dead_hold_q(*, now: datetime | None = None) -> Q:
+        return Q(status=Booking.Status.HOLD, hold_expires_at__lte=_moment(now))
+
+    def taking_slot(self, *, now: datetime) -> BookingQuerySet:
+        """Confirmed bookings and live holds."""
+        return self.filter(self.taking_slot_q(now=now))
+
+    def live_holds(self, *, now: datetime) -> BookingQuerySet:
+        return self.filter(status=Booking.Status.HOLD, hold_expires_at__gt=now)
+
+    def dead_holds(self, *, now: datetime) -> BookingQuerySet:
+        """Holds past their expiry that the periodic job has not persisted yet."""
+        return self.filter(self.dead_hold_q(now=now))
+
+    def with_effective_status(self, *, now: datetime | None = None) -> BookingQuerySet:
+        """Annotate `effective_status`: a dead hold reads as expired."""
+        return self.annotate(
+            effective_status=Case(
+                When(self.dead_hold_q(now=now), then=Value(Booking.Status.EXPIRED)), default=F("status")
+            )
+        )
 
 
 class Booking(TimeStampedModel):
@@ -72,6 +112,8 @@ class Booking(TimeStampedModel):
     )
     lesson_returned = models.BooleanField(_("lesson returned"), null=True, blank=True)
 
+    objects = BookingQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("booking")
         verbose_name_plural = _("bookings")
@@ -99,6 +141,16 @@ class Booking(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"#{self.pk} slot {self.slot_id} ({self.status})"
+
+    def is_dead_hold(self, *, now: datetime) -> bool:
+        """`BookingQuerySet.dead_holds` for a booking in hand."""
+        return self.status == self.Status.HOLD and self.hold_expires_at <= now
+
+    def takes_slot(self, *, now: datetime) -> bool:
+        """`BookingQuerySet.taking_slot` for a booking in hand."""
+        return self.status == self.Status.CONFIRMED or (
+            self.status == self.Status.HOLD and not self.is_dead_hold(now=now)
+        )
 
 
 class WaitlistEntry(TimeStampedModel):

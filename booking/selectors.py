@@ -2,21 +2,23 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.db.models import Case, F, Prefetch, Q, QuerySet, Value, When
-from django.db.models.functions import Now
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
 from accounts import selectors as account_selectors
 from accounts.models import Role, TeacherProfile
 from billing import selectors as billing_selectors
 from billing.models import LessonPackage
+from booking.errors import SlotBuffer, SlotTooSoon, SlotUnavailable
 from booking.models import Booking, WaitlistEntry, WaitlistOffer
 from guitaronline.core.errors import NotFound
 from guitaronline.core.ids import object_id
+from guitaronline.core.tallies import Tally, tally
 from guitaronline.core.weeks import local_week, week_monday
 from lessons import selectors as lesson_selectors
 from lessons.models import Lesson
@@ -25,20 +27,13 @@ from scheduling.models import Slot
 
 
 def with_effective_status(bookings: QuerySet[Booking], *, now: datetime | None = None) -> QuerySet[Booking]:
-    """Annotate `effective_status`: a hold past its expiry reads as expired
-    wherever it is shown, before the periodic job has persisted it."""
-    moment = Value(now) if now is not None else Now()
-    return bookings.annotate(
-        effective_status=Case(
-            When(Q(status=Booking.Status.HOLD) & Q(hold_expires_at__lte=moment), then=Value(Booking.Status.EXPIRED)),
-            default=F("status"),
-        )
-    )
+    """Annotate `effective_status` (`BookingQuerySet.with_effective_status`)."""
+    return bookings.with_effective_status(now=now)
 
 
 def with_effective_status_in_hand(booking: Booking, *, now: datetime | None = None) -> Booking:
     """`with_effective_status` for a booking already in memory (a service's result)."""
-    dead_hold = booking.status == Booking.Status.HOLD and booking.hold_expires_at <= (now or timezone.now())
+    dead_hold = booking.is_dead_hold(now=now or timezone.now())
     booking.effective_status = Booking.Status.EXPIRED if dead_hold else booking.status
     return booking
 
@@ -51,7 +46,7 @@ def _base() -> QuerySet[Booking]:
 
 def bookings_for_user(*, user, status: str | None = None, now: datetime | None = None) -> QuerySet[Booking]:
     """A student's own bookings; for a teacher, the bookings of their slots."""
-    bookings = with_effective_status(_base().filter(Q(student=user) | Q(slot__teacher=user)), now=now)
+    bookings = _base().filter(Q(student=user) | Q(slot__teacher=user)).with_effective_status(now=now)
     if status:
         bookings = bookings.filter(effective_status=status)
     return bookings.order_by("-created_at", "-id")
@@ -64,14 +59,187 @@ def booking_for_user(*, user, booking_id) -> Booking:
     if not user.is_staff:
         bookings = bookings.filter(Q(student=user) | Q(slot__teacher=user))
     try:
-        return with_effective_status(bookings).get(pk=int(booking_id))
-    except (Booking.DoesNotExist, TypeError, ValueError) as exc:
+        return bookings.with_effective_status().get(pk=object_id(booking_id))
+    except Booking.DoesNotExist as exc:
         raise NotFound() from exc
 
 
 def holds_stale(*, now: datetime | None = None) -> QuerySet[Booking]:
     """Holds past their expiry that the periodic job has not persisted yet."""
-    return Booking.objects.filter(status=Booking.Status.HOLD, hold_expires_at__lte=now or timezone.now())
+    return Booking.objects.dead_holds(now=now or timezone.now())
+
+
+# --- slots: which may be held -------------------------------------------------------
+#
+# A slot is taken while a booking takes it (`BookingQuerySet.taking_slot`). It may
+# be held when its teacher is published and active, it starts outside the
+# teacher's minimum notice, it is not taken, and no other taken slot of the
+# teacher lies within the teacher's buffer of it. `open_slots` applies this in
+# SQL to a listing; `slot_check_open` to the one slot a hold or a reschedule has
+# locked (`booking.services`).
+
+
+def slot_taken_expression(*, now: datetime) -> Exists:
+    """True for a taken slot; for `filter()`/`annotate()` on slots."""
+    return Exists(Booking.objects.taking_slot(now=now).filter(slot=OuterRef("pk")))
+
+
+def _taken_slots_near(*, now: datetime, teacher, start_at, end_at, buffer, other_than) -> QuerySet[Slot]:
+    """The teacher's taken slots (other than `other_than`) within `buffer` of [start_at, end_at)."""
+    nearby = scheduling_selectors.slots_near(
+        teacher=teacher, start_at=start_at, end_at=end_at, buffer=buffer, other_than=other_than
+    )
+    return nearby.filter(slot_taken_expression(now=now))
+
+
+def _buffer_conflict_expression(*, now: datetime) -> Q:
+    """True for a slot row within its teacher's buffer of another taken slot."""
+    nearby = _taken_slots_near(
+        now=now,
+        teacher=OuterRef("teacher"),
+        start_at=OuterRef("start_at"),
+        end_at=OuterRef("end_at"),
+        buffer=scheduling_selectors.buffer_expression(),
+        other_than=[OuterRef("pk")],
+    )
+    return Q(teacher__teacher_profile__buffer_minutes__gt=0) & Q(Exists(nearby))
+
+
+def open_slots(
+    *,
+    teacher_id: int | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    now: datetime | None = None,
+) -> QuerySet[Slot]:
+    """Slots a student can hold: of a published active teacher, far enough
+    ahead (the teacher's minimum notice), not taken, not within the teacher's
+    buffer of a taken slot; starting in [start, end), by start. One query."""
+    now = now or timezone.now()
+    slots = scheduling_selectors.live_slots().filter(
+        ~slot_taken_expression(now=now),
+        teacher__is_active=True,
+        teacher__role=Role.TEACHER,
+        teacher__teacher_profile__is_published=True,
+    )
+    # `start_at >= now` is implied by the per-teacher notice (never negative); stated on
+    # its own it lets PostgreSQL range-scan the start_at index instead of every slot ever published.
+    slots = slots.filter(start_at__gte=now).filter(
+        start_at__gte=scheduling_selectors.earliest_bookable_start_expression(now=now)
+    )
+    slots = slots.exclude(_buffer_conflict_expression(now=now))
+    if teacher_id is not None:
+        slots = slots.filter(teacher_id=teacher_id)
+    if start is not None:
+        slots = slots.filter(start_at__gte=start)
+    if end is not None:
+        slots = slots.filter(start_at__lt=end)
+    return slots.select_related("teacher", "teacher__teacher_profile").order_by("start_at", "id")
+
+
+def slot_check_open(*, slot: Slot, now: datetime, releasing_slot_id: int | None = None) -> None:
+    """Refuse to hold `slot` (loaded with its teacher and profile) unless it is open.
+
+    `SlotUnavailable` (409) when its teacher is not published or inactive, or
+    the slot is taken; `SlotTooSoon` (409) when it starts within the teacher's
+    minimum notice or has started; `SlotBuffer` (409) when it starts or ends
+    within the teacher's buffer of another of their taken slots
+    (`releasing_slot_id`, the slot a reschedule frees in the same
+    transaction, does not count). The booking services call it under the
+    teacher's and the slot's locks, so what it reads cannot change before
+    they commit.
+    """
+    teacher = slot.teacher
+    profile = getattr(teacher, "teacher_profile", None)
+    if not (teacher.is_active and teacher.is_teacher and profile is not None and profile.is_published):
+        raise SlotUnavailable()
+    if slot.start_at < scheduling_selectors.earliest_bookable_start(now=now, notice_hours=profile.notice_hours):
+        raise SlotTooSoon(details={"min_notice_hours": profile.notice_hours})
+    if Booking.objects.taking_slot(now=now).filter(slot=slot).exists():
+        raise SlotUnavailable()
+    if profile.buffer_minutes:
+        nearby = _taken_slots_near(
+            now=now,
+            teacher=teacher,
+            start_at=slot.start_at,
+            end_at=slot.end_at,
+            buffer=timedelta(minutes=profile.buffer_minutes),
+            other_than=[slot.pk] + ([releasing_slot_id] if releasing_slot_id is not None else []),
+        )
+        if nearby.exists():
+            raise SlotBuffer(details={"buffer_minutes": profile.buffer_minutes})
+
+
+# --- slots: a teacher's own, with who takes them -------------------------------------
+
+
+def teacher_slots_taken(
+    *, teacher, start: datetime | None = None, end: datetime | None = None, now: datetime | None = None
+) -> QuerySet[Slot]:
+    """`scheduling.selectors.teacher_slots`, each annotated with `taken`."""
+    now = now or timezone.now()
+    return scheduling_selectors.teacher_slots(teacher=teacher, start=start, end=end).annotate(
+        taken=slot_taken_expression(now=now)
+    )
+
+
+def teacher_slots_with_takers(
+    *, teacher, start: datetime | None = None, end: datetime | None = None, now: datetime | None = None
+) -> QuerySet[Slot]:
+    """`teacher_slots_taken` with who takes each slot, in one query:
+    `booking_status` ("confirmed", "hold" or None), `booked_by` (the
+    student's name), `lesson_id`, and `started`."""
+    now = now or timezone.now()
+    taking = Booking.objects.taking_slot(now=now).filter(slot=OuterRef("pk")).order_by("pk")
+    return teacher_slots_taken(teacher=teacher, start=start, end=end, now=now).annotate(
+        booking_status=Subquery(taking.values("status")[:1]),
+        booked_by=Subquery(taking.values("student__full_name")[:1]),
+        lesson_id=Subquery(taking.values("lesson_id")[:1]),
+        started=ExpressionWrapper(Q(start_at__lte=now), output_field=BooleanField()),
+    )
+
+
+def teacher_slot_counts(*, teacher, start: datetime, end: datetime, now: datetime | None = None) -> dict[str, int]:
+    """A teacher's live slots starting in [start, end) counted free, held
+    (a live hold) and booked (a confirmed booking), in one query."""
+    now = now or timezone.now()
+    taking = Booking.objects.taking_slot(now=now).filter(slot=OuterRef("pk"))
+    counts = scheduling_selectors.teacher_slots(teacher=teacher, start=start, end=end).aggregate(
+        total=Count("pk"),
+        booked=Count("pk", filter=Exists(taking.filter(status=Booking.Status.CONFIRMED))),
+        held=Count("pk", filter=Exists(taking.filter(status=Booking.Status.HOLD))),
+    )
+    return {
+        "free": counts["total"] - counts["booked"] - counts["held"],
+        "held": counts["held"],
+        "booked": counts["booked"],
+    }
+
+
+# --- counts for staff ----------------------------------------------------------------
+
+
+def bookings_by_status(*, now: datetime | None = None) -> Tally:
+    """Bookings by effective status (a dead hold counts as expired)."""
+    return tally(Booking.objects.with_effective_status(now=now), "effective_status", Booking.Status)
+
+
+def bookings_per_week(*, weeks: int = 12, now: datetime | None = None) -> list[dict]:
+    """Bookings made per week (Monday to Sunday, UTC) for the last `weeks`
+    weeks, oldest first, with weeks without bookings as zero."""
+    now = now or timezone.now()
+    this_monday = (now - timedelta(days=now.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
+    first = this_monday - timedelta(weeks=weeks - 1)
+    rows = (
+        Booking.objects.filter(created_at__gte=first)
+        .annotate(week=TruncWeek("created_at", tzinfo=UTC))
+        .values("week")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    counts = {row["week"].date(): row["n"] for row in rows}
+    mondays = [(first + timedelta(weeks=i)).date() for i in range(weeks)]
+    return [{"week": monday, "count": counts.get(monday, 0)} for monday in mondays]
 
 
 # --- the cancel rule, shared with booking.services -----------------------------
@@ -98,7 +266,7 @@ UPCOMING_LESSONS = 5
 
 
 def _is_student(user) -> bool:
-    return bool(user.is_authenticated and user.role == Role.STUDENT)
+    return bool(user.is_authenticated and user.is_student)
 
 
 def _for_display(booking: Booking, *, now: datetime) -> Booking:
@@ -146,8 +314,8 @@ def booking_for_student(*, user, booking_id, now: datetime | None = None) -> Boo
         "lesson", "package", "rescheduled_from", "rescheduled_from__slot"
     )
     try:
-        booking = bookings.get(pk=int(booking_id))
-    except (Booking.DoesNotExist, TypeError, ValueError) as exc:
+        booking = bookings.get(pk=object_id(booking_id))
+    except Booking.DoesNotExist as exc:
         raise NotFound() from exc
     return _for_display(booking, now=now)
 
@@ -189,11 +357,11 @@ def open_slot_week(*, teacher_id: int, week: date | None = None, now: datetime |
     bounds = local_week(monday, zone)
     start, end = bounds.start, bounds.end
     days: dict[date, list[Slot]] = {}
-    for slot in scheduling_selectors.open_slots(teacher_id=teacher_id, start=start, end=end, now=now):
+    for slot in open_slots(teacher_id=teacher_id, start=start, end=end, now=now):
         days.setdefault(timezone.localtime(slot.start_at, zone).date(), []).append(slot)
     next_open = None
     if not days:
-        first = scheduling_selectors.open_slots(teacher_id=teacher_id, start=max(end, now), now=now).first()
+        first = open_slots(teacher_id=teacher_id, start=max(end, now), now=now).first()
         if first is not None:
             next_open = week_monday(timezone.localtime(first.start_at, zone).date())
     return SlotWeek(
@@ -257,7 +425,8 @@ def live_holds_for_student(*, student, now: datetime) -> list[Booking]:
     hold's expiry. (`status = hold` and a future expiry is exactly
     `effective_status = hold`: a hold always has an expiry.)"""
     holds = (
-        Booking.objects.filter(student=student, status=Booking.Status.HOLD, hold_expires_at__gt=now)
+        Booking.objects.live_holds(now=now)
+        .filter(student=student)
         .select_related("slot")
         .only("hold_expires_at", "slot__start_at", "slot__end_at")
         .order_by("hold_expires_at", "id")
@@ -299,7 +468,7 @@ def teacher_dashboard(*, teacher, zone, now: datetime | None = None) -> TeacherD
     profile = account_selectors.teacher_profile_for_user(user=teacher)
     lessons = lesson_selectors.teacher_lessons_overview(teacher=teacher, now=now)
     week = local_week(timezone.localtime(now, zone).date(), zone)
-    counts = scheduling_selectors.teacher_slot_counts(teacher=teacher, start=week.start, end=week.end, now=now)
+    counts = teacher_slot_counts(teacher=teacher, start=week.start, end=week.end, now=now)
     return TeacherDashboard(
         profile=profile,
         next_lessons=lessons.next_lessons,

@@ -2,6 +2,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from booking.models import Booking, WaitlistEntry, WaitlistOffer
+from scheduling.serializers import SlotSerializer
 
 
 class BookingSlotSerializer(serializers.Serializer):
@@ -70,7 +71,7 @@ class WaitlistOfferSerializer(serializers.ModelSerializer):
 
 class WaitlistEntrySerializer(serializers.ModelSerializer):
     teacher = serializers.IntegerField(source="teacher_id")
-    teacher_name = serializers.SerializerMethodField()
+    teacher_name = serializers.CharField(source="teacher.display_name", read_only=True)
     open_offer = serializers.SerializerMethodField()
 
     class Meta:
@@ -88,10 +89,6 @@ class WaitlistEntrySerializer(serializers.ModelSerializer):
             "open_offer",
         ]
 
-    def get_teacher_name(self, entry: WaitlistEntry) -> str:
-        profile = getattr(entry.teacher, "teacher_profile", None)
-        return profile.display_name if profile else entry.teacher.full_name
-
     @extend_schema_field(WaitlistOfferSerializer(allow_null=True))
     def get_open_offer(self, entry: WaitlistEntry) -> dict | None:
         offers = getattr(entry, "open_offers", [])
@@ -103,3 +100,11 @@ class WaitlistJoinSerializer(serializers.Serializer):
     weekday = serializers.ChoiceField(choices=WaitlistEntry.Weekday.choices, required=False, allow_null=True)
     start_time = serializers.TimeField(required=False, allow_null=True)
     end_time = serializers.TimeField(required=False, allow_null=True)
+
+
+class TeacherSlotSerializer(SlotSerializer):
+    taken = serializers.BooleanField(read_only=True, help_text="Held (a live hold) or booked.")
+
+    class Meta(SlotSerializer.Meta):
+        fields = [*SlotSerializer.Meta.fields, "taken"]
+        read_only_fields = fields

@@ -20,18 +20,26 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Role
 from audit.services import change_record
 from billing import selectors as billing_selectors
 from billing import services as billing_services
 from billing.errors import NoActivePackage
 from booking import selectors, waitlist
-from booking.errors import BookingNotActive, BookingNotConfirmed, BookingStarted, HoldExpired
+from booking.errors import (
+    BookingNotActive,
+    BookingNotConfirmed,
+    BookingStarted,
+    HoldExpired,
+    SlotInUse,
+    SlotUnavailable,
+)
 from booking.models import Booking, WaitlistOffer
-from guitaronline.core.errors import Forbidden, InvalidInput
+from guitaronline.core.errors import Forbidden, InvalidInput, NotFound
+from guitaronline.core.ids import object_id
+from guitaronline.core.shared_answers import SLOT_AVAILABILITY, answers_outdated
 from lessons import services as lesson_services
 from scheduling import selectors as scheduling_selectors
-from scheduling.errors import SlotUnavailable
+from scheduling import services as scheduling_services
 from scheduling.models import Slot
 
 
@@ -52,13 +60,37 @@ def _payload(booking: Booking, **extra) -> dict:
     }
 
 
+def _hold_expiry(now: datetime) -> datetime:
+    """When a hold made at `now` dies: BOOKING_HOLD_MINUTES later."""
+    return now + timedelta(minutes=settings.BOOKING_HOLD_MINUTES)
+
+
 def _lock_open_slot(slot_id, *, now: datetime, releasing_slot_id: int | None = None) -> Slot:
-    """Lock the teacher's rules and the slot, then check it can be held:
-    published teacher, outside the teacher's notice and buffer (the slot
-    `releasing_slot_id` being given up does not count), not taken."""
-    return scheduling_selectors.slot_get_open(
-        slot_id=slot_id, now=now, for_update=True, releasing_slot_id=releasing_slot_id
-    )
+    """Lock the teacher's rules, then the slot, and check that it can be held
+    (`selectors.slot_check_open`; the slot `releasing_slot_id` being given up
+    does not count). Not-found when no such live slot exists.
+
+    A slot already taken (the usual answer when many students click one slot)
+    is refused before queueing for the teacher's lock behind every other
+    contender: without the lock this is only a hint, and the locked check
+    decides. The booking's partial unique constraint still has the last word
+    on the slot itself, and a dead hold on it is expired before a new hold
+    is inserted (`_take_slot`)."""
+    pk = object_id(slot_id)
+    if Booking.objects.taking_slot(now=now).filter(slot_id=pk).exists():
+        raise SlotUnavailable()
+    scheduling_selectors.teacher_rules_lock(slot_id=pk)
+    try:
+        slot = (
+            scheduling_selectors.live_slots()
+            .select_related("teacher", "teacher__teacher_profile")
+            .select_for_update(of=("self",))
+            .get(pk=pk)
+        )
+    except Slot.DoesNotExist as exc:
+        raise NotFound() from exc
+    selectors.slot_check_open(slot=slot, now=now, releasing_slot_id=releasing_slot_id)
+    return slot
 
 
 def _lock_booking(booking: Booking) -> Booking:
@@ -76,10 +108,11 @@ def _expire_one(booking_id: int, *, now: datetime, actor=None, offer_freed_slot:
     """Compare-and-swap a dead hold to expired; True if this call expired it.
     With `offer_freed_slot` the slot goes to the waitlist (not when the dead
     hold is cleared because someone is taking the slot right now)."""
-    changed = Booking.objects.filter(pk=booking_id, status=Booking.Status.HOLD, hold_expires_at__lte=now).update(
-        status=Booking.Status.EXPIRED, updated_at=now
+    changed = (
+        Booking.objects.dead_holds(now=now).filter(pk=booking_id).update(status=Booking.Status.EXPIRED, updated_at=now)
     )
     if changed:
+        answers_outdated(SLOT_AVAILABILITY)
         booking = Booking.objects.select_related("slot").get(pk=booking_id)
         change_record(actor=actor, action="booking.expired", entity=booking, payload=_payload(booking))
         if offer_freed_slot:
@@ -94,19 +127,19 @@ def _take_slot(*, student, slot: Slot, now: datetime, **fields) -> Booking:
     constraint) tells both: a dead hold is expired, a live one refuses. The
     new booking comes back with its slot and with no successor, so the API
     answers from it without reading it again."""
-    active = Booking.objects.filter(slot=slot, status__in=Booking.ACTIVE_STATUSES).values_list(
-        "pk", "status", "hold_expires_at"
-    )
-    for booking_id, status, hold_expires_at in active:
-        if status != Booking.Status.HOLD or hold_expires_at > now:
+    for active in Booking.objects.filter(slot=slot, status__in=Booking.ACTIVE_STATUSES).only(
+        "status", "hold_expires_at"
+    ):
+        if active.takes_slot(now=now):
             raise SlotUnavailable()
-        _expire_one(booking_id, now=now)
+        _expire_one(active.pk, now=now)
     try:
         with transaction.atomic():
             booking = Booking.objects.create(student=student, slot=slot, **fields)
     except IntegrityError as exc:  # the partial unique constraint has the last word
         raise SlotUnavailable() from exc
     Booking.rescheduled_to.related.set_cached_value(booking, None)  # a new booking has no successor
+    answers_outdated(SLOT_AVAILABILITY)
     return booking
 
 
@@ -114,7 +147,7 @@ def _take_slot(*, student, slot: Slot, now: datetime, **fields) -> Booking:
 def booking_hold(*, student, slot_id, now: datetime | None = None) -> Booking:
     """Hold an open slot for BOOKING_HOLD_MINUTES; needs a usable package."""
     now = _now(now)
-    if student.role != Role.STUDENT:
+    if not student.is_student:
         raise Forbidden(message=_("Only students can book lessons."))
     slot = _lock_open_slot(slot_id, now=now)
     offer = waitlist.slot_open_offer(slot=slot, student=student, now=now)  # reserved for another student?
@@ -125,7 +158,7 @@ def booking_hold(*, student, slot_id, now: datetime | None = None) -> Booking:
         slot=slot,
         now=now,
         status=Booking.Status.HOLD,
-        hold_expires_at=now + timedelta(minutes=settings.BOOKING_HOLD_MINUTES),
+        hold_expires_at=_hold_expiry(now),
     )
     change_record(
         actor=student,
@@ -197,6 +230,7 @@ def _cancel_locked(booking: Booking, *, actor, now: datetime, rescheduling: bool
         if refund:
             billing_services.package_return_lesson(package=booking.package, actor=actor, now=now)
         booking.lesson_returned = refund
+    answers_outdated(SLOT_AVAILABILITY)
     booking.status = Booking.Status.CANCELED
     booking.canceled_at = now
     booking.canceled_by = actor
@@ -220,9 +254,7 @@ def booking_cancel(*, booking: Booking, actor, now: datetime | None = None) -> B
         raise Forbidden()
     if booking.status == Booking.Status.CANCELED:
         return booking
-    if booking.status == Booking.Status.EXPIRED or (
-        booking.status == Booking.Status.HOLD and booking.hold_expires_at <= now
-    ):
+    if booking.status == Booking.Status.EXPIRED or booking.is_dead_hold(now=now):
         raise BookingNotActive(details={"status": Booking.Status.EXPIRED})
     booking = _cancel_locked(booking, actor=actor, now=now)
     waitlist.slot_offer_next(slot_id=booking.slot_id, now=now)
@@ -256,7 +288,7 @@ def booking_reschedule(*, booking: Booking, new_slot_id, actor, now: datetime | 
         slot=new_slot,
         now=now,
         status=Booking.Status.HOLD,
-        hold_expires_at=now + timedelta(minutes=settings.BOOKING_HOLD_MINUTES),
+        hold_expires_at=_hold_expiry(now),
         rescheduled_from=booking,
     )
     if offer is not None:
@@ -277,6 +309,20 @@ def booking_reschedule(*, booking: Booking, new_slot_id, actor, now: datetime | 
     return successor
 
 
+@transaction.atomic
+def slot_remove(*, teacher, slot: Slot, now: datetime | None = None) -> None:
+    """The teacher removes a free future slot of theirs
+    (`scheduling.services.slot_delete`). Refused while a booking takes it
+    (`slot_in_use`): a lesson is canceled first, never removed with its slot."""
+    now = _now(now)
+    slot = scheduling_selectors.live_slots().select_for_update().filter(pk=slot.pk, teacher=teacher).first()
+    if slot is None:
+        raise NotFound()
+    if Booking.objects.taking_slot(now=now).filter(slot=slot).exists():
+        raise SlotInUse()
+    scheduling_services.slot_delete(teacher=teacher, slot=slot, now=now)
+
+
 def bookings_expire_holds(*, now: datetime | None = None, actor=None, batch_size: int = 500) -> int:
     """Persist `expired` for dead holds and emit `booking.expired` once each.
     Holds are already dead wherever they are read; this only tidies up."""
@@ -284,9 +330,7 @@ def bookings_expire_holds(*, now: datetime | None = None, actor=None, batch_size
     expired = 0
     while True:
         ids = list(
-            Booking.objects.filter(status=Booking.Status.HOLD, hold_expires_at__lte=now)
-            .order_by("hold_expires_at")
-            .values_list("pk", flat=True)[:batch_size]
+            Booking.objects.dead_holds(now=now).order_by("hold_expires_at").values_list("pk", flat=True)[:batch_size]
         )
         if not ids:
             return expired

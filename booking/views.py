@@ -9,42 +9,30 @@ Service errors become messages in the user's language.
 
 from __future__ import annotations
 
-from functools import wraps
+from datetime import timedelta
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts import selectors as account_selectors
 from booking import selectors, services, waitlist
+from booking.errors import SlotUnavailable
 from booking.forms import SlotChoiceForm, TeacherFilterForm, WaitlistJoinForm, WeekForm
-from guitaronline.core.errors import ApplicationError, InvalidInput, NotFound
-from scheduling.errors import SlotUnavailable
+from guitaronline.core.errors import ApplicationError, NotFound
+from guitaronline.core.pages import area_page, error_messages
+from guitaronline.core.weeks import local_week
+from scheduling import selectors as scheduling_selectors
 
-
-def student_page(view):
-    """Signed-in students only: a visitor is sent to log in, anyone else gets
-    the 404 page, and so does an access helper's not-found."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not request.user.is_student:
-            raise Http404
-        try:
-            return view(request, *args, **kwargs)
-        except NotFound as exc:
-            raise Http404 from exc
-
-    return wrapper
+student_page = area_page("student")
+teacher_page = area_page("teacher")
 
 
 def _when(moment) -> str:
@@ -56,13 +44,8 @@ def _when(moment) -> str:
 def _error(request: HttpRequest, error: ApplicationError) -> None:
     """A service's refusal as an error message in the user's language."""
     if isinstance(error, NotFound):  # a slot removed meanwhile: say it as the user sees it
-        messages.error(request, str(SlotUnavailable.default_message))
-    elif isinstance(error, InvalidInput) and isinstance(error.details, dict):  # field messages say more
-        for field_messages in error.details.values():
-            for message in field_messages if isinstance(field_messages, list) else [field_messages]:
-                messages.error(request, str(message))
-    else:
-        messages.error(request, str(error.message))
+        error = SlotUnavailable()
+    error_messages(request, error)
 
 
 def _with_week(url: str, week) -> str:
@@ -85,13 +68,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/student_home.html", {"dashboard": dashboard})
 
 
-@login_required
+@teacher_page
 def teacher_dashboard(request: HttpRequest) -> HttpResponse:
     """The teacher's home page (it combines lessons and slots, so it lives here)."""
-    try:
-        dashboard = selectors.teacher_dashboard(teacher=request.user, zone=timezone.get_current_timezone())
-    except NotFound as exc:
-        raise Http404 from exc
+    dashboard = selectors.teacher_dashboard(teacher=request.user, zone=timezone.get_current_timezone())
     return render(request, "booking/teacher_dashboard.html", {"dashboard": dashboard, "profile": dashboard.profile})
 
 
@@ -107,10 +87,7 @@ def teacher_list(request: HttpRequest) -> HttpResponse:
 
 def teacher_detail(request: HttpRequest, teacher_id: int) -> HttpResponse:
     week = WeekForm(request.GET).week_or_none()
-    try:
-        teacher = selectors.teacher_page(teacher_id=teacher_id, week=week)
-    except NotFound as exc:
-        raise Http404 from exc
+    teacher = selectors.teacher_page(teacher_id=teacher_id, week=week)
     context = {"profile": teacher.profile, "week": teacher.week}
     if request.user.is_authenticated and request.user.is_student:
         context["waitlist_form"] = WaitlistJoinForm()
@@ -242,8 +219,8 @@ def waitlist_join(request: HttpRequest, teacher_id: int) -> HttpResponse:
         return redirect(back)
     try:
         waitlist.waitlist_join(student=request.user, teacher_id=teacher_id, **form.cleaned_data)
-    except NotFound as exc:
-        raise Http404 from exc
+    except NotFound:
+        raise  # not a published teacher: the 404 page
     except ApplicationError as error:
         _error(request, error)
         return redirect(back)
@@ -292,3 +269,54 @@ def waitlist_offer_accept(request: HttpRequest, offer_id: int) -> HttpResponse:
         request, _("The slot is held for you until %(time)s. Confirm it to book the lesson.") % {"time": expires}
     )
     return redirect("booking:booking-detail", booking.pk)
+
+
+# --- the teacher's week of slots ----------------------------------------------------
+
+
+def _teacher_week_url(day) -> str:
+    return _with_week(reverse("booking:teacher-week"), day)
+
+
+@teacher_page
+@require_GET
+def teacher_week(request: HttpRequest) -> HttpResponse:
+    """The teacher's slots of one week, by local day, each free, held or booked (by whom)."""
+    zone = timezone.get_current_timezone()
+    now = timezone.now()
+    today = timezone.localtime(now, zone).date()
+    shown = local_week(WeekForm(request.GET).week_or_none() or today, zone)
+    monday, start, end = shown.monday, shown.start, shown.end
+    days = [{"date": monday + timedelta(days=offset), "slots": []} for offset in range(7)]
+    # A day of margin, then the local date decides: exact even where a clock change falls on midnight.
+    margin = timedelta(days=1)
+    for slot in selectors.teacher_slots_with_takers(
+        teacher=request.user, start=start - margin, end=end + margin, now=now
+    ):
+        offset = (timezone.localtime(slot.start_at, zone).date() - monday).days
+        if 0 <= offset < 7:
+            days[offset]["slots"].append(slot)
+    context = {
+        "days": days,
+        "today": today,
+        "monday": monday,
+        "sunday": shown.sunday,
+        "previous_url": _teacher_week_url(monday - timedelta(days=7)),
+        "next_url": _teacher_week_url(monday + timedelta(days=7)),
+        "this_week_url": None if start <= now < end else reverse("booking:teacher-week"),
+    }
+    return render(request, "booking/teacher_week.html", context)
+
+
+@teacher_page
+@require_POST
+def slot_remove(request: HttpRequest, slot_id: int) -> HttpResponse:
+    slot = scheduling_selectors.slot_for_teacher(user=request.user, slot_id=slot_id)
+    when = date_format(timezone.localtime(slot.start_at), "j E, H:i")
+    try:
+        services.slot_remove(teacher=request.user, slot=slot)
+    except ApplicationError as error:
+        error_messages(request, error, sentence=_("The slot of %(when)s was not removed: %(reason)s"), when=when)
+    else:
+        messages.success(request, _("Slot removed: %(when)s.") % {"when": when})
+    return redirect(_teacher_week_url(timezone.localtime(slot.start_at).date()))

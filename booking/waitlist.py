@@ -27,19 +27,19 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Case, DateTimeField, Exists, F, OuterRef, QuerySet, Subquery, When
+from django.db.models import Case, DateTimeField, Exists, F, OuterRef, Q, QuerySet, Subquery, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts import selectors as account_selectors
-from accounts.models import Role
 from audit.services import change_record
 from billing import selectors as billing_selectors
-from booking.models import Booking, WaitlistEntry, WaitlistOffer
+from booking import selectors
+from booking.errors import SlotUnavailable
+from booking.models import Booking, BookingQuerySet, WaitlistEntry, WaitlistOffer
 from guitaronline.core.errors import Conflict, Forbidden, InvalidInput
 from scheduling import selectors as scheduling_selectors
-from scheduling.errors import SlotUnavailable
 from scheduling.models import Slot
 
 OPEN = WaitlistOffer.Status.OFFERED
@@ -141,7 +141,7 @@ def waitlist_join(
 ) -> WaitlistEntry:
     """Put the student on a published teacher's waitlist, optionally for a
     weekday and a local time window in the student's zone."""
-    if student.role != Role.STUDENT:
+    if not student.is_student:
         raise Forbidden(message=_("Only students can join a waitlist."))
     profile = account_selectors.teacher_published_get(teacher_id=teacher_id)
     _check_window(weekday, start_time, end_time)
@@ -225,8 +225,7 @@ def _freed_at(*, now: datetime) -> Subquery:
             freed=Case(
                 When(status=Booking.Status.CANCELED, then=F("canceled_at")),
                 When(
-                    status__in=[Booking.Status.EXPIRED, Booking.Status.HOLD],
-                    hold_expires_at__lte=now,
+                    Q(status=Booking.Status.EXPIRED) | BookingQuerySet.dead_hold_q(now=now),
                     then=F("hold_expires_at"),
                 ),
                 output_field=DateTimeField(),
@@ -265,9 +264,7 @@ def _waiting_entries(*, teacher_ids) -> QuerySet[WaitlistEntry]:
 
 def _offer_expiry(slot: Slot, now: datetime) -> datetime:
     """WAITLIST_OFFER_MINUTES from now, but never past the last moment the slot can be held."""
-    profile = getattr(slot.teacher, "teacher_profile", None)
-    notice = getattr(profile, "notice_hours", settings.BOOKING_MIN_NOTICE_HOURS)  # the teacher's own, if set
-    last_hold = slot.start_at - timedelta(hours=notice)
+    last_hold = slot.start_at - timedelta(hours=slot.teacher.teacher_profile.notice_hours)
     return min(now + timedelta(minutes=offer_minutes()), last_hold)
 
 
@@ -278,7 +275,7 @@ def slot_offer_next(*, slot_id, now: datetime) -> WaitlistOffer | None:
     slot = scheduling_selectors.live_slots().select_for_update(of=("self",)).filter(pk=slot_id).first()
     if slot is None:
         return None
-    holdable = scheduling_selectors.open_slots(teacher_id=slot.teacher_id, now=now).filter(pk=slot.pk)
+    holdable = selectors.open_slots(teacher_id=slot.teacher_id, now=now).filter(pk=slot.pk)
     slot = holdable.annotate(freed_at=_freed_at(now=now)).first()
     if slot is None or WaitlistOffer.objects.filter(slot=slot, status=OPEN).exists():
         return None
@@ -310,7 +307,7 @@ def _offer_open_slots(*, now: datetime) -> int:
     for teacher_id, entries in entries_by_teacher.items():
         busy = {entry.pk for entry in entries if entry.busy}
         slots = (
-            scheduling_selectors.open_slots(teacher_id=teacher_id, now=now)
+            selectors.open_slots(teacher_id=teacher_id, now=now)
             .exclude(Exists(WaitlistOffer.objects.filter(slot=OuterRef("pk"), status=OPEN)))
             .annotate(freed_at=_freed_at(now=now))
         )
@@ -346,7 +343,7 @@ def waitlist_offers_advance(*, now: datetime | None = None) -> dict[str, int]:
                 result["lapsed"] += 1
                 if slot_offer_next(slot_id=slot_id, now=now) is not None:
                     result["offered"] += 1
-    holdable = scheduling_selectors.open_slots(now=now).values("pk")
+    holdable = selectors.open_slots(now=now).values("pk")
     for offer_id in list(
         WaitlistOffer.objects.filter(status=OPEN).exclude(slot__in=holdable).values_list("pk", flat=True)
     ):

@@ -5,16 +5,16 @@ rules in `deploy/prometheus/alerts.yml` need:
 
 - `guitaronline_outbox_pending`, `guitaronline_outbox_failed_retryable`,
   `guitaronline_outbox_dead_letter` (`audit.selectors.outbox_backlog_counts`,
-  aware of `OUTBOX_MAX_RETRIES`);
+  after `OUTBOX_MAX_RETRIES` attempts);
 - `guitaronline_outbox_oldest_due_age_seconds`: how long the oldest event
   that is due for dispatch has waited (0 when none): grows when no worker or
-  no beat dispatches the outbox;
+  no beat dispatches the outbox (`audit.selectors.outbox_oldest_due_age_seconds`);
 - `guitaronline_beat_last_run_timestamp_seconds`: the last time Celery beat
   ran any enabled periodic task (django-celery-beat writes it at least every
   3 minutes): stops moving when beat is down;
 - `guitaronline_stale_holds` (`booking.selectors.holds_stale`);
 - `guitaronline_bookings{status=...}` by effective status
-  (`booking.selectors.with_effective_status`): a count of every booking, so
+  (`booking.selectors.bookings_by_status`): a count of every booking, so
   it is shared through the cache for `BOOKINGS_FRESH_SECONDS` by every
   process and pod (`guitaronline.core.shared_answers`); on a school with a
   million bookings it costs a quarter of a second, and each pod is scraped
@@ -97,36 +97,22 @@ class DomainCollector:
 
     @staticmethod
     def _read() -> list[Metric]:
-        from django.conf import settings
-        from django.db.models import Max, Min, Q
-        from django.db.models.functions import Coalesce
+        from django.db.models import Max
         from django.utils import timezone
         from django_celery_beat.models import PeriodicTask
 
-        from audit.models import OutboxEvent
-        from audit.selectors import outbox_backlog_counts
+        from audit.selectors import outbox_backlog_counts, outbox_oldest_due_age_seconds
         from booking.selectors import holds_stale
         from guitaronline.core.shared_answers import answer_key, shared_answer
 
         now = timezone.now()
-        max_retries = settings.OUTBOX_MAX_RETRIES
         families = _families()
 
-        counts = outbox_backlog_counts(max_retries=max_retries)
+        counts = outbox_backlog_counts()
         families["pending"].add_metric([], counts["pending"])
         families["retryable"].add_metric([], counts["failed_retryable"])
         families["dead_letter"].add_metric([], counts["failed_dead_letter"])
-
-        # Due = what the dispatcher would claim now: pending, or failed with
-        # retries left, whose next attempt time has come.
-        due_since = (
-            OutboxEvent.objects.filter(
-                Q(status=OutboxEvent.Status.PENDING) | Q(status=OutboxEvent.Status.FAILED, attempts__lt=max_retries)
-            )
-            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-            .aggregate(oldest=Min(Coalesce("next_attempt_at", "created_at")))["oldest"]
-        )
-        families["oldest_due"].add_metric([], max((now - due_since).total_seconds(), 0.0) if due_since else 0.0)
+        families["oldest_due"].add_metric([], outbox_oldest_due_age_seconds(now=now))
 
         last_beat = PeriodicTask.objects.filter(enabled=True).aggregate(last=Max("last_run_at"))["last"]
         families["beat"].add_metric([], last_beat.timestamp() if last_beat else 0.0)
@@ -144,22 +130,9 @@ class DomainCollector:
 
 
 def _bookings_by_status() -> dict[str, int]:
-    from django.db.models import Count
-    from django.utils import timezone
+    from booking.selectors import bookings_by_status
 
-    from booking.models import Booking
-    from booking.selectors import with_effective_status
-
-    by_status = dict.fromkeys(Booking.Status.values, 0)
-    rows = (
-        with_effective_status(Booking.objects.all(), now=timezone.now())
-        .order_by()
-        .values("effective_status")
-        .annotate(n=Count("pk"))
-    )
-    for row in rows:
-        by_status[row["effective_status"]] = row["n"]
-    return by_status
+    return bookings_by_status().counts
 
 
 COLLECTOR = DomainCollector()

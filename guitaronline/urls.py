@@ -14,10 +14,12 @@ api_v1 = [
     path("", include("accounts.urls_api")),
     path("", include(router.urls)),
     path("scheduling/", include("scheduling.urls_api")),
+    path("scheduling/", include("booking.urls_api_slots")),
     path("billing/", include("billing.urls_api")),
     path("lessons/", include("lessons.urls_api")),
     path("booking/", include("booking.urls_api")),
     path("notifications/", include("notifications.urls_api")),
+    path("audit/", include("audit.urls_api")),
     path("", include("guitaronline.staff.urls_api")),
 ]
 

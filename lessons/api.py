@@ -7,8 +7,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from audit.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from guitaronline.core.api import error_responses
-from guitaronline.core.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from lessons import selectors, services
 from lessons.models import Lesson
 from lessons.serializers import (

@@ -26,14 +26,13 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from accounts.models import User
-from guitaronline.core.errors import NotFound
 from lessons import selectors
 from lessons.models import Lesson
 
@@ -50,8 +49,7 @@ def _other_party(lesson: Lesson, user: User) -> str:
     """Who the lesson is with, as the lesson page names them."""
     if lesson.teacher_id == user.pk:
         return lesson.student.full_name
-    profile = getattr(lesson.teacher, "teacher_profile", None)
-    return profile.display_name if profile is not None and profile.display_name else lesson.teacher.full_name
+    return lesson.teacher.display_name
 
 
 def _event(lesson: Lesson, *, user: User, zone: ZoneInfo) -> icalendar.Event:
@@ -104,10 +102,7 @@ def lessons_calendar(*, user: User, lessons: list[Lesson], now: datetime) -> byt
 
 @require_safe
 def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
-    try:
-        user = selectors.calendar_owner(token=token)
-    except NotFound as exc:
-        raise Http404 from exc
+    user = selectors.calendar_owner(token=token)
     now = timezone.now()
     lessons = list(selectors.lessons_for_calendar(user=user, now=now))
     with translation.override(user.language):

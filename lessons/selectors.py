@@ -7,9 +7,10 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q,
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from accounts.models import Role, User
+from accounts.models import User
 from guitaronline.core.errors import NotFound
 from guitaronline.core.ids import object_id
+from guitaronline.core.tallies import Tally, tally
 from lessons.models import HomeworkItem, Lesson
 
 
@@ -27,10 +28,9 @@ def lessons_for_user(
     lessons = Lesson.objects.select_related("teacher", "student", "teacher__teacher_profile")
     # One side per role: `student = x OR teacher = x` can use neither (student_id, start_at)
     # nor (teacher_id, start_at), and PostgreSQL walks every scheduled lesson by start instead.
-    role = getattr(user, "role", None)
-    if role == Role.STUDENT:
+    if getattr(user, "is_student", False):
         lessons = lessons.filter(student=user)
-    elif role == Role.TEACHER:
+    elif getattr(user, "is_teacher", False):
         lessons = lessons.filter(teacher=user)
     else:
         lessons = lessons.filter(Q(student=user) | Q(teacher=user))
@@ -134,7 +134,7 @@ def students_of_teacher(*, teacher, now: datetime | None = None) -> QuerySet[Use
 def student_of_teacher(*, teacher, student_id) -> User:
     """Access helper: the student if `teacher` has or had a lesson with them;
     not-found for anyone else, and when the caller is not a teacher."""
-    if not teacher.is_authenticated or teacher.role != Role.TEACHER:
+    if not teacher.is_authenticated or not teacher.is_teacher:
         raise NotFound()
     students = User.objects.filter(Exists(Lesson.objects.filter(teacher=teacher, student=OuterRef("pk"))))
     try:
@@ -153,7 +153,7 @@ def teacher_of_student(*, student, teacher_id) -> User:
     """Access helper: the teacher if `student` has or had a lesson with them
     (with the teacher's profile); not-found for anyone else, and when the
     caller is not a student."""
-    if not student.is_authenticated or student.role != Role.STUDENT:
+    if not student.is_authenticated or not student.is_student:
         raise NotFound()
     teachers = User.objects.filter(Exists(Lesson.objects.filter(student=student, teacher=OuterRef("pk"))))
     try:
@@ -234,3 +234,7 @@ def lessons_for_calendar(*, user, now: datetime | None = None) -> QuerySet[Lesso
     tells calendar apps to remove it), by start, with the names to show."""
     now = now or timezone.now()
     return lessons_for_user(user=user, start=now - timedelta(days=CALENDAR_PAST_DAYS))
+
+
+def lessons_by_status() -> Tally:
+    return tally(Lesson.objects.all(), "status", Lesson.Status)

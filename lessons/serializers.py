@@ -15,7 +15,7 @@ class HomeworkItemSerializer(serializers.ModelSerializer):
 
 class LessonSerializer(serializers.ModelSerializer):
     teacher = serializers.IntegerField(source="teacher_id", read_only=True)
-    teacher_name = serializers.SerializerMethodField()
+    teacher_name = serializers.CharField(source="teacher.display_name", read_only=True)
     student = serializers.IntegerField(source="student_id", read_only=True)
     student_name = serializers.CharField(source="student.full_name", read_only=True)
     homework_items = HomeworkItemSerializer(many=True, read_only=True)
@@ -37,10 +37,6 @@ class LessonSerializer(serializers.ModelSerializer):
             "meeting_url",
             "finished_at",
         ]
-
-    def get_teacher_name(self, lesson: Lesson) -> str:
-        profile = getattr(lesson.teacher, "teacher_profile", None)
-        return profile.display_name if profile else lesson.teacher.full_name
 
 
 class LessonMarkSerializer(serializers.Serializer):

@@ -7,20 +7,17 @@ action. Times are shown in the viewer's zone (the active time zone)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TypeVar
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.forms import add_service_errors
-from guitaronline.core.errors import ApplicationError, NotFound
+from guitaronline.core.errors import ApplicationError
+from guitaronline.core.pages import area_page, error_messages, form_errors
 from lessons import selectors, services
 from lessons.forms import HomeworkDoneForm, HomeworkItemForm, LessonMarkForm, LessonNotesForm, PeriodForm
 from lessons.models import Lesson
@@ -30,20 +27,8 @@ MARK_PREFIX = "mark"
 NOTES_PREFIX = "notes"
 HOMEWORK_PREFIX = "homework"
 
-T = TypeVar("T")
-
-
-def _or_404(read: Callable[[], T]) -> T:
-    """Run an access helper or selector; its not-found becomes the 404 page."""
-    try:
-        return read()
-    except NotFound as exc:
-        raise Http404 from exc
-
-
-def _teacher_only(request: HttpRequest) -> None:
-    if not request.user.is_teacher:
-        raise Http404
+student_page = area_page("student")
+teacher_page = area_page("teacher")
 
 
 @login_required
@@ -84,14 +69,14 @@ def _render_detail(
 @login_required
 @require_GET
 def lesson_detail(request: HttpRequest, lesson_id: int) -> HttpResponse:
-    lesson = _or_404(lambda: selectors.lesson_for_user(user=request.user, lesson_id=lesson_id))
+    lesson = selectors.lesson_for_user(user=request.user, lesson_id=lesson_id)
     return _render_detail(request, lesson)
 
 
 @login_required
 @require_POST
 def lesson_mark(request: HttpRequest, lesson_id: int) -> HttpResponse:
-    lesson = _or_404(lambda: selectors.lesson_for_teacher(user=request.user, lesson_id=lesson_id))
+    lesson = selectors.lesson_for_teacher(user=request.user, lesson_id=lesson_id)
     form = LessonMarkForm(request.POST, prefix=MARK_PREFIX)
     if form.is_valid():
         data = form.cleaned_data
@@ -100,7 +85,7 @@ def lesson_mark(request: HttpRequest, lesson_id: int) -> HttpResponse:
                 lesson=lesson, status=data["status"], actor=request.user, notes=data["notes"], homework=data["homework"]
             )
         except ApplicationError as error:
-            add_service_errors(form, error)
+            form_errors(form, error)
         else:
             if lesson.status == Lesson.Status.COMPLETED:
                 messages.success(request, _("The lesson is marked completed."))
@@ -113,32 +98,31 @@ def lesson_mark(request: HttpRequest, lesson_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def lesson_notes(request: HttpRequest, lesson_id: int) -> HttpResponse:
-    lesson = _or_404(lambda: selectors.lesson_for_teacher(user=request.user, lesson_id=lesson_id))
+    lesson = selectors.lesson_for_teacher(user=request.user, lesson_id=lesson_id)
     form = LessonNotesForm(request.POST, prefix=NOTES_PREFIX)
     if form.is_valid():
         try:
             lesson = services.lesson_update_notes(lesson=lesson, actor=request.user, **form.cleaned_data)
         except ApplicationError as error:
-            add_service_errors(form, error)
+            form_errors(form, error)
         else:
             messages.success(request, _("Notes, homework and meeting link saved."))
             return redirect("lessons:detail", lesson_id=lesson.pk)
     return _render_detail(request, lesson, notes_form=form)
 
 
-@login_required
+@teacher_page
 @require_GET
 def student_list(request: HttpRequest) -> HttpResponse:
-    _teacher_only(request)
     students = selectors.students_of_teacher(teacher=request.user)
     page = Paginator(students, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "lessons/student_list.html", {"page": page})
 
 
-@login_required
+@teacher_page
 @require_GET
 def student_history(request: HttpRequest, student_id: int) -> HttpResponse:
-    student = _or_404(lambda: selectors.student_of_teacher(teacher=request.user, student_id=student_id))
+    student = selectors.student_of_teacher(teacher=request.user, student_id=student_id)
     lessons = selectors.lessons_between(teacher=request.user, student=student)
     page = Paginator(lessons, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"student": student, "page": page, "now": timezone.now()}
@@ -151,13 +135,13 @@ def student_history(request: HttpRequest, student_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def homework_add(request: HttpRequest, lesson_id: int) -> HttpResponse:
-    lesson = _or_404(lambda: selectors.lesson_for_teacher(user=request.user, lesson_id=lesson_id))
+    lesson = selectors.lesson_for_teacher(user=request.user, lesson_id=lesson_id)
     form = HomeworkItemForm(request.POST, prefix=HOMEWORK_PREFIX)
     if form.is_valid():
         try:
             services.homework_item_add(lesson=lesson, actor=request.user, **form.cleaned_data)
         except ApplicationError as error:
-            add_service_errors(form, error)
+            form_errors(form, error)
         else:
             messages.success(request, _("Homework added."))
             return redirect("lessons:detail", lesson_id=lesson.pk)
@@ -167,11 +151,11 @@ def homework_add(request: HttpRequest, lesson_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def homework_remove(request: HttpRequest, item_id: int) -> HttpResponse:
-    item = _or_404(lambda: selectors.homework_item_for_teacher(user=request.user, item_id=item_id))
+    item = selectors.homework_item_for_teacher(user=request.user, item_id=item_id)
     try:
         services.homework_item_remove(item=item, actor=request.user)
     except ApplicationError as error:
-        messages.error(request, str(error.message))
+        error_messages(request, error)
     else:
         messages.success(request, _("Homework removed."))
     return redirect("lessons:detail", lesson_id=item.lesson_id)
@@ -180,13 +164,13 @@ def homework_remove(request: HttpRequest, item_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def homework_done(request: HttpRequest, item_id: int) -> HttpResponse:
-    item = _or_404(lambda: selectors.homework_item_for_student(user=request.user, item_id=item_id))
+    item = selectors.homework_item_for_student(user=request.user, item_id=item_id)
     form = HomeworkDoneForm(request.POST)
     form.is_valid()  # a boolean: anything but a checked box reads as not done
     try:
         item = services.homework_item_set_done(item=item, actor=request.user, done=form.cleaned_data["done"])
     except ApplicationError as error:
-        messages.error(request, str(error.message))
+        error_messages(request, error)
     else:
         if item.done:
             messages.success(request, _("Marked done: %(title)s.") % {"title": item.title})
@@ -195,11 +179,11 @@ def homework_done(request: HttpRequest, item_id: int) -> HttpResponse:
     return redirect("lessons:detail", lesson_id=item.lesson_id)
 
 
-@login_required
+@student_page
 @require_GET
 def teacher_history(request: HttpRequest, teacher_id: int) -> HttpResponse:
     """The student's history with one teacher: every lesson, notes and homework."""
-    teacher = _or_404(lambda: selectors.teacher_of_student(student=request.user, teacher_id=teacher_id))
+    teacher = selectors.teacher_of_student(student=request.user, teacher_id=teacher_id)
     lessons = selectors.lessons_between(teacher=teacher, student=request.user)
     page = Paginator(lessons, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"teacher": teacher, "page": page, "now": timezone.now()}

@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from guitaronline.core.admin_actions import apply_service
+from audit.admin_actions import apply_service
 from notifications import services
 from notifications.models import Notification
 

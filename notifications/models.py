@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from guitaronline.core.models import TimeStampedModel
+from guitaronline.core.retries import RetryQuerySet
 
 
 class Notification(TimeStampedModel):
@@ -43,6 +44,8 @@ class Notification(TimeStampedModel):
     last_error = models.TextField(_("last error"), blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    objects = RetryQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("notification")

@@ -35,10 +35,7 @@ def _dt(value: str | None) -> datetime | None:
 
 
 def _teacher_name(user: User | None) -> str:
-    if user is None:
-        return ""
-    profile = getattr(user, "teacher_profile", None)
-    return profile.display_name if profile else user.full_name
+    return user.display_name if user is not None else ""
 
 
 def _lesson_context(payload: dict, users: dict[int, User]) -> dict:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.db.models import Count, Q, QuerySet
 
 from audit.selectors import outbox_counts
+from guitaronline.core import retries
 from guitaronline.core.errors import NotFound
 from notifications.models import Notification
 
@@ -24,7 +25,7 @@ def notification_for_user(*, user, notification_id) -> Notification:
         raise NotFound() from exc
 
 
-def delivery_metrics(*, max_retries: int) -> dict:
+def delivery_metrics() -> dict:
     """Notification totals by status and channel, e-mail failures split into
     retryable and dead-letter, and the outbox queue (SPEC §3)."""
     email = Q(channel=Notification.Channel.EMAIL)
@@ -35,17 +36,13 @@ def delivery_metrics(*, max_retries: int) -> dict:
         sent=Count("pk", filter=Q(status=Notification.Status.SENT)),
         failed=Count("pk", filter=Q(status=Notification.Status.FAILED)),
         email_total=Count("pk", filter=email),
-        email_failed_retryable=Count(
-            "pk", filter=email & Q(status=Notification.Status.FAILED, attempts__lt=max_retries)
-        ),
-        email_failed_dead_letter=Count(
-            "pk", filter=email & Q(status=Notification.Status.FAILED, attempts__gte=max_retries)
-        ),
+        email_failed_retryable=Count("pk", filter=email & retries.failed_retryable()),
+        email_failed_dead_letter=Count("pk", filter=email & retries.dead_letter()),
         in_app_total=Count("pk", filter=Q(channel=Notification.Channel.IN_APP)),
         in_app_unread=Count("pk", filter=Q(channel=Notification.Channel.IN_APP, read_at__isnull=True)),
     )
     return {
-        "max_retries": max_retries,
+        "max_retries": retries.max_retries(),
         "notifications": {key: counts[key] for key in ("total", "pending", "sending", "sent", "failed")},
         "email": {
             "total": counts["email_total"],
@@ -53,9 +50,13 @@ def delivery_metrics(*, max_retries: int) -> dict:
             "failed_dead_letter": counts["email_failed_dead_letter"],
         },
         "in_app": {"total": counts["in_app_total"], "unread": counts["in_app_unread"]},
-        "outbox": outbox_counts(max_retries=max_retries),
+        "outbox": outbox_counts(),
     }
 
 
 def unread_count(*, user) -> int:
     return notifications_for_user(user=user, unread=True).count()
+
+
+def failed_notifications_count() -> int:
+    return Notification.objects.filter(status=Notification.Status.FAILED).count()

@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.db.models.functions import Greatest
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -37,6 +37,7 @@ from accounts.models import User
 from audit.errors import NotDeadLetter
 from audit.models import OutboxEvent
 from audit.services import admin_action_record, audit_log_write
+from guitaronline.core import retries
 from notifications import rules
 from notifications.models import Notification
 
@@ -56,24 +57,6 @@ class DispatchResult:
     def add(self, other: DispatchResult) -> None:
         for name in self.__dataclass_fields__:
             setattr(self, name, getattr(self, name) + getattr(other, name))
-
-
-def max_retries_default() -> int:
-    return settings.OUTBOX_MAX_RETRIES
-
-
-def backoff(attempts: int) -> timedelta:
-    """Exponential: base, 2×base, 4×base … capped."""
-    seconds = settings.OUTBOX_RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0)
-    return timedelta(seconds=min(seconds, settings.OUTBOX_RETRY_MAX_SECONDS))
-
-
-def _due(now: datetime) -> Q:
-    return Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
-
-
-def _retryable(max_retries: int) -> Q:
-    return Q(status="pending") | Q(status="failed", attempts__lt=max_retries)
 
 
 # --- phase 1: events -> notifications -----------------------------------------
@@ -120,13 +103,12 @@ def _notifications(event: OutboxEvent, messages: list[rules.Message], now: datet
 
 
 @transaction.atomic
-def outbox_process_batch(*, batch_size: int = 100, now: datetime | None = None, max_retries: int | None = None):
+def outbox_process_batch(*, batch_size: int = 100, now: datetime | None = None):
     """Claim up to `batch_size` due events and turn each into notifications."""
     now = now or timezone.now()
-    max_retries = max_retries or max_retries_default()
     events = list(
         OutboxEvent.objects.select_for_update(skip_locked=True)
-        .filter(_retryable(max_retries) & _due(now))
+        .retryable_due(now=now)
         .order_by("created_at")[:batch_size]
     )
     result = DispatchResult()
@@ -165,7 +147,7 @@ def _event_failed(event: OutboxEvent, exc: Exception, now: datetime) -> None:
     logger.exception("outbox event %s (%s) failed", event.pk, event.event_type, exc_info=exc)
     event.attempts += 1
     event.status = OutboxEvent.Status.FAILED
-    event.next_attempt_at = now + backoff(event.attempts)
+    event.next_attempt_at = now + retries.backoff(event.attempts)
     event.last_error = f"{exc.__class__.__name__}: {exc}"[:2000]
     event.save(update_fields=["attempts", "status", "next_attempt_at", "last_error"])
 
@@ -179,11 +161,11 @@ def _event_processed(events: list[OutboxEvent], now: datetime) -> None:
 # --- phase 2: e-mail ------------------------------------------------------------
 
 
-def _claim(notification_id, *, now: datetime, max_retries: int) -> bool:
+def _claim(notification_id, *, now: datetime) -> bool:
     """Committed compare-and-swap to `sending`: only one worker wins."""
     return bool(
         Notification.objects.filter(pk=notification_id, channel=Notification.Channel.EMAIL)
-        .filter(_retryable(max_retries) & _due(now))
+        .retryable_due(now=now)
         .update(status=Notification.Status.SENDING, sending_since=now, updated_at=now)
     )
 
@@ -199,15 +181,14 @@ def _message(notification: Notification, smtp) -> EmailMessage:
     )
 
 
-def email_send_due(*, batch_size: int = 100, now: datetime | None = None, max_retries: int | None = None):
+def email_send_due(*, batch_size: int = 100, now: datetime | None = None):
     """Send up to `batch_size` due e-mails, each at most once. Runs in autocommit:
     each claim is committed before its SMTP call."""
     now = now or timezone.now()
-    max_retries = max_retries or max_retries_default()
     result = DispatchResult()
     due = list(
         Notification.objects.filter(channel=Notification.Channel.EMAIL)
-        .filter(_retryable(max_retries) & _due(now))
+        .retryable_due(now=now)
         .select_related("recipient")
         .order_by("created_at")[:batch_size]
     )  # loaded once; each one is still claimed by its own committed compare-and-swap below
@@ -217,7 +198,7 @@ def email_send_due(*, batch_size: int = 100, now: datetime | None = None, max_re
     try:
         for notification in due:
             notification_id = notification.pk
-            if not _claim(notification_id, now=now, max_retries=max_retries):
+            if not _claim(notification_id, now=now):
                 continue  # another worker has it
             try:
                 _message(notification, smtp).send()
@@ -227,7 +208,7 @@ def email_send_due(*, batch_size: int = 100, now: datetime | None = None, max_re
                     notification_id,
                     status=Notification.Status.FAILED,
                     attempts=attempts,
-                    next_attempt_at=now + backoff(attempts),
+                    next_attempt_at=now + retries.backoff(attempts),
                     sending_since=None,
                     last_error=f"{exc.__class__.__name__}: {exc}"[:2000],
                 )
@@ -252,30 +233,29 @@ def _mark(notification_id, **fields) -> None:
     Notification.objects.filter(pk=notification_id).update(**fields)
 
 
-def emails_expire_stale_sending(*, now: datetime | None = None, max_retries: int | None = None) -> int:
+def emails_expire_stale_sending(*, now: datetime | None = None) -> int:
     """E-mails left `sending` past the lease (their worker died mid-send) become
     dead-letter failures for staff to check: re-sending blindly could e-mail
     someone twice."""
     now = now or timezone.now()
-    max_retries = max_retries or max_retries_default()
     lease = timedelta(seconds=settings.NOTIFICATION_SENDING_LEASE_SECONDS)
     return Notification.objects.filter(status=Notification.Status.SENDING, sending_since__lt=now - lease).update(
         status=Notification.Status.FAILED,
-        attempts=Greatest(F("attempts") + 1, max_retries),
+        attempts=Greatest(F("attempts") + 1, retries.max_retries()),
         sending_since=None,
         last_error=UNKNOWN_OUTCOME,
     )
 
 
-def outbox_dispatch(*, batch_size: int = 100, time_budget: float = 50.0, max_retries: int | None = None):
+def outbox_dispatch(*, batch_size: int = 100, time_budget: float = 50.0):
     """Process due events and send due e-mails until none is left or the time
     budget is spent (the next kick or beat tick carries on)."""
     started = time.monotonic()
     total = DispatchResult()
-    total.emails_unknown = emails_expire_stale_sending(max_retries=max_retries)
+    total.emails_unknown = emails_expire_stale_sending()
     while time.monotonic() - started < time_budget:
-        step = outbox_process_batch(batch_size=batch_size, max_retries=max_retries)
-        step.add(email_send_due(batch_size=batch_size, max_retries=max_retries))
+        step = outbox_process_batch(batch_size=batch_size)
+        step.add(email_send_due(batch_size=batch_size))
         total.add(step)
         if not (step.events_processed or step.events_failed or step.emails_sent or step.emails_failed):
             break

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -13,7 +13,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from guitaronline.core.errors import NotFound
 from notifications import selectors, services
 
 PAGE_SIZE = 20
@@ -36,10 +35,7 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def mark_read(request: HttpRequest, notification_id) -> HttpResponse:
-    try:
-        notification = selectors.notification_for_user(user=request.user, notification_id=notification_id)
-    except NotFound as exc:
-        raise Http404 from exc
+    notification = selectors.notification_for_user(user=request.user, notification_id=notification_id)
     services.notifications_mark_read(user=request.user, notification_ids=[notification.pk])
     messages.success(request, _("The notification is marked as read."))
     return _back(request)

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from guitaronline.core.admin_actions import ReadOnlyAdmin
+from audit.admin_actions import ReadOnlyAdmin
 from scheduling.models import Slot
 
 

@@ -27,30 +27,3 @@ class SlotInPast(Conflict):
 class SlotOverlap(Conflict):
     code = "slot_overlap"
     default_message = _("This slot overlaps another of your slots.")
-
-
-class SlotInUse(Conflict):
-    code = "slot_in_use"
-    default_message = _("This slot is held or booked by a student.")
-
-
-class SlotUnavailable(Conflict):
-    """A slot that exists but cannot be held: taken, or its teacher is not bookable."""
-
-    code = "slot_unavailable"
-    default_message = _("This slot is already taken or no longer available.")
-
-
-class SlotTooSoon(Conflict):
-    """A slot starting within the minimum notice (or already started)."""
-
-    code = "slot_too_soon"
-    default_message = _("This lesson starts too soon to be booked.")
-
-
-class SlotBuffer(Conflict):
-    """A slot starting or ending within the teacher's buffer of another of
-    their lessons (a confirmed booking or a live hold)."""
-
-    code = "slot_buffer"
-    default_message = _("Too close to another lesson of this teacher.")

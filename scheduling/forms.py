@@ -1,7 +1,8 @@
 """Schedule page forms: they parse what the teacher typed into the service's
 arguments (local wall-clock times in the teacher's zone become aware
 datetimes); the rules (lengths, overlap, past, number of weeks) stay in
-`scheduling.services`, whose errors `add_service_errors` puts on the form."""
+`scheduling.services`, whose errors `guitaronline.core.pages.form_errors`
+puts on the form."""
 
 from __future__ import annotations
 
@@ -13,11 +14,6 @@ from django.utils.translation import gettext_lazy as _
 
 from scheduling import services
 
-# The `week` parameter of the week view is read within these years (a typo
-# like 20266-01-01 or 0001-01-01 shows the current week instead).
-WEEK_MIN = dt.date(2000, 1, 1)
-WEEK_MAX = dt.date(2999, 12, 31)
-
 
 def _date_input() -> forms.DateInput:
     return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -25,19 +21,6 @@ def _date_input() -> forms.DateInput:
 
 def _time_input() -> forms.TimeInput:
     return forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
-
-
-class WeekForm(forms.Form):
-    """`?week=YYYY-MM-DD`: any day of the week to show."""
-
-    week = forms.DateField(required=False, input_formats=["%Y-%m-%d"])
-
-    def day(self, *, default: dt.date) -> dt.date:
-        """The asked day, or `default` when none or a bad one was given."""
-        if not self.is_valid() or self.cleaned_data["week"] is None:
-            return default
-        day = self.cleaned_data["week"]
-        return day if WEEK_MIN <= day <= WEEK_MAX else default
 
 
 class SlotForm(forms.Form):

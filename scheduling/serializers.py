@@ -103,14 +103,6 @@ class SlotSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class TeacherSlotSerializer(SlotSerializer):
-    taken = serializers.BooleanField(read_only=True, help_text="Held (a live hold) or booked.")
-
-    class Meta(SlotSerializer.Meta):
-        fields = [*SlotSerializer.Meta.fields, "taken"]
-        read_only_fields = fields
-
-
 class SlotCreateSerializer(serializers.Serializer):
     start_at = AwareDateTimeField()
     end_at = AwareDateTimeField()

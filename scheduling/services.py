@@ -21,14 +21,16 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Role, User
+from accounts.models import User
 from audit.services import change_record
 from guitaronline.core.errors import InvalidInput, NotFound
+from guitaronline.core.shared_answers import SLOT_AVAILABILITY, answers_outdated
 from scheduling import selectors
-from scheduling.errors import NotATeacher, SlotInPast, SlotInUse, SlotOverlap, SlotStartInPast
+from scheduling.errors import NotATeacher, SlotInPast, SlotOverlap, SlotStartInPast
 from scheduling.models import Slot
 
 UTC = dt.UTC
@@ -60,7 +62,7 @@ class RecurringResult:
 
 
 def _require_teacher(teacher: User) -> None:
-    if teacher.role != Role.TEACHER:
+    if not teacher.is_teacher:
         raise NotATeacher()
 
 
@@ -169,6 +171,7 @@ def slot_create(*, teacher: User, start_at: dt.datetime, end_at: dt.datetime, no
             raise SlotOverlap() from exc
         raise
     change_record(actor=teacher, action="scheduling.slot.created", entity=slot, payload=_slot_payload(slot))
+    answers_outdated(SLOT_AVAILABILITY)
     return slot
 
 
@@ -294,23 +297,24 @@ def slot_create_recurring(
             "skipped": len(result.skipped),
         },
     )
+    answers_outdated(SLOT_AVAILABILITY)
     return result
 
 
 @transaction.atomic
 def slot_delete(*, teacher: User, slot: Slot, now: dt.datetime | None = None) -> None:
-    """Remove a free future slot of this teacher.
+    """Remove a future slot of this teacher that no booking takes.
 
-    Callers fetch the slot with `selectors.slot_for_teacher`, so a stranger
-    never reaches this. Refused: a slot that has started (`slot_in_past`) and
-    a taken one (`slot_in_use`); a slot already removed is not found.
+    Whether a booking takes it is booking's question: interfaces call
+    `booking.services.slot_remove`, which asks it under the slot's row lock
+    and then calls this in the same transaction. Refused here: a slot that
+    has started (`slot_in_past`); a slot already removed is not found.
 
-    A slot no booking ever pointed at is deleted. One with booking history
-    (canceled or expired bookings, dead holds), which `Booking.slot` (PROTECT)
-    keeps in place, is marked removed (`removed_at = now`): its row stays for
-    those bookings, and no selector sees it or counts it as busy time. Either
-    way one audit record and one outbox event `scheduling.slot.deleted` with
-    the same payload.
+    A slot no row points at is deleted. One that rows of other apps keep in
+    place (`on_delete=PROTECT`: canceled or expired bookings, waitlist
+    offers) is marked removed (`removed_at = now`): its row stays for them,
+    and no selector sees it or counts it as busy time. Either way one audit
+    record and one outbox event `scheduling.slot.deleted` with the same payload.
     """
     now = now or timezone.now()
     try:
@@ -319,12 +323,10 @@ def slot_delete(*, teacher: User, slot: Slot, now: dt.datetime | None = None) ->
         raise NotFound() from exc
     if slot.start_at <= now:
         raise SlotInPast()
-    if selectors.slot_is_taken(slot=slot, now=now):
-        raise SlotInUse()
     change_record(actor=teacher, action="scheduling.slot.deleted", entity=slot, payload=_slot_payload(slot))
-    if not slot.bookings.exists():
-        slot.delete()
-        return
-    removed = selectors.live_slots().filter(pk=slot.pk).update(removed_at=now, updated_at=now)
-    if not removed:  # cannot happen under the row lock; the compare-and-swap still has the last word
-        raise NotFound()
+    answers_outdated(SLOT_AVAILABILITY)
+    try:
+        with transaction.atomic():
+            slot.delete()
+    except ProtectedError:
+        selectors.live_slots().filter(pk=slot.pk).update(removed_at=now, updated_at=now)

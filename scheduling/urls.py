@@ -5,8 +5,6 @@ from scheduling import views
 app_name = "scheduling"
 
 urlpatterns = [
-    path("teacher/schedule/", views.week, name="week"),
     path("teacher/schedule/add/", views.slot_add, name="slot-add"),
     path("teacher/schedule/recurring/", views.slot_add_recurring, name="slot-add-recurring"),
-    path("teacher/schedule/<int:slot_id>/remove/", views.slot_remove, name="slot-remove"),
 ]

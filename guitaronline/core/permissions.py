@@ -16,11 +16,11 @@ class IsStudent(BasePermission):
     message = _("Only students can do this.")
 
     def has_permission(self, request, view) -> bool:
-        return bool(request.user and request.user.is_authenticated and request.user.role == "student")
+        return bool(request.user and request.user.is_authenticated and request.user.is_student)
 
 
 class IsTeacher(BasePermission):
     message = _("Only teachers can do this.")
 
     def has_permission(self, request, view) -> bool:
-        return bool(request.user and request.user.is_authenticated and request.user.role == "teacher")
+        return bool(request.user and request.user.is_authenticated and request.user.is_teacher)

@@ -8,11 +8,15 @@ expired at the same moment (no dog-pile). A stale answer is kept for
 `STALE_FACTOR` periods at most, so a refresher that dies only delays the
 next refresh until its lock expires.
 
-Only for answers that are the same for everyone asking the same question and
-may be `fresh_seconds` old; the writes they describe stay authoritative (an
-open slot listed a few seconds after it was taken answers its hold with 409).
-With the cache unreachable (django-redis ignores the error) every request
-computes its own answer.
+Only for answers that are the same for everyone asking the same question.
+What they are computed from has a *version* (`answer_version`), part of
+their keys: a write that changes it calls `answers_outdated` in its
+transaction, and after the commit every answer about it is a new question,
+computed afresh, so a user's own write shows at once. What changes with time
+alone (a slot passing its teacher's minimum notice, a hold running out) shows
+within `fresh_seconds`; the writes stay authoritative (a slot that can no
+longer be held answers its hold with 409). With the cache unreachable
+(django-redis ignores the error) every request computes its own answer.
 """
 
 from __future__ import annotations
@@ -23,10 +27,40 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from django.core.cache import cache
+from django.db import transaction
 
 T = TypeVar("T")
 
 STALE_FACTOR = 6
+
+# What the open-slot listing is computed from: slots, their bookings and their
+# teachers' booking rules. Scheduling, booking and accounts outdate it.
+SLOT_AVAILABILITY = "slot-availability"
+
+
+def _version_key(topic: str) -> str:
+    return f"answer-version:{topic}"
+
+
+def answer_version(topic: str) -> str:
+    """The version of `topic` to put in the keys of answers computed from it."""
+    return str(cache.get(_version_key(topic)) or 0)
+
+
+def _next_version(topic: str) -> None:
+    key = _version_key(topic)
+    try:
+        cache.incr(key)
+    except ValueError:  # no version yet (or evicted): any new one will do
+        if not cache.add(key, 1, timeout=None):
+            cache.incr(key)
+
+
+def answers_outdated(topic: str) -> None:
+    """Every shared answer about `topic` is outdated once the running
+    transaction commits (at once outside one): the next request computes it
+    afresh. A rolled-back write outdates nothing."""
+    transaction.on_commit(lambda: _next_version(topic), robust=True)
 
 
 def answer_key(namespace: str, *parts: str) -> str:

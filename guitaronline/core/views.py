@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 
+from celery import current_app
 from django.core.cache import caches
 from django.db import InterfaceError, OperationalError, connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -49,9 +50,7 @@ def _check_cache() -> None:
 
 
 def _check_broker() -> None:
-    from guitaronline.celery import app
-
-    with app.connection_for_write() as connection:
+    with current_app.connection_for_write() as connection:
         connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=2)
 
 

@@ -5,5 +5,4 @@ from guitaronline.staff import api
 urlpatterns = [
     path("admin/kpi/overview", api.KpiOverviewApi.as_view(), name="admin-kpi-overview"),
     path("admin/ops/overview", api.OpsOverviewApi.as_view(), name="admin-ops-overview"),
-    path("audit/outbox/pending", api.OutboxPendingApi.as_view(), name="audit-outbox-pending"),
 ]

@@ -1,0 +1,102 @@
+"""What every app's pages share: who may open a role's area, and how a
+service's answer becomes what a person sees.
+
+- `area_page("student" | "teacher")` guards the pages of one role's area: a
+  visitor is sent to log in, and a signed-in user of another role gets a page
+  that says whose area this is, with a link to their own (403).
+- `NotFoundAsPageMiddleware`: an access helper's `NotFound` raised by any page
+  becomes the 404 page, and a service's `Forbidden` the 403 page. Views do not
+  catch either (the API has its own exception handler).
+- `form_errors` puts a service's refusal on a form (per field where it names
+  fields); `error_messages` shows it as messages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+
+from guitaronline.core.errors import ApplicationError, Forbidden, InvalidInput, NotFound
+
+AREAS = {
+    "student": _("This area is for students"),
+    "teacher": _("This area is for teachers"),
+}
+
+
+def area_page(role: str) -> Callable:
+    """Decorate a page view of `role`'s area (`user.is_student`, `user.is_teacher`)."""
+    if role not in AREAS:
+        raise ValueError(f"unknown area {role!r}")
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @login_required
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if not getattr(request.user, f"is_{role}"):
+                return render(request, "errors/wrong_area.html", {"area": AREAS[role]}, status=403)
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+class NotFoundAsPageMiddleware:
+    """`NotFound` from a page view becomes the 404 page, `Forbidden` the 403
+    page: one adapter for every app's pages (access helpers answer the same
+    for "not yours" and "does not exist")."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, NotFound):
+            raise Http404 from exception
+        if isinstance(exception, Forbidden):
+            raise PermissionDenied from exception
+        return None
+
+
+def _field_messages(error: ApplicationError) -> dict[str, list[str]]:
+    details = error.details if isinstance(error.details, dict) else {}
+    return {
+        name: [str(message) for message in (found if isinstance(found, list) else [found])]
+        for name, found in details.items()
+    }
+
+
+def form_errors(form: forms.Form, error: ApplicationError, field_map: dict[str, str] | None = None) -> None:
+    """Show a service's refusal on `form`: on each field it names
+    (`field_map` renames service fields to form fields), else on the form."""
+    field_map = field_map or {}
+    placed = False
+    for name, found in _field_messages(error).items():
+        field = field_map.get(name, name)
+        for message in found:
+            form.add_error(field if field in form.fields else None, message)
+            placed = True
+    if not placed:
+        form.add_error(None, str(error.message))
+
+
+def error_messages(request: HttpRequest, error: ApplicationError, *, sentence: str = "%(reason)s", **values) -> None:
+    """Show a service's refusal as error messages in the user's language:
+    the field messages of invalid input (they say more), else its message.
+    Each is put into `sentence` as `%(reason)s`, beside `values` (e.g. a
+    translated "The slot of %(when)s was not removed: %(reason)s", when=...)."""
+    found = _field_messages(error) if isinstance(error, InvalidInput) else {}
+    reasons = [text for field_texts in found.values() for text in field_texts] or [str(error.message)]
+    for reason in reasons:
+        messages.error(request, sentence % {**values, "reason": reason})
