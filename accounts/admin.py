@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
@@ -5,7 +6,10 @@ from django.utils.translation import ngettext
 
 from accounts import services
 from accounts.models import TeacherProfile, User
-from audit.admin_actions import apply_service
+from audit.admin_actions import CapabilityAdmin, apply_service
+from guitaronline.core.capabilities import Capability
+from guitaronline.core.errors import ApplicationError
+from guitaronline.core.pages import form_errors
 
 
 @admin.register(User)
@@ -49,8 +53,38 @@ class UserAdmin(DjangoUserAdmin):
         )
 
 
+PROFILE_FIELDS = ["display_name", "bio", "styles", "levels", "lesson_minutes", "min_notice_hours", "buffer_minutes"]
+
+
+class TeacherProfileAdminForm(forms.ModelForm):
+    """Changes go through `teacher_profile_update`: its checks (refusals show
+    on the form), its audit record, and the open slots it outdates (the
+    notice and the buffer decide which are open). The admin's change view
+    runs in one transaction, so a refusal leaves nothing written."""
+
+    actor = None  # set per request by `TeacherProfileAdmin.get_form`
+
+    class Meta:
+        model = TeacherProfile
+        fields = PROFILE_FIELDS
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors:
+            try:
+                services.teacher_profile_update(
+                    profile=self.instance, actor=self.actor, **{name: data[name] for name in PROFILE_FIELDS}
+                )
+            except ApplicationError as error:
+                form_errors(self, error)
+        return data
+
+    def _post_clean(self):
+        """The service validated and saved the profile; skip the model's own pass."""
+
+
 @admin.register(TeacherProfile)
-class TeacherProfileAdmin(admin.ModelAdmin):
+class TeacherProfileAdmin(CapabilityAdmin):
     list_display = [
         "display_name",
         "user",
@@ -64,11 +98,20 @@ class TeacherProfileAdmin(admin.ModelAdmin):
     list_filter = ["is_published"]
     search_fields = ["display_name", "user__email", "styles"]
     list_select_related = ["user"]
+    fields = ["user", *PROFILE_FIELDS, "is_published", "published_at", "created_at", "updated_at"]
     readonly_fields = ["user", "is_published", "published_at", "created_at", "updated_at"]
     actions = ["publish", "unpublish"]
 
     def has_add_permission(self, request):
         return False  # profiles come with teacher registration
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, form=TeacherProfileAdminForm, **kwargs)
+        form.actor = request.user  # `form` is a fresh class built for this request
+        return form
+
+    def save_model(self, request, obj, form, change):
+        """The service saved the profile in `form.clean`."""
 
     def _set_published(self, request, queryset, published: bool):
         def set_published(profile: TeacherProfile) -> bool:
@@ -84,10 +127,10 @@ class TeacherProfileAdmin(admin.ModelAdmin):
             messages.SUCCESS,
         )
 
-    @admin.action(description=_("Publish selected teachers"), permissions=["change"])
+    @admin.action(description=_("Publish selected teachers"), permissions=[Capability.PUBLISH_TEACHERS])
     def publish(self, request, queryset):
         self._set_published(request, queryset, True)
 
-    @admin.action(description=_("Unpublish selected teachers"), permissions=["change"])
+    @admin.action(description=_("Unpublish selected teachers"), permissions=[Capability.PUBLISH_TEACHERS])
     def unpublish(self, request, queryset):
         self._set_published(request, queryset, False)

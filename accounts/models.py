@@ -14,6 +14,7 @@ from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
 
 from accounts.validators import validate_timezone
+from guitaronline.core.capabilities import Capability
 from guitaronline.core.models import TimeStampedModel
 
 
@@ -199,3 +200,18 @@ class TeacherProfile(TimeStampedModel):
         """`notice_hours` in SQL, for rows that reach the profile through `path`
         (e.g. "teacher__teacher_profile")."""
         return Coalesce(F(f"{path}__min_notice_hours"), Value(settings.BOOKING_MIN_NOTICE_HOURS))
+
+
+class StaffCapability(models.Model):
+    """Not a table: it carries one permission per staff capability
+    (`guitaronline.core.capabilities.Capability`), which groups are given."""
+
+    class Meta:
+        managed = False
+        default_permissions = ()
+        permissions = Capability.choices
+        verbose_name = _("staff capability")
+        verbose_name_plural = _("staff capabilities")
+
+    def __str__(self) -> str:
+        return str(self._meta.verbose_name)

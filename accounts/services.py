@@ -30,7 +30,9 @@ from accounts.models import (
 )
 from accounts.validators import validate_timezone
 from audit.services import audit_log_write, change_record
+from guitaronline.core import capabilities
 from guitaronline.core.authentication import add_preference_claims
+from guitaronline.core.capabilities import Capability
 from guitaronline.core.errors import InvalidInput
 from guitaronline.core.shared_answers import SLOT_AVAILABILITY, answers_outdated
 
@@ -173,9 +175,11 @@ def teacher_profile_update(
     lesson_minutes: int = 60,
     min_notice_hours: int | None = None,
     buffer_minutes: int = 0,
+    actor: User | None = None,
 ) -> TeacherProfile:
-    """Replace the teacher's public profile and booking rules. An empty
-    `min_notice_hours` follows the school's BOOKING_MIN_NOTICE_HOURS."""
+    """Replace the teacher's public profile and booking rules (the teacher,
+    or staff as `actor` in the admin). An empty `min_notice_hours` follows
+    the school's BOOKING_MIN_NOTICE_HOURS."""
     levels = list(dict.fromkeys(levels))
     unknown = [level for level in levels if level not in Level.values]
     errors: dict[str, list[str]] = {}
@@ -220,7 +224,7 @@ def teacher_profile_update(
         ]
     )
     change_record(
-        actor=profile.user,
+        actor=actor or profile.user,
         action="identity.teacher.updated",
         entity=profile,
         payload={
@@ -236,7 +240,9 @@ def teacher_profile_update(
 
 @transaction.atomic
 def teacher_profile_set_published(*, profile: TeacherProfile, published: bool, actor: User) -> TeacherProfile:
-    """Staff publish or unpublish a teacher; repeating the same state is a no-op."""
+    """Staff (with `publish_teachers`) publish or unpublish a teacher;
+    repeating the same state is a no-op."""
+    capabilities.require(actor, Capability.PUBLISH_TEACHERS)
     profile = TeacherProfile.objects.select_for_update().get(pk=profile.pk)
     if profile.is_published == published:
         return profile

@@ -27,7 +27,7 @@ from accounts.forms import (
     ServiceSetPasswordForm,
     TeacherProfileForm,
 )
-from accounts.models import Language
+from accounts.models import Language, Role
 from guitaronline.core.pages import area_page
 from guitaronline.core.ratelimits import auth_ratelimit
 
@@ -37,6 +37,8 @@ def register(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("accounts:home")
     initial = {"timezone": settings.DEFAULT_USER_TIMEZONE, "language": request.LANGUAGE_CODE}
+    if request.GET.get("role") == Role.TEACHER:  # the landing page's "Teach with us"
+        initial["role"] = Role.TEACHER
     form = RegisterForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         user = form.save()

@@ -4,10 +4,21 @@ from django.utils.translation import gettext_lazy as _
 from audit import services
 from audit.admin_actions import ReadOnlyAdmin, apply_service
 from audit.models import AdminAction, AuditLog, IdempotencyRecord, OutboxEvent
+from guitaronline.core.capabilities import Capability
+
+
+class AuditTrailAdmin(ReadOnlyAdmin):
+    """The audit log and the admin actions: for staff who read the audit log."""
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_capability(request, Capability.READ_AUDIT_LOG)
+
+    def has_module_permission(self, request):
+        return self.has_capability(request, Capability.READ_AUDIT_LOG) or super().has_module_permission(request)
 
 
 @admin.register(AuditLog)
-class AuditLogAdmin(ReadOnlyAdmin):
+class AuditLogAdmin(AuditTrailAdmin):
     list_display = ["created_at", "action", "entity_type", "entity_id", "actor", "ip"]
     list_filter = ["action", "entity_type"]
     search_fields = ["action", "entity_id", "actor__email", "request_id"]
@@ -31,11 +42,7 @@ class OutboxEventAdmin(ReadOnlyAdmin):
     search_fields = ["event_type", "aggregate_id", "last_error"]
     date_hierarchy = "created_at"
 
-    def has_change_permission(self, request, obj=None):
-        # rows stay read-only (no change form); the requeue action needs the right
-        return obj is None and request.user.has_perm("audit.change_outboxevent")
-
-    @admin.action(description=_("Requeue the selected failed events"), permissions=["change"])
+    @admin.action(description=_("Requeue the selected failed events"), permissions=[Capability.REQUEUE_MESSAGES])
     def requeue(self, request, queryset):
         def requeue_one(event):
             services.outbox_event_requeue(event=event, actor=request.user)  # records its admin action
@@ -46,7 +53,7 @@ class OutboxEventAdmin(ReadOnlyAdmin):
 
 
 @admin.register(AdminAction)
-class AdminActionAdmin(ReadOnlyAdmin):
+class AdminActionAdmin(AuditTrailAdmin):
     list_display = ["created_at", "action", "target_type", "target_id", "actor"]
     list_filter = ["action"]
     search_fields = ["action", "target_id", "actor__email"]

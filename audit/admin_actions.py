@@ -1,6 +1,6 @@
 """What the staff console's model admins share: read-only admins for rows
-only services write, and the shape every admin action has (call a service
-for each selected row)."""
+only services write, staff capabilities as the rights of admin actions, and
+the shape every admin action has (call a service for each selected row)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,32 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from audit.services import admin_action_record
+from guitaronline.core.capabilities import Capability, staff_can
 from guitaronline.core.errors import ApplicationError
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class CapabilityAdmin(admin.ModelAdmin):
+    """An admin whose actions are declared with a staff capability,
+    `@admin.action(permissions=[Capability.X])`: the admin offers each action
+    to the users `staff_can` allows (the service it calls checks the same)."""
+
+    def has_capability(self, request, capability: Capability) -> bool:
+        return staff_can(request.user, capability)
+
+
+def _action_right(capability: Capability):
+    def has_permission(self, request) -> bool:
+        return self.has_capability(request, capability)
+
+    has_permission.__name__ = f"has_{capability.value}_permission"
+    return has_permission
+
+
+for _capability in Capability:  # what Django's admin asks for `permissions=[...]` on an action
+    setattr(CapabilityAdmin, f"has_{_capability.value}_permission", _action_right(_capability))
+
+
+class ReadOnlyAdmin(CapabilityAdmin):
     """Rows written only by services (with their audit trail): staff read them
     here and change them through admin actions, never through forms."""
 

@@ -18,7 +18,8 @@ from django.utils import timezone
 
 from audit.errors import NotDeadLetter
 from audit.models import AdminAction, AuditLog, IdempotencyRecord, OutboxEvent
-from guitaronline.core import context
+from guitaronline.core import capabilities, context
+from guitaronline.core.capabilities import Capability
 
 logger = logging.getLogger(__name__)
 
@@ -110,7 +111,9 @@ def idempotency_records_prune(*, older_than: timedelta = timedelta(days=1), now:
 
 @transaction.atomic
 def outbox_event_requeue(*, event: OutboxEvent, actor) -> OutboxEvent:
-    """Staff send a failed (dead-letter) event round again, after fixing the cause."""
+    """Staff (with `requeue_messages`) send a failed (dead-letter) event round
+    again, after fixing the cause."""
+    capabilities.require(actor, Capability.REQUEUE_MESSAGES)
     changed = OutboxEvent.objects.filter(pk=event.pk, status=OutboxEvent.Status.FAILED).update(
         status=OutboxEvent.Status.PENDING, attempts=0, next_attempt_at=None, last_error=""
     )

@@ -14,11 +14,13 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from audit.admin_actions import apply_service
+from audit.admin_actions import CapabilityAdmin, apply_service
 from audit.services import admin_action_record
 from billing import selectors, services
 from billing.models import LessonPackage, Payment
-from guitaronline.core.errors import ApplicationError, InvalidInput
+from guitaronline.core.capabilities import Capability
+from guitaronline.core.errors import ApplicationError
+from guitaronline.core.pages import form_errors
 
 
 class ServiceAddForm(forms.ModelForm):
@@ -48,23 +50,17 @@ class ServiceAddForm(forms.ModelForm):
         """The service validated and saved the object; skip the model's own pass."""
 
     def _add_application_error(self, exc: ApplicationError) -> None:
-        """Field messages of invalid input go on their fields; everything else on top."""
-        details = exc.details if isinstance(exc, InvalidInput) and isinstance(exc.details, dict) else {}
-        placed = False
-        for key, field_messages in details.items():
-            field = key.removesuffix("_id")
-            if field in self.fields and isinstance(field_messages, list):
-                for message in field_messages:
-                    self.add_error(field, str(message))
-                placed = True
-        if not placed:
-            self.add_error(None, str(exc.message))
+        """Field messages of invalid input go on their fields (`student_id` on
+        `student`); everything else on top."""
+        form_errors(self, exc, {f"{name}_id": name for name in self.fields})
 
 
-class ServiceAddAdmin(admin.ModelAdmin):
-    """Adds go through a service; existing rows are read-only."""
+class ServiceAddAdmin(CapabilityAdmin):
+    """Adds go through a service, for those with `add_capability`; existing
+    rows are read-only, and change only through the admin actions."""
 
     add_form: type[ServiceAddForm]
+    add_capability: Capability
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
@@ -84,9 +80,11 @@ class ServiceAddAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         """The service saved the new object in `form.clean`; changes are not editable."""
 
+    def has_add_permission(self, request):
+        return self.has_capability(request, self.add_capability)
+
     def has_change_permission(self, request, obj=None):
-        # The change page is read-only; actions still need the "change" right.
-        return obj is None and super().has_change_permission(request, obj)
+        return False  # read-only rows; the actions carry their own capabilities
 
     def has_delete_permission(self, request, obj=None):
         return False  # money and balances are never deleted
@@ -125,6 +123,7 @@ class PaymentInline(admin.TabularInline):
 @admin.register(LessonPackage)
 class LessonPackageAdmin(ServiceAddAdmin):
     add_form = PackageAddForm
+    add_capability = Capability.MANAGE_PACKAGES
     list_display = [
         "id",
         "student",
@@ -166,7 +165,7 @@ class LessonPackageAdmin(ServiceAddAdmin):
         """`expired` for an active package past its expiry, before the job persisted it."""
         return LessonPackage.Status(selectors.package_effective_status(package=package)).label
 
-    @admin.action(description=_("Expire selected packages that are overdue"), permissions=["change"])
+    @admin.action(description=_("Expire selected packages that are overdue"), permissions=[Capability.EXPIRE_OVERDUE])
     def expire_overdue(self, request, queryset):
         expired = 0
         for package in queryset:
@@ -181,7 +180,7 @@ class LessonPackageAdmin(ServiceAddAdmin):
             messages.SUCCESS,
         )
 
-    @admin.action(description=_("Cancel selected packages"), permissions=["change"])
+    @admin.action(description=_("Cancel selected packages"), permissions=[Capability.MANAGE_PACKAGES])
     def cancel_packages(self, request, queryset):
         def cancel(package):
             before = package.status  # the service updates the instance too
@@ -198,6 +197,7 @@ class LessonPackageAdmin(ServiceAddAdmin):
 @admin.register(Payment)
 class PaymentAdmin(ServiceAddAdmin):
     add_form = PaymentAddForm
+    add_capability = Capability.MANAGE_PAYMENTS
     list_display = [
         "id",
         "package",
@@ -234,7 +234,7 @@ class PaymentAdmin(ServiceAddAdmin):
     def student(self, payment: Payment):
         return payment.package.student
 
-    @admin.action(description=_("Refund selected payments"), permissions=["change"])
+    @admin.action(description=_("Refund selected payments"), permissions=[Capability.MANAGE_PAYMENTS])
     def refund_payments(self, request, queryset):
         def refund(payment):
             before = payment.status  # the service updates the instance too

@@ -19,7 +19,8 @@ from billing.serializers import (
     PaymentStatusSerializer,
 )
 from guitaronline.core.api import error_responses
-from guitaronline.core.permissions import IsStaff, IsStudent
+from guitaronline.core.capabilities import Capability, StaffCan
+from guitaronline.core.permissions import IsStudent
 
 
 class _ListMixin:
@@ -37,8 +38,10 @@ class PackageViewSet(_ListMixin, viewsets.GenericViewSet):
     filterset_class = PackageFilter
 
     def get_permissions(self):
-        if self.action in ("create", "expire"):
-            return [IsStaff()]
+        if self.action == "create":
+            return [StaffCan.to(Capability.MANAGE_PACKAGES)()]
+        if self.action == "expire":
+            return [StaffCan.to(Capability.EXPIRE_OVERDUE)()]
         if self.action == "my":
             return [IsStudent()]
         return [permissions.IsAuthenticated()]
@@ -100,7 +103,7 @@ class PaymentViewSet(_ListMixin, viewsets.GenericViewSet):
 
     def get_permissions(self):
         if self.action in ("create", "set_status"):
-            return [IsStaff()]
+            return [StaffCan.to(Capability.MANAGE_PAYMENTS)()]
         if self.action == "my":
             return [IsStudent()]
         return [permissions.IsAuthenticated()]

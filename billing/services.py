@@ -15,12 +15,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Role, User
+from accounts.models import User
 from audit.services import change_record
 from billing import selectors
 from billing.errors import InvalidTransition, NoActivePackage, PackageInactive
 from billing.models import LessonPackage, Payment
 from billing.providers import get_provider
+from guitaronline.core import capabilities
+from guitaronline.core.capabilities import Capability
 from guitaronline.core.errors import InvalidInput
 
 PackageStatus = LessonPackage.Status
@@ -113,9 +115,11 @@ def package_create(
     actor: User | None,
     now: datetime | None = None,
 ) -> LessonPackage:
-    """A new active package with every lesson left."""
+    """A new active package with every lesson left (staff need
+    `manage_packages`)."""
+    capabilities.require(actor, Capability.MANAGE_PACKAGES)
     now = now or timezone.now()
-    if getattr(student, "role", None) != Role.STUDENT:
+    if not getattr(student, "is_student", False):
         raise _invalid("student_id", _("Packages are for students only."))
     lessons_total = _validated_lessons_total(lessons_total)
     price = _validated_money(price, field="price", allow_zero=True)
@@ -223,8 +227,10 @@ def package_expire(*, package: LessonPackage, now: datetime | None = None, actor
 
     A compare-and-swap `UPDATE ... WHERE status = 'active'`: of two concurrent
     runs exactly one changes the row and emits `billing.package.expired`.
-    Returns whether this call expired it; anything else is a no-op.
+    Returns whether this call expired it; anything else is a no-op. Staff
+    need `expire_overdue`.
     """
+    capabilities.require(actor, Capability.EXPIRE_OVERDUE)
     now = now or timezone.now()
     updated = LessonPackage.objects.filter(pk=package.pk, status=PackageStatus.ACTIVE, expires_at__lte=now).update(
         status=PackageStatus.EXPIRED, updated_at=timezone.now()
@@ -239,6 +245,7 @@ def package_expire(*, package: LessonPackage, now: datetime | None = None, actor
 @transaction.atomic
 def packages_expire_overdue(*, now: datetime | None = None, actor: User | None = None) -> int:
     """Expire every active package past `expires_at`; returns how many this run expired."""
+    capabilities.require(actor, Capability.EXPIRE_OVERDUE)
     now = now or timezone.now()
     return sum(
         package_expire(package=package, now=now, actor=actor)
@@ -248,7 +255,9 @@ def packages_expire_overdue(*, now: datetime | None = None, actor: User | None =
 
 @transaction.atomic
 def package_cancel(*, package: LessonPackage, actor: User | None, now: datetime | None = None) -> LessonPackage:
-    """Staff cancel an active or depleted package; canceling it again is a no-op."""
+    """Staff (with `manage_packages`) cancel an active or depleted package;
+    canceling it again is a no-op."""
+    capabilities.require(actor, Capability.MANAGE_PACKAGES)
     now = now or timezone.now()
     locked = _locked_package(package)
     current = selectors.package_effective_status(package=locked, now=now)
@@ -280,7 +289,9 @@ def payment_create(
     actor: User | None,
     now: datetime | None = None,
 ) -> Payment:
-    """Record a pending payment for an active or depleted package, through the provider."""
+    """Record a pending payment for an active or depleted package, through
+    the provider (staff need `manage_payments`)."""
+    capabilities.require(actor, Capability.MANAGE_PAYMENTS)
     now = now or timezone.now()
     amount = _validated_money(amount, field="amount", allow_zero=False)
     currency = _validated_currency(currency)
@@ -319,8 +330,9 @@ def payment_set_status(*, payment: Payment, status: str, actor: User | None, now
 
     The same status is a no-op (no audit record). `paid_at` is set on the
     first success and kept on refund; a refund goes through the provider
-    that took the payment.
+    that took the payment. Staff need `manage_payments`.
     """
+    capabilities.require(actor, Capability.MANAGE_PAYMENTS)
     now = now or timezone.now()
     if status not in PaymentStatus.values:
         raise _invalid("status", _("Choose one of: %(choices)s.") % {"choices": ", ".join(PaymentStatus.values)})

@@ -2,14 +2,15 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from audit.admin_actions import ReadOnlyAdmin, apply_service
+from audit.admin_actions import CapabilityAdmin, ReadOnlyAdmin, apply_service
 from audit.services import admin_action_record
 from booking import services
 from booking.models import Booking, WaitlistEntry, WaitlistOffer
+from guitaronline.core.capabilities import Capability
 
 
 @admin.register(Booking)
-class BookingAdmin(admin.ModelAdmin):
+class BookingAdmin(CapabilityAdmin):
     """Bookings change only through the booking services."""
 
     list_display = ["id", "student", "slot", "status", "hold_expires_at", "confirmed_at", "lesson_returned"]
@@ -26,7 +27,7 @@ class BookingAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.action(description=_("Expire stale holds (all)"), permissions=["change"])
+    @admin.action(description=_("Expire stale holds (all)"), permissions=[Capability.EXPIRE_OVERDUE])
     def expire_stale_holds(self, request, queryset):
         expired = services.bookings_expire_holds(actor=request.user)
         admin_action_record(actor=request.user, action="admin.holds.expire", payload={"expired": expired})
@@ -36,7 +37,9 @@ class BookingAdmin(admin.ModelAdmin):
             messages.SUCCESS,
         )
 
-    @admin.action(description=_("Cancel selected bookings on the student's behalf"), permissions=["change"])
+    @admin.action(
+        description=_("Cancel selected bookings on the student's behalf"), permissions=[Capability.CANCEL_FOR_STUDENTS]
+    )
     def cancel_bookings(self, request, queryset):
         def cancel(booking: Booking) -> bool:
             services.booking_cancel(booking=booking, actor=request.user)

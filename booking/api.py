@@ -28,7 +28,8 @@ from booking.serializers import (
 )
 from guitaronline.core.api import error_responses
 from guitaronline.core.authentication import PreferencesJWTAuthentication
-from guitaronline.core.permissions import IsStaff, IsStudent, IsTeacher
+from guitaronline.core.capabilities import Capability, StaffCan
+from guitaronline.core.permissions import IsStudent, IsTeacher
 from guitaronline.core.shared_answers import SLOT_AVAILABILITY, answer_key, answer_version, shared_answer
 from scheduling import selectors as scheduling_selectors
 from scheduling.models import Slot
@@ -145,7 +146,7 @@ class MyBookingsApi(ListAPIView):
 
 
 class ExpireHoldsApi(APIView):
-    permission_classes = [IsStaff]
+    permission_classes = [StaffCan.to(Capability.EXPIRE_OVERDUE)]
 
     @extend_schema(tags=["booking"], request=None, responses={200: ExpiredCountSerializer, **error_responses(401, 403)})
     def post(self, request):

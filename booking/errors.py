@@ -25,6 +25,24 @@ class BookingStarted(Conflict):
     default_message = _("The lesson has already started.")
 
 
+class BookingRescheduled(Conflict):
+    """A reschedule of a booking already moved, to another slot than the
+    first time; details name the booking it was moved to."""
+
+    code = "booking_rescheduled"
+    default_message = _("This booking has already been moved to another time.")
+
+
+class HoldLimitReached(Conflict):
+    """More live holds than lessons left in the student's packages."""
+
+    code = "hold_limit_reached"
+    default_message = _(
+        "You are already holding as many lessons as you have left in your packages. Confirm or release a hold, "
+        "or ask the school for a new lesson package to book more."
+    )
+
+
 class SlotInUse(Conflict):
     code = "slot_in_use"
     default_message = _("This slot is held or booked by a student.")

@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from audit.services import change_record
 from billing import selectors as billing_selectors
 from billing import services as billing_services
@@ -28,12 +29,16 @@ from booking import selectors, waitlist
 from booking.errors import (
     BookingNotActive,
     BookingNotConfirmed,
+    BookingRescheduled,
     BookingStarted,
     HoldExpired,
+    HoldLimitReached,
     SlotInUse,
     SlotUnavailable,
 )
 from booking.models import Booking, WaitlistOffer
+from guitaronline.core import capabilities
+from guitaronline.core.capabilities import Capability
 from guitaronline.core.errors import Forbidden, InvalidInput, NotFound
 from guitaronline.core.ids import object_id
 from guitaronline.core.shared_answers import SLOT_AVAILABILITY, answers_outdated
@@ -143,16 +148,29 @@ def _take_slot(*, student, slot: Slot, now: datetime, **fields) -> Booking:
     return booking
 
 
+def _require_lesson_for_a_new_hold(student, *, now: datetime) -> None:
+    """A student holds at most as many live slots as they have lessons left
+    in usable packages. The student's row is locked first, so their
+    concurrent holds are counted one after the other."""
+    User.objects.select_for_update(no_key=True).filter(pk=student.pk).values_list("pk", flat=True).get()
+    left = billing_selectors.lessons_left(student=student, now=now)
+    if not left:
+        raise NoActivePackage()
+    holding = Booking.objects.live_holds(now=now).filter(student=student).count()
+    if holding >= left:
+        raise HoldLimitReached(details={"lessons_left": left, "live_holds": holding})
+
+
 @transaction.atomic
 def booking_hold(*, student, slot_id, now: datetime | None = None) -> Booking:
-    """Hold an open slot for BOOKING_HOLD_MINUTES; needs a usable package."""
+    """Hold an open slot for BOOKING_HOLD_MINUTES; needs a lesson left for
+    it (`_require_lesson_for_a_new_hold`)."""
     now = _now(now)
     if not student.is_student:
         raise Forbidden(message=_("Only students can book lessons."))
     slot = _lock_open_slot(slot_id, now=now)
     offer = waitlist.slot_open_offer(slot=slot, student=student, now=now)  # reserved for another student?
-    if not billing_selectors.packages_usable(student=student, now=now).exists():
-        raise NoActivePackage()
+    _require_lesson_for_a_new_hold(student, now=now)
     booking = _take_slot(
         student=student,
         slot=slot,
@@ -200,7 +218,8 @@ def _confirm_locked(booking: Booking, *, actor, now: datetime) -> Booking:
 @transaction.atomic
 def booking_confirm(*, booking: Booking, actor, now: datetime | None = None) -> Booking:
     """Confirm a live hold: one lesson from the package, exactly one lesson.
-    Confirming a confirmed booking returns it unchanged."""
+    Confirming a confirmed booking returns it unchanged; a hold whose lesson
+    has started can no longer be confirmed (`booking_started`)."""
     now = _now(now)
     booking = _lock_booking(booking)
     if booking.student_id != actor.pk:
@@ -211,11 +230,15 @@ def booking_confirm(*, booking: Booking, actor, now: datetime | None = None) -> 
         raise BookingNotActive(details={"status": booking.status})
     if booking.hold_expires_at <= now:
         raise HoldExpired(details={"hold_expires_at": booking.hold_expires_at.isoformat()})
+    if now >= booking.slot.start_at:
+        raise BookingStarted(details={"start_at": booking.slot.start_at.isoformat()})
     return _confirm_locked(booking, actor=actor, now=now)
 
 
-def _may_cancel(booking: Booking, actor) -> bool:
-    return actor.is_staff or actor.pk in (booking.student_id, booking.slot.teacher_id)
+def _require_may_cancel(booking: Booking, actor) -> None:
+    """The student, the slot's teacher, or staff who cancel for students."""
+    if actor.pk not in (booking.student_id, booking.slot.teacher_id):
+        capabilities.require(actor, Capability.CANCEL_FOR_STUDENTS)
 
 
 def _cancel_locked(booking: Booking, *, actor, now: datetime, rescheduling: bool = False) -> Booking:
@@ -250,8 +273,7 @@ def booking_cancel(*, booking: Booking, actor, now: datetime | None = None) -> B
     staff). Canceling a canceled booking returns it unchanged."""
     now = _now(now)
     booking = _lock_booking(booking)
-    if not _may_cancel(booking, actor):
-        raise Forbidden()
+    _require_may_cancel(booking, actor)
     if booking.status == Booking.Status.CANCELED:
         return booking
     if booking.status == Booking.Status.EXPIRED or booking.is_dead_hold(now=now):
@@ -264,21 +286,26 @@ def booking_cancel(*, booking: Booking, actor, now: datetime | None = None) -> B
 @transaction.atomic
 def booking_reschedule(*, booking: Booking, new_slot_id, actor, now: datetime | None = None) -> Booking:
     """Cancel a confirmed booking and confirm another slot in its place, in
-    one transaction. A retry returns the booking made by the first call."""
+    one transaction. A retry (the same `new_slot_id`) returns the booking
+    made by the first call; another slot for a booking already moved is
+    refused, naming the booking it was moved to (`booking_rescheduled`)."""
     now = _now(now)
     booking = _lock_booking(booking)
     if booking.student_id != actor.pk:
         raise Forbidden(message=_("Only the student of the booking can reschedule it."))
-    successor = Booking.objects.filter(rescheduled_from=booking).first()
-    if successor is not None:
-        return successor
-    if booking.status != Booking.Status.CONFIRMED:
-        raise BookingNotConfirmed(details={"status": booking.status})
     try:
-        if int(new_slot_id) == booking.slot_id:
-            raise InvalidInput(details={"new_slot_id": [_("Choose a different slot.")]})
+        new_slot_id = int(new_slot_id)
     except (TypeError, ValueError) as exc:
         raise InvalidInput(details={"new_slot_id": [_("A slot id is required.")]}) from exc
+    successor = getattr(booking, "rescheduled_to", None)
+    if successor is not None:
+        if successor.slot_id == new_slot_id:
+            return successor
+        raise BookingRescheduled(details={"rescheduled_to": successor.pk, "slot_id": successor.slot_id})
+    if booking.status != Booking.Status.CONFIRMED:
+        raise BookingNotConfirmed(details={"status": booking.status})
+    if new_slot_id == booking.slot_id:
+        raise InvalidInput(details={"new_slot_id": [_("Choose a different slot.")]})
 
     new_slot = _lock_open_slot(new_slot_id, now=now, releasing_slot_id=booking.slot_id)
     offer = waitlist.slot_open_offer(slot=new_slot, student=booking.student, now=now)
@@ -325,7 +352,9 @@ def slot_remove(*, teacher, slot: Slot, now: datetime | None = None) -> None:
 
 def bookings_expire_holds(*, now: datetime | None = None, actor=None, batch_size: int = 500) -> int:
     """Persist `expired` for dead holds and emit `booking.expired` once each.
-    Holds are already dead wherever they are read; this only tidies up."""
+    Holds are already dead wherever they are read; this only tidies up.
+    Staff need `expire_overdue`."""
+    capabilities.require(actor, Capability.EXPIRE_OVERDUE)
     now = _now(now)
     expired = 0
     while True:
@@ -341,14 +370,18 @@ def bookings_expire_holds(*, now: datetime | None = None, actor=None, batch_size
 @transaction.atomic
 def waitlist_offer_accept(*, offer: WaitlistOffer, student, now: datetime | None = None) -> Booking:
     """The offer's student holds its slot (the offer link); confirming the
-    hold then follows the normal flow. Accepting an accepted offer returns
-    its booking; a lapsed or withdrawn offer is refused (`waitlist_offer_closed`)."""
+    hold then follows the normal flow. Accepting an accepted offer again
+    returns its booking while that still takes the slot; a lapsed or
+    withdrawn offer, or one whose booking has since ended, is refused
+    (`waitlist_offer_closed`)."""
     now = _now(now)
     offer = WaitlistOffer.objects.select_related("entry", "booking").get(pk=offer.pk)
     if offer.entry.student_id != student.pk:
         raise Forbidden()
     if offer.status == WaitlistOffer.Status.ACCEPTED and offer.booking is not None:
-        return offer.booking
+        if offer.booking.takes_slot(now=now):
+            return offer.booking  # a retry of the accept
+        raise waitlist.WaitlistOfferClosed(details={"status": offer.status, "booking_id": offer.booking_id})
     if offer.status != WaitlistOffer.Status.OFFERED or offer.expires_at <= now:
         status = offer.status if offer.status != WaitlistOffer.Status.OFFERED else WaitlistOffer.Status.LAPSED
         raise waitlist.WaitlistOfferClosed(details={"status": status})

@@ -1,13 +1,14 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from audit.admin_actions import apply_service
+from audit.admin_actions import CapabilityAdmin, apply_service
+from guitaronline.core.capabilities import Capability
 from notifications import services
 from notifications.models import Notification
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(CapabilityAdmin):
     """Every e-mail's delivery state is visible here, so silent non-delivery cannot go unnoticed."""
 
     list_display = ["created_at", "event_type", "recipient", "channel", "status", "attempts", "sent_at", "last_error"]
@@ -24,7 +25,7 @@ class NotificationAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.action(description=_("Send the selected failed e-mails again"), permissions=["change"])
+    @admin.action(description=_("Send the selected failed e-mails again"), permissions=[Capability.REQUEUE_MESSAGES])
     def requeue(self, request, queryset):
         def requeue_one(notification):
             services.notification_requeue(notification=notification, actor=request.user)  # records its admin action

@@ -37,7 +37,8 @@ from accounts.models import User
 from audit.errors import NotDeadLetter
 from audit.models import OutboxEvent
 from audit.services import admin_action_record, audit_log_write
-from guitaronline.core import retries
+from guitaronline.core import capabilities, retries
+from guitaronline.core.capabilities import Capability
 from notifications import rules
 from notifications.models import Notification
 
@@ -267,7 +268,9 @@ def outbox_dispatch(*, batch_size: int = 100, time_budget: float = 50.0):
 
 @transaction.atomic
 def notification_requeue(*, notification: Notification, actor) -> Notification:
-    """Staff send a failed e-mail again (also one whose outcome is unknown)."""
+    """Staff (with `requeue_messages`) send a failed e-mail again (also one
+    whose outcome is unknown)."""
+    capabilities.require(actor, Capability.REQUEUE_MESSAGES)
     changed = Notification.objects.filter(
         pk=notification.pk, channel=Notification.Channel.EMAIL, status=Notification.Status.FAILED
     ).update(status=Notification.Status.PENDING, attempts=0, next_attempt_at=None, last_error="")

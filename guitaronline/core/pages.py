@@ -70,7 +70,8 @@ class NotFoundAsPageMiddleware:
 
 
 def _field_messages(error: ApplicationError) -> dict[str, list[str]]:
-    details = error.details if isinstance(error.details, dict) else {}
+    """Invalid input's messages by field (other errors' details are data, not messages)."""
+    details = error.details if isinstance(error, InvalidInput) and isinstance(error.details, dict) else {}
     return {
         name: [str(message) for message in (found if isinstance(found, list) else [found])]
         for name, found in details.items()
@@ -96,7 +97,6 @@ def error_messages(request: HttpRequest, error: ApplicationError, *, sentence: s
     the field messages of invalid input (they say more), else its message.
     Each is put into `sentence` as `%(reason)s`, beside `values` (e.g. a
     translated "The slot of %(when)s was not removed: %(reason)s", when=...)."""
-    found = _field_messages(error) if isinstance(error, InvalidInput) else {}
-    reasons = [text for field_texts in found.values() for text in field_texts] or [str(error.message)]
+    reasons = [text for texts in _field_messages(error).values() for text in texts] or [str(error.message)]
     for reason in reasons:
         messages.error(request, sentence % {**values, "reason": reason})
