@@ -17,6 +17,8 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -152,11 +154,15 @@ def _require_lesson_for_a_new_hold(student, *, now: datetime) -> None:
     """A student holds at most as many live slots as they have lessons left
     in usable packages. The student's row is locked first, so their
     concurrent holds are counted one after the other."""
-    User.objects.select_for_update(no_key=True).filter(pk=student.pk).values_list("pk", flat=True).get()
-    left = billing_selectors.lessons_left(student=student, now=now)
+    me = User.objects.filter(pk=student.pk)
+    me.select_for_update(no_key=True).values_list("pk", flat=True).get()
+    holds = Booking.objects.live_holds(now=now).filter(student=OuterRef("pk")).values("student")
+    left, holding = me.values_list(  # read after the lock is granted: a statement of its own
+        billing_selectors.lessons_left_expression(student=OuterRef("pk"), now=now),
+        Coalesce(Subquery(holds.annotate(n=Count("pk")).values("n")), 0),
+    ).get()
     if not left:
         raise NoActivePackage()
-    holding = Booking.objects.live_holds(now=now).filter(student=student).count()
     if holding >= left:
         raise HoldLimitReached(details={"lessons_left": left, "live_holds": holding})
 

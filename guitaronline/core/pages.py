@@ -24,7 +24,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
-from guitaronline.core.errors import ApplicationError, Forbidden, InvalidInput, NotFound
+from guitaronline.core.errors import ApplicationError, Forbidden, NotFound
 
 AREAS = {
     "student": _("This area is for students"),
@@ -70,12 +70,11 @@ class NotFoundAsPageMiddleware:
 
 
 def _field_messages(error: ApplicationError) -> dict[str, list[str]]:
-    """Invalid input's messages by field (other errors' details are data, not messages)."""
-    details = error.details if isinstance(error, InvalidInput) and isinstance(error.details, dict) else {}
-    return {
-        name: [str(message) for message in (found if isinstance(found, list) else [found])]
-        for name, found in details.items()
-    }
+    """The error's messages by field: details entries that are lists of
+    messages, as invalid input and refused fields carry them (other details,
+    such as `{"status": "expired"}`, are data, not messages)."""
+    details = error.details if isinstance(error.details, dict) else {}
+    return {name: [str(text) for text in found] for name, found in details.items() if isinstance(found, list)}
 
 
 def form_errors(form: forms.Form, error: ApplicationError, field_map: dict[str, str] | None = None) -> None:
@@ -94,7 +93,7 @@ def form_errors(form: forms.Form, error: ApplicationError, field_map: dict[str, 
 
 def error_messages(request: HttpRequest, error: ApplicationError, *, sentence: str = "%(reason)s", **values) -> None:
     """Show a service's refusal as error messages in the user's language:
-    the field messages of invalid input (they say more), else its message.
+    its field messages (they say more), else its message.
     Each is put into `sentence` as `%(reason)s`, beside `values` (e.g. a
     translated "The slot of %(when)s was not removed: %(reason)s", when=...)."""
     reasons = [text for texts in _field_messages(error).values() for text in texts] or [str(error.message)]

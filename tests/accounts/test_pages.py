@@ -15,6 +15,7 @@ from django.utils import translation
 
 from accounts.models import Role, TeacherProfile, User
 from guitaronline.core import views as core_views
+from tests.areas import assert_other_area
 from tests.factories import PASSWORD, StaffFactory, StudentFactory, TeacherFactory
 from tests.smtp import smtp_server_fixture  # noqa: F401  (provides the `smtp_server` fixture)
 
@@ -126,25 +127,26 @@ def test_home_sends_each_role_to_its_area(factory, target):
     assert response["Location"] == reverse(target)
 
 
-def test_teacher_gets_404_on_student_home(teacher):
+def test_a_teacher_on_the_student_home_is_told_whose_area_it_is(teacher):
     response = english(signed_in(teacher)).get(reverse("accounts:student-home"), follow=True)
     assert response.redirect_chain == []  # refused at once, not sent on to the student dashboard
-    assert response.status_code == 404
-    assert "Page not found" in page(response)
+    assert_other_area(response, "students")
+    assert "This area is for students" in page(response)
+    assert f'href="{reverse("accounts:home")}"' in page(response)
 
 
-def test_staff_gets_404_on_student_home(staff):
-    assert signed_in(staff).get(reverse("accounts:student-home"), follow=True).status_code == 404
+def test_staff_on_the_student_home_are_told_whose_area_it_is(staff):
+    assert_other_area(signed_in(staff).get(reverse("accounts:student-home"), follow=True), "students")
 
 
 @pytest.mark.parametrize("name", ["accounts:teacher-home", "accounts:teacher-profile"])
-def test_student_gets_404_on_teacher_pages(student, name):
+def test_a_student_on_teacher_pages_is_told_whose_area_it_is(student, name):
     client = english(signed_in(student))
     response = client.get(reverse(name))
-    assert response.status_code == 404
-    assert "Page not found" in page(response)
+    assert_other_area(response, "teachers")
+    assert "This area is for teachers" in page(response)
     response = client.post(reverse(name), {"display_name": "Intruder", "lesson_minutes": 60})
-    assert response.status_code == 404
+    assert_other_area(response, "teachers")
     assert not TeacherProfile.objects.filter(user=student).exists()
 
 
@@ -165,14 +167,38 @@ def test_unknown_page_shows_the_friendly_404(en_client):
 # --- landing and site frame --------------------------------------------------
 
 
-def test_landing_links_to_every_area(en_client):
+AREA_LINKS = {
+    "student": reverse("booking:dashboard"),
+    "teacher": reverse("booking:teacher-dashboard"),
+    "staff": reverse("admin:index"),
+}
+
+
+def test_the_landing_page_offers_a_visitor_sign_up_not_the_areas(en_client):
     response = en_client.get(reverse("landing"))
     html = page(response)
     assert response.status_code == 200
     assert "Guitar lessons online" in html
-    for name in ["accounts:student-home", "accounts:teacher-home", "admin:index", "api-docs"]:
-        assert f'href="{reverse(name)}"' in html, name
     assert f'href="{reverse("accounts:register")}"' in html
+    assert f'href="{reverse("accounts:register")}?role=teacher"' in html
+    assert f'href="{reverse("api-docs")}"' in html
+    for link in AREA_LINKS.values():
+        assert f'href="{link}"' not in html
+
+
+@pytest.mark.parametrize("role", ["student", "teacher", "staff"])
+def test_the_landing_page_shows_each_area_only_to_those_who_may_use_it(role, student, teacher, staff):
+    user = {"student": student, "teacher": teacher, "staff": staff}[role]
+    html = page(english(signed_in(user)).get(reverse("landing")))
+    for area, link in AREA_LINKS.items():
+        assert (f'href="{link}"' in html) is (area == role), area
+        if f'href="{link}"' in html:  # and the link answers
+            assert signed_in(user).get(link).status_code == 200
+
+
+def test_teach_with_us_opens_the_sign_up_form_as_a_teacher(en_client):
+    assert en_client.get(reverse("accounts:register") + "?role=teacher").context["form"]["role"].value() == "teacher"
+    assert en_client.get(reverse("accounts:register")).context["form"]["role"].value() == "student"
 
 
 def test_landing_for_a_signed_in_user_offers_their_area(student):

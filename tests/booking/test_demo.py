@@ -7,8 +7,8 @@ from django.utils import timezone
 from accounts.demo import ADMIN_EMAIL, DEMO_PASSWORD, STUDENT_EMAIL, TEACHER_EMAIL
 from accounts.models import User
 from billing.models import LessonPackage
+from booking.selectors import open_slots
 from scheduling.models import Slot
-from scheduling.selectors import open_slots
 
 pytestmark = pytest.mark.django_db
 

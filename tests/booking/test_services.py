@@ -13,11 +13,12 @@ from booking.errors import (
     BookingNotConfirmed,
     BookingStarted,
     HoldExpired,
+    SlotTooSoon,
+    SlotUnavailable,
 )
 from booking.models import Booking
 from guitaronline.core.errors import Forbidden, InvalidInput, NotFound
 from lessons.models import Lesson
-from scheduling.errors import SlotTooSoon, SlotUnavailable
 from tests.booking.conftest import make_package, make_slot, snapshot
 from tests.factories import StaffFactory, TeacherFactory
 

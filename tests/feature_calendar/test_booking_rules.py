@@ -15,12 +15,13 @@ from django.utils import timezone, translation
 
 from accounts import services as account_services
 from accounts.models import TeacherProfile
+from booking import selectors
 from booking import services as booking_services
+from booking.errors import SlotBuffer, SlotTooSoon, SlotUnavailable
 from booking.models import Booking
 from guitaronline.core.errors import InvalidInput
-from scheduling import selectors
-from scheduling.errors import SlotBuffer, SlotTooSoon, SlotUnavailable
 from tests.booking.conftest import make_package, snapshot
+from tests.booking.holding import slot_get_open
 from tests.conftest import client_for
 from tests.factories import StudentFactory, TeacherFactory
 from tests.scheduling.factories import hold_booking, past_booking
@@ -82,7 +83,7 @@ BUFFER_CASES = [
 ]
 
 
-# --- open slots and the slot to hold (scheduling.selectors) ------------------------------------
+# --- open slots and the slot to hold (booking.selectors) ------------------------------------
 
 
 @pytest.mark.parametrize(("offset", "length", "is_open"), BUFFER_CASES)
@@ -91,10 +92,10 @@ def test_the_buffer_applies_to_open_slots_and_to_the_slot_to_hold(booked, offset
     assert (slot in selectors.open_slots()) is is_open
     assert (slot in selectors.open_slots(teacher_id=booked.slot.teacher_id)) is is_open
     if is_open:
-        assert selectors.slot_get_open(slot_id=slot.pk, for_update=True) == slot
+        assert slot_get_open(slot_id=slot.pk, for_update=True) == slot
     else:
         with pytest.raises(SlotBuffer) as raised:
-            selectors.slot_get_open(slot_id=slot.pk, for_update=True)
+            slot_get_open(slot_id=slot.pk, for_update=True)
         assert (raised.value.code, raised.value.status_code) == ("slot_buffer", 409)
         assert str(raised.value.message) == BUFFER_MESSAGE
         assert raised.value.details == {"buffer_minutes": 30}
@@ -128,21 +129,21 @@ def test_only_the_teachers_taken_slots_count_for_the_buffer(teacher, taker, bloc
     assert (candidate not in selectors.open_slots(now=now)) is blocks
     if blocks:
         with pytest.raises(SlotBuffer):
-            selectors.slot_get_open(slot_id=candidate.pk, now=now)
+            slot_get_open(slot_id=candidate.pk, now=now)
     else:
-        assert selectors.slot_get_open(slot_id=candidate.pk, now=now) == candidate
+        assert slot_get_open(slot_id=candidate.pk, now=now) == candidate
 
 
 def test_a_taken_slot_is_unavailable_before_it_is_a_buffer_matter(booked):
     with pytest.raises(SlotUnavailable):
-        selectors.slot_get_open(slot_id=booked.slot_id)
+        slot_get_open(slot_id=booked.slot_id)
 
 
 def test_the_slot_a_reschedule_frees_does_not_count_for_the_buffer(booked):
     adjacent = near(booked, 60)
     with pytest.raises(SlotBuffer):
-        selectors.slot_get_open(slot_id=adjacent.pk, for_update=True)
-    assert selectors.slot_get_open(slot_id=adjacent.pk, for_update=True, releasing_slot_id=booked.slot_id) == adjacent
+        slot_get_open(slot_id=adjacent.pk, for_update=True)
+    assert slot_get_open(slot_id=adjacent.pk, for_update=True, releasing_slot_id=booked.slot_id) == adjacent
 
 
 @pytest.mark.parametrize(
@@ -166,10 +167,10 @@ def test_the_teachers_notice_applies_to_open_slots_and_to_the_slot_to_hold(
     slot = slot_at(teacher, now + timedelta(hours=hours_ahead))
     assert (slot in selectors.open_slots(now=now)) is is_open
     if is_open:
-        assert selectors.slot_get_open(slot_id=slot.pk, now=now) == slot
+        assert slot_get_open(slot_id=slot.pk, now=now) == slot
     else:
         with pytest.raises(SlotTooSoon) as raised:
-            selectors.slot_get_open(slot_id=slot.pk, now=now)
+            slot_get_open(slot_id=slot.pk, now=now)
         assert (raised.value.code, raised.value.status_code) == ("slot_too_soon", 409)
         assert raised.value.details == {"min_notice_hours": school if notice is None else notice}
 

@@ -17,8 +17,8 @@ import pytest
 
 from accounts.models import TeacherProfile
 from booking import services as booking_services
+from booking.errors import SlotBuffer
 from booking.models import Booking
-from scheduling.errors import SlotBuffer
 from tests.booking.conftest import make_package
 from tests.booking.test_concurrency import run_together
 from tests.conftest import client_for

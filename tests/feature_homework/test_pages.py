@@ -8,6 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from lessons.models import HomeworkItem
+from tests.areas import assert_other_area
 from tests.feature_homework.conftest import add, snapshot
 from tests.pages_teacher.conftest import html, is_login_redirect, lesson_at, signed_in, text
 
@@ -146,12 +147,15 @@ def test_the_lesson_list_shows_the_items(people):
 
 @pytest.mark.parametrize(
     ("role", "expected"),
-    [("student", 200), ("other_student", 404), ("teacher", 404), ("other_teacher", 404), ("staff", 404)],
+    [("student", 200), ("other_student", 404), ("teacher", 403), ("other_teacher", 403), ("staff", 403)],
 )
 def test_the_students_history_with_a_teacher_is_theirs_alone(people, role, expected):
     user = getattr(people, role)
     url = reverse("lessons:teacher-history", args=[people.teacher.pk])
-    assert signed_in(user).get(url).status_code == expected
+    response = signed_in(user).get(url)
+    if expected == 403:  # a page of the students' area
+        assert_other_area(response, "students")
+    assert response.status_code == expected
     assert is_login_redirect(Client().get(url))
     assert (
         signed_in(people.student).get(reverse("lessons:teacher-history", args=[people.other_teacher.pk])).status_code

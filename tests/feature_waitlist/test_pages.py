@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 
 from booking import services
 from booking.models import WaitlistOffer
+from tests.areas import assert_other_area
 from tests.conftest import client_for
 from tests.factories import StaffFactory, StudentFactory
 from tests.feature_waitlist.conftest import join, open_offer, signed_in, snapshot
@@ -188,6 +189,8 @@ def test_waitlist_pages_permission_matrix(world, role, case):
         return
     if role == "anonymous":
         assert response.status_code == 302 and response["Location"].startswith(reverse("accounts:login"))
+    elif role in ("teacher", "staff"):  # the students' area
+        assert_other_area(response, "students")
     else:
         assert response.status_code == 404
     assert snapshot() == before

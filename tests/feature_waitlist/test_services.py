@@ -12,10 +12,10 @@ from django.utils import timezone
 from audit.models import AuditLog
 from billing.models import LessonPackage
 from booking import services, waitlist
+from booking.errors import SlotUnavailable
 from booking.models import Booking, WaitlistEntry, WaitlistOffer
 from guitaronline.core.errors import Forbidden, InvalidInput, NotFound
 from scheduling import services as scheduling_services
-from scheduling.errors import SlotUnavailable
 from tests.booking.conftest import make_slot
 from tests.factories import TeacherFactory
 from tests.feature_waitlist.conftest import (

@@ -96,6 +96,7 @@ def test_processing_an_event_twice_never_notifies_twice(people):
 
 def test_a_failing_event_is_retried_with_exponential_backoff_then_dead_lettered(people, settings, monkeypatch):
     settings.OUTBOX_RETRY_BASE_SECONDS = 30
+    settings.OUTBOX_MAX_RETRIES = 3
     student, teacher = people
     event = lesson_event(student, teacher)
 
@@ -106,16 +107,16 @@ def test_a_failing_event_is_retried_with_exponential_backoff_then_dead_lettered(
     now = timezone.now()
     expected_delays = [30, 60, 120]
     for attempt, delay in enumerate(expected_delays, start=1):
-        result = services.outbox_process_batch(now=now, max_retries=3)
+        result = services.outbox_process_batch(now=now)
         assert result.events_failed == 1
         event.refresh_from_db()
         assert (event.status, event.attempts) == ("failed", attempt)
         assert event.next_attempt_at == now + timedelta(seconds=delay)
         assert "template missing" in event.last_error
-        assert services.outbox_process_batch(now=now, max_retries=3).events_failed == 0  # not due yet
+        assert services.outbox_process_batch(now=now).events_failed == 0  # not due yet
         now = event.next_attempt_at
     # dead letter: attempts reached max_retries, never claimed again
-    assert services.outbox_process_batch(now=now + timedelta(days=1), max_retries=3).events_failed == 0
+    assert services.outbox_process_batch(now=now + timedelta(days=1)).events_failed == 0
     assert not Notification.objects.exists()
 
     monkeypatch.undo()
@@ -124,7 +125,7 @@ def test_a_failing_event_is_retried_with_exponential_backoff_then_dead_lettered(
     event.refresh_from_db()
     assert (event.status, event.attempts, event.last_error) == ("pending", 0, "")
     assert AdminAction.objects.filter(action="admin.outbox.requeue", target_id=str(event.pk)).count() == 1
-    assert services.outbox_dispatch(max_retries=3).events_processed == 1
+    assert services.outbox_dispatch().events_processed == 1
     assert len(mail.outbox) == 2
 
 
@@ -162,6 +163,7 @@ def test_only_failed_events_can_be_requeued(people):
 
 
 def test_smtp_failures_retry_with_backoff_and_dead_letter(people, settings, monkeypatch):
+    settings.OUTBOX_MAX_RETRIES = 3
     student, teacher = people
     lesson_event(student, teacher)
     services.outbox_process_batch()
@@ -169,16 +171,16 @@ def test_smtp_failures_retry_with_backoff_and_dead_letter(people, settings, monk
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 1, 2  # nothing listens there
     now = timezone.now()
     for attempt in range(1, 4):
-        result = services.email_send_due(now=now, max_retries=3)
+        result = services.email_send_due(now=now)
         assert result.emails_failed == 2
         emails = Notification.objects.filter(channel="email")
         assert {(n.status, n.attempts) for n in emails} == {("failed", attempt)}
         now = emails[0].next_attempt_at
-    assert services.email_send_due(now=now + timedelta(days=1), max_retries=3).emails_failed == 0
+    assert services.email_send_due(now=now + timedelta(days=1)).emails_failed == 0
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     email = Notification.objects.filter(channel="email").first()
     services.notification_requeue(notification=email, actor=StaffFactory())
-    assert services.email_send_due(max_retries=3).emails_sent == 1
+    assert services.email_send_due().emails_sent == 1
     assert len(mail.outbox) == 1
 
 
@@ -195,6 +197,7 @@ def test_an_email_claimed_by_another_worker_is_not_sent_again(people):
 
 def test_an_email_stuck_sending_becomes_a_visible_failure_not_a_resend(people, settings):
     settings.NOTIFICATION_SENDING_LEASE_SECONDS = 60
+    settings.OUTBOX_MAX_RETRIES = 3
     student, teacher = people
     lesson_event(student, teacher)
     services.outbox_process_batch()
@@ -202,7 +205,7 @@ def test_an_email_stuck_sending_becomes_a_visible_failure_not_a_resend(people, s
     Notification.objects.filter(pk=stuck.pk).update(
         status="sending", sending_since=timezone.now() - timedelta(minutes=5)
     )
-    result = services.outbox_dispatch(max_retries=3)
+    result = services.outbox_dispatch()
     assert result.emails_unknown == 1 and result.emails_sent == 1
     stuck.refresh_from_db()
     assert stuck.status == "failed" and stuck.attempts >= 3

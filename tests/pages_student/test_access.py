@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from tests.areas import assert_other_area
 from tests.booking.conftest import snapshot
 from tests.factories import StaffFactory, TeacherFactory
 
@@ -44,17 +45,18 @@ def test_visitors_are_sent_to_log_in_from_every_student_page(school, client):
 
 
 @pytest.mark.parametrize("role", ["teacher", "staff"])
-def test_other_roles_get_404_on_every_student_page_and_change_nothing(school, role):
+def test_other_roles_are_told_every_student_page_is_the_students_and_change_nothing(school, role):
     user = TeacherFactory() if role == "teacher" else StaffFactory()
     pages = student_pages(school)
     before = snapshot()
     client = signed_in(user)
     for method, url in pages:
         response = getattr(client, method)(url, HTTP_ACCEPT_LANGUAGE="en")
-        assert response.status_code == 404, (role, url)
+        assert_other_area(response, "students")
+        assert "This area is for students" in response.content.decode(), (role, url)
     assert snapshot() == before
     # the slot's own teacher is no exception on the student's pages
-    assert signed_in(school.teacher).get(pages[2][1]).status_code == 404
+    assert_other_area(signed_in(school.teacher).get(pages[2][1]), "students")
 
 
 def test_the_old_student_home_address_leads_to_the_dashboard(school):

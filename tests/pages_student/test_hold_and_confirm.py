@@ -13,6 +13,7 @@ from django.utils import timezone
 from billing.models import LessonPackage
 from booking.models import Booking
 from lessons.models import Lesson
+from tests.areas import assert_other_area
 from tests.booking.conftest import snapshot
 from tests.factories import StaffFactory
 
@@ -124,7 +125,7 @@ def test_visitor_posting_a_hold_is_sent_to_login_and_back_to_the_teacher(school,
 def test_non_students_cannot_hold(school, who):
     user = school.teacher if who == "teacher" else StaffFactory()
     response = signed_in(user).post(hold_url(school), {"slot": school.slot.pk})
-    assert response.status_code == 404
+    assert_other_area(response, "students")
     assert not Booking.objects.exists()
 
 

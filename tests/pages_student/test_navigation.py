@@ -19,9 +19,9 @@ def test_each_role_sees_its_own_pages_in_the_navigation(client):
     student = nav(client, StudentFactory(language="en"))
     for name in ("booking:teacher-list", "booking:booking-list", "lessons:list", "billing:package-list"):
         assert reverse(name) in student
-    assert reverse("scheduling:week") not in student
+    assert reverse("booking:teacher-week") not in student
     teacher = nav(client, TeacherFactory(language="en"))
-    for name in ("booking:teacher-dashboard", "scheduling:week", "lessons:list", "lessons:students"):
+    for name in ("booking:teacher-dashboard", "booking:teacher-week", "lessons:list", "lessons:students"):
         assert reverse(name) in teacher
     assert reverse("booking:booking-list") not in teacher
     assert reverse("admin:index") in nav(client, StaffFactory(language="en"))

@@ -14,8 +14,8 @@ from django.utils import timezone
 from accounts.models import TeacherProfile
 from booking import selectors as booking_selectors
 from booking.models import Booking
-from scheduling import selectors as scheduling_selectors
 from scheduling.models import Slot
+from tests.areas import assert_other_area
 from tests.factories import StaffFactory, TeacherFactory
 from tests.pages_teacher.conftest import (
     UTC,
@@ -46,10 +46,10 @@ def test_anonymous_visitors_are_sent_to_log_in():
 
 
 @pytest.mark.parametrize("factory", [student_with_package, StaffFactory])
-def test_students_and_staff_get_404(factory):
+def test_students_and_staff_are_told_it_is_the_teachers_area(factory):
     client = signed_in(factory())
-    assert client.get(DASHBOARD).status_code == 404
-    assert client.get(reverse("accounts:teacher-home")).status_code == 404
+    assert_other_area(client.get(DASHBOARD), "teachers")
+    assert_other_area(client.get(reverse("accounts:teacher-home")), "teachers")
 
 
 def test_the_old_teacher_home_sends_teachers_to_the_dashboard(teacher):
@@ -116,7 +116,7 @@ def test_the_dashboard_counts_this_weeks_free_held_and_booked_slots(teacher, stu
 
 
 def test_slot_counts_agree_with_each_slots_takenness(teacher, student, other_student):
-    """The dashboard's counts and the week view read one rule (scheduling's)."""
+    """The dashboard's counts and the week view read one rule (booking's)."""
     slots = [make_slot(teacher, starts_in=dt.timedelta(days=2, hours=2 * n)) for n in range(5)]
     hold(other_student, slots[0])
     book(student, slots[1])
@@ -124,8 +124,11 @@ def test_slot_counts_agree_with_each_slots_takenness(teacher, student, other_stu
         student=other_student, slot=slots[2], status="hold", hold_expires_at=timezone.now() - dt.timedelta(minutes=1)
     )
     start, end = slots[0].start_at - dt.timedelta(hours=1), slots[-1].end_at
-    counts = scheduling_selectors.teacher_slot_counts(teacher=teacher, start=start, end=end, now=timezone.now())
-    taken = [slot.taken for slot in scheduling_selectors.teacher_slots(teacher=teacher, start=start, end=end)]
+    now = timezone.now()
+    counts = booking_selectors.teacher_slot_counts(teacher=teacher, start=start, end=end, now=now)
+    taken = [
+        slot.taken for slot in booking_selectors.teacher_slots_taken(teacher=teacher, start=start, end=end, now=now)
+    ]
     assert counts["held"] + counts["booked"] == sum(taken) == 2
     assert counts["free"] == len(taken) - sum(taken) == 3
 
@@ -133,7 +136,7 @@ def test_slot_counts_agree_with_each_slots_takenness(teacher, student, other_stu
 def test_the_dashboard_links_to_every_teacher_page(teacher):
     page = html(signed_in(teacher).get(DASHBOARD))
     for name in [
-        "scheduling:week",
+        "booking:teacher-week",
         "scheduling:slot-add",
         "scheduling:slot-add-recurring",
         "lessons:list",

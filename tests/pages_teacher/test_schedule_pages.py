@@ -14,6 +14,7 @@ from django.urls import reverse
 from audit.models import AuditLog
 from booking.models import Booking
 from scheduling.models import Slot
+from tests.areas import assert_other_area
 from tests.factories import StaffFactory, StudentFactory, TeacherFactory
 from tests.pages_teacher.conftest import (
     UTC,
@@ -30,7 +31,7 @@ from tests.pages_teacher.conftest import (
 pytestmark = pytest.mark.django_db
 
 BERLIN = ZoneInfo("Europe/Berlin")
-WEEK = reverse("scheduling:week")
+WEEK = reverse("booking:teacher-week")
 ADD = reverse("scheduling:slot-add")
 RECURRING = reverse("scheduling:slot-add-recurring")
 
@@ -44,7 +45,7 @@ def slot_at(teacher, start: dt.datetime, minutes: int = 60) -> Slot:
 
 
 def remove_url(slot: Slot) -> str:
-    return reverse("scheduling:slot-remove", args=[slot.pk])
+    return reverse("booking:slot-remove", args=[slot.pk])
 
 
 def week_of(day: str) -> str:
@@ -80,20 +81,24 @@ def test_anonymous_remove_is_sent_to_log_in_and_removes_nothing(teacher, unchang
 
 @pytest.mark.parametrize("factory", [StudentFactory, StaffFactory])
 @pytest.mark.parametrize("url", [WEEK, ADD, RECURRING])
-def test_students_and_staff_get_404_on_the_schedule_pages(factory, url, unchanged):
+def test_students_and_staff_are_told_the_schedule_pages_are_the_teachers(factory, url, unchanged):
     client = signed_in(factory())
-    assert client.get(url).status_code == 404
+    assert_other_area(client.get(url), "teachers")
     if url != WEEK:  # the week takes GET only
         with unchanged():
             response = client.post(url, {"date": "2030-01-15", "start_time": "18:00", "end_time": "19:00"})
-        assert response.status_code == 404
+        assert_other_area(response, "teachers")
 
 
 @pytest.mark.parametrize("factory", [StudentFactory, StaffFactory, TeacherFactory])
 def test_nobody_but_the_owner_can_remove_a_slot(teacher, factory, unchanged):
     slot = make_slot(teacher)
     with unchanged():
-        assert signed_in(factory()).post(remove_url(slot)).status_code == 404
+        response = signed_in(factory()).post(remove_url(slot))
+    if factory is TeacherFactory:  # another teacher: not theirs, so not found
+        assert response.status_code == 404
+    else:
+        assert_other_area(response, "teachers")
 
 
 def test_removing_an_unknown_or_removed_slot_is_404(teacher, unchanged):

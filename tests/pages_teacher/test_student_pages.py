@@ -14,6 +14,7 @@ from booking import services as booking_services
 from booking.models import Booking
 from lessons import selectors
 from lessons.models import Lesson
+from tests.areas import assert_other_area
 from tests.factories import StaffFactory, TeacherFactory
 from tests.pages_teacher.conftest import (
     UTC,
@@ -52,16 +53,16 @@ def test_anonymous_visitors_are_sent_to_log_in(student):
 
 
 @pytest.mark.parametrize("factory", [student_with_package, StaffFactory])
-def test_students_and_staff_get_404(teacher, student, factory):
+def test_students_and_staff_are_told_it_is_the_teachers_area(teacher, student, factory):
     future_lesson(teacher, student)
     client = signed_in(factory())
-    assert client.get(STUDENTS).status_code == 404
-    assert client.get(history(student)).status_code == 404
+    assert_other_area(client.get(STUDENTS), "teachers")
+    assert_other_area(client.get(history(student)), "teachers")
 
 
 def test_the_student_cannot_open_their_own_history_page(teacher, student):
     future_lesson(teacher, student)
-    assert signed_in(student).get(history(student)).status_code == 404
+    assert_other_area(signed_in(student).get(history(student)), "teachers")
 
 
 def test_a_teacher_cannot_open_the_history_of_someone_elses_student(teacher, student, other_teacher, other_student):

@@ -64,7 +64,7 @@ ENTITLED: dict[str, set[str] | dict[str, set[str]]] = {
     "api:booking-waitlist-join": STUDENTS, "api:booking-waitlist-my": STUDENTS,
     # teachers
     "accounts:teacher-home": TEACHERS, "accounts:teacher-profile": TEACHERS, "booking:teacher-dashboard": TEACHERS,
-    "lessons:students": TEACHERS, "scheduling:week": TEACHERS, "scheduling:slot-add": TEACHERS,
+    "lessons:students": TEACHERS, "booking:teacher-week": TEACHERS, "scheduling:slot-add": TEACHERS,
     "scheduling:slot-add-recurring": TEACHERS, "api:scheduling-slots": TEACHERS,
     "api:scheduling-slots-my": TEACHERS, "api:scheduling-slots-recurring": TEACHERS,
     # staff
@@ -85,7 +85,7 @@ ENTITLED: dict[str, set[str] | dict[str, set[str]]] = {
     "api:lesson-homework-item": {"PATCH": {"owner", "teacher"}, "DELETE": {"teacher"}},
     "booking:waitlist-leave": {"owner"}, "booking:waitlist-offer": {"owner"}, "booking:waitlist-accept": {"owner"},
     "api:booking-waitlist-entry": {"owner"}, "api:booking-waitlist-accept": {"owner"},
-    "scheduling:slot-remove": {"teacher"}, "api:scheduling-slot-detail": {"teacher"},
+    "booking:slot-remove": {"teacher"}, "api:scheduling-slot-detail": {"teacher"},
     "notifications:mark-read": {"owner"},
     "api:billing-packages-student": {"owner", "staff"}, "api:billing-packages-detail": {"owner", "staff"},
     "api:billing-payments-detail": {"owner", "staff"}, "api:billing-payments-status": STAFF,

@@ -70,7 +70,7 @@ def pages(world) -> list[tuple[str, str]]:
         ("teacher", reverse("lessons:detail", args=[lesson.pk])),
         ("teacher", reverse("lessons:students")),
         ("teacher", reverse("lessons:student-history", args=[student.pk])),
-        ("teacher", reverse("scheduling:week")),
+        ("teacher", reverse("booking:teacher-week")),
         ("teacher", reverse("accounts:teacher-profile")),
         ("staff", reverse("admin:kpi-dashboard")),
         ("staff", reverse("admin:accounts_user_changelist")),

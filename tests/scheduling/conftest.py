@@ -1,3 +1,5 @@
+from contextlib import contextmanager
+
 import pytest
 
 from audit.models import AuditLog, OutboxEvent
@@ -15,15 +17,14 @@ def db_snapshot() -> dict:
     }
 
 
+@contextmanager
+def db_unchanged():
+    """`with db_unchanged(): ...` asserts the block left slots, audit and outbox as they were."""
+    before = db_snapshot()
+    yield
+    assert db_snapshot() == before
+
+
 @pytest.fixture
 def unchanged(db):
-    """`with unchanged(): ...` asserts the block left slots, audit and outbox as they were."""
-    from contextlib import contextmanager
-
-    @contextmanager
-    def check():
-        before = db_snapshot()
-        yield
-        assert db_snapshot() == before
-
-    return check
+    return db_unchanged

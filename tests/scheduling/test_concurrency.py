@@ -10,11 +10,14 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from audit.models import AuditLog
+from booking import services as booking_services
+from booking.errors import SlotInUse, SlotUnavailable
 from booking.models import Booking
 from guitaronline.core.errors import NotFound
 from scheduling import selectors, services
-from scheduling.errors import SlotInUse, SlotOverlap, SlotUnavailable
+from scheduling.errors import SlotOverlap
 from scheduling.models import Slot
+from tests.booking.holding import slot_get_open
 from tests.factories import StudentFactory, TeacherFactory
 from tests.scheduling.factories import SlotFactory, hold_booking, hour_from_now, past_booking
 
@@ -92,7 +95,7 @@ def test_concurrent_recurring_rules_do_not_overlap(postgres_only):
 def test_a_removal_and_holds_racing_for_one_slot(postgres_only, round_):
     """Thread 0 removes the slot (it has a canceled booking, so it is kept as
     removed); the others hold it the way the booking service does: lock it
-    through `slot_get_open(for_update=True)`, then insert the hold. Whoever
+    and check it (`slot_get_open(for_update=True)`), then insert the hold. Whoever
     locks first wins; the slot is never removed and held at once."""
     teacher = TeacherFactory()
     slot = SlotFactory(teacher=teacher)
@@ -102,9 +105,9 @@ def test_a_removal_and_holds_racing_for_one_slot(postgres_only, round_):
     def act(i: int):
         now = timezone.now()
         if i == 0:
-            return services.slot_delete(teacher=teacher, slot=slot, now=now)
+            return booking_services.slot_remove(teacher=teacher, slot=slot, now=now)
         with transaction.atomic():
-            locked = selectors.slot_get_open(slot_id=slot.pk, now=now, for_update=True)
+            locked = slot_get_open(slot_id=slot.pk, now=now, for_update=True)
             return hold_booking(slot=locked, expires_at=now + dt.timedelta(minutes=10), student=students[i - 1])
 
     removal, *holds = run_at_once(act, THREADS)

@@ -8,11 +8,13 @@ from django.utils import timezone
 from audit.models import AdminAction, OutboxEvent
 from billing import services as billing_services
 from billing.models import LessonPackage
+from booking import selectors as booking_selectors
 from booking import services as booking_services
 from booking.models import Booking
 from guitaronline.staff import selectors
 from notifications.models import Notification
 from tests.booking.conftest import make_package, make_slot
+from tests.conftest import client_for
 from tests.factories import StaffFactory, StudentFactory, TeacherFactory
 
 pytestmark = pytest.mark.django_db
@@ -66,7 +68,7 @@ def known_school(settings):
 
 
 def test_kpi_overview_figures_match_the_known_data(known_school):
-    kpi = selectors.kpi_overview()
+    kpi = selectors.kpi_overview().as_dict()
     assert kpi["users"] == {"student": 3, "teacher": 2, "admin": 1, "total": 6}
     assert kpi["bookings"] == {"hold": 1, "confirmed": 2, "canceled": 1, "expired": 1, "total": 5}
     assert kpi["lessons"]["scheduled"] == 2 and kpi["lessons"]["total"] == 2
@@ -76,19 +78,21 @@ def test_kpi_overview_figures_match_the_known_data(known_school):
     assert kpi["packages"]["active"] == 3 and kpi["packages"]["expired"] == 1 and kpi["packages"]["total"] == 4
 
 
-def test_ops_overview_figures_match_the_known_data(known_school):
-    ops = selectors.ops_overview(max_retries=5)
+def test_ops_overview_figures_match_the_known_data(known_school, settings):
+    settings.OUTBOX_MAX_RETRIES = 5
+    ops = selectors.ops_overview()
     assert ops["outbox_pending"] == 2
     assert ops["outbox_failed_retryable"] == 1
     assert ops["outbox_failed_dead_letter"] == 2
     assert ops["failed_notifications"] == 1
     assert ops["stale_booking_holds"] == 1
     assert ops["overdue_active_packages"] == 1
-    assert selectors.ops_overview(max_retries=10)["outbox_failed_dead_letter"] == 0
+    settings.OUTBOX_MAX_RETRIES = 10
+    assert selectors.ops_overview()["outbox_failed_dead_letter"] == 0
 
 
 def test_bookings_per_week_counts_this_week_and_fills_empty_weeks(known_school):
-    weeks = selectors.bookings_per_week(weeks=12)
+    weeks = booking_selectors.bookings_per_week(weeks=12)
     assert len(weeks) == 12
     assert weeks[-1]["count"] == Booking.objects.count() == 5
     assert sum(week["count"] for week in weeks[:-1]) == 0
@@ -122,7 +126,16 @@ def test_dashboards_are_linked_from_the_admin_index_and_closed_to_non_staff(clie
     assert not AdminAction.objects.filter(action="admin.kpi.view").exists()
 
 
-def test_ops_dashboard_clamps_a_bad_max_retries(client, known_school):
+def test_the_dashboard_the_api_and_metrics_read_one_retry_limit(client, known_school, settings):
+    """OUTBOX_MAX_RETRIES decides the dead letter everywhere; no caller redefines it."""
+    settings.OUTBOX_MAX_RETRIES = 10
     client.force_login(known_school)
-    assert client.get(reverse("admin:ops-dashboard") + "?max_retries=abc").status_code == 200
-    assert AdminAction.objects.get(action="admin.ops.view").payload == {"max_retries": 5}
+    page = client.get(reverse("admin:ops-dashboard") + "?max_retries=1").content.decode()
+    assert "attempts__gte=10" in page and "after 10 failed attempts" in page
+    api = client_for(known_school).get("/api/v1/admin/ops/overview?max_retries=1").json()
+    assert api["max_retries"] == 10 and api["outbox_failed_dead_letter"] == 0
+    delivery = client_for(known_school).get("/api/v1/notifications/delivery/metrics?max_retries=1").json()
+    assert delivery["max_retries"] == 10 and delivery["outbox"]["failed_dead_letter"] == 0
+    settings.OUTBOX_MAX_RETRIES = 5
+    metrics = client.get("/metrics").content.decode()
+    assert "guitaronline_outbox_dead_letter 2.0" in metrics
