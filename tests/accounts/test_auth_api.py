@@ -1,12 +1,10 @@
-import threading
-
 import pytest
 from django.contrib.auth.hashers import check_password
-from django.db import connection
 
 from accounts.models import Role, TeacherProfile, User
 from audit.models import AuditLog, OutboxEvent
 from tests.factories import PASSWORD, StudentFactory
+from tests.races import errors, race
 
 REGISTER = "/api/v1/identity/auth/register"
 LOGIN = "/api/v1/identity/auth/login"
@@ -258,21 +256,12 @@ def test_two_concurrent_refreshes_of_one_token_exactly_one_succeeds(postgres_onl
     refresh = _login(APIClient(), student.email).json()["refresh"]
     rounds = 10
     for _ in range(rounds):
-        barrier = threading.Barrier(2)
-        statuses: list[int] = []
 
-        def use(token=refresh, barrier=barrier, statuses=statuses):
-            try:
-                barrier.wait()
-                statuses.append(APIClient().post(REFRESH, {"refresh": token}, format="json").status_code)
-            finally:
-                connection.close()
+        def use(token=refresh) -> int:
+            return APIClient().post(REFRESH, {"refresh": token}, format="json").status_code
 
-        threads = [threading.Thread(target=use) for _ in range(2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        statuses = race(use, use)
+        assert not errors(statuses), statuses
         assert sorted(statuses) == [200, 401]
         refresh = _login(APIClient(), student.email).json()["refresh"]
     assert User.objects.filter(role=Role.STUDENT).count() == 1

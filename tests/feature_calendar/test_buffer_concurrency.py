@@ -20,9 +20,9 @@ from booking import services as booking_services
 from booking.models import Booking
 from scheduling.errors import SlotBuffer
 from tests.booking.conftest import make_package
-from tests.booking.test_concurrency import run_together
 from tests.conftest import client_for
 from tests.factories import StudentFactory, TeacherFactory
+from tests.races import race
 
 from .conftest import in_days, slot_at
 
@@ -59,11 +59,9 @@ def test_two_holds_on_back_to_back_slots_never_both_win():
     for day in range(ROUNDS):
         early = slot_at(teacher, in_days(3 + day, hour=10))
         late = slot_at(teacher, early.end_at)  # back to back: inside the 30-minute buffer
-        results = run_together(
-            [
-                lambda slot=early: booking_services.booking_hold(student=first, slot_id=slot.pk),
-                lambda slot=late: booking_services.booking_hold(student=second, slot_id=slot.pk),
-            ]
+        results = race(
+            lambda slot=early: booking_services.booking_hold(student=first, slot_id=slot.pk),
+            lambda slot=late: booking_services.booking_hold(student=second, slot_id=slot.pk),
         )
         won = [result for result in results if isinstance(result, Booking)]
         refused = [result for result in results if isinstance(result, SlotBuffer)]
@@ -94,7 +92,7 @@ def test_many_holds_on_a_row_of_slots_keep_every_gap(through):
     for day in range(5):
         start = in_days(5 + day, hour=8)
         row = [slot_at(teacher, start + timedelta(hours=index)) for index in range(len(holders))]
-        results = run_together([lambda i=i, s=s: hold(i, s) for i, s in enumerate(row)])
+        results = race(*[lambda i=i, s=s: hold(i, s) for i, s in enumerate(row)])
         assert set(results) <= {(201, "held"), (409, "slot_buffer")}, results
         taken = [(s, e) for s, e in taken_slots(teacher) if s >= start]
         assert len(taken) == Counter(results)[(201, "held")] >= 1

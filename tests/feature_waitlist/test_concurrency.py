@@ -7,10 +7,10 @@ import pytest
 from booking import services, waitlist
 from booking.models import Booking, WaitlistOffer
 from tests.booking.conftest import make_slot
-from tests.booking.test_concurrency import run_together
 from tests.conftest import client_for
 from tests.factories import TeacherFactory
 from tests.feature_waitlist.conftest import confirmed, join, student_with_package
+from tests.races import errors, race
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgres_only")]
 
@@ -30,8 +30,8 @@ def test_a_reserved_slot_goes_to_its_student_however_many_race_for_it():
         response = client_for(student).post("/api/v1/booking/holds", {"slot_id": slot.pk}, format="json")
         return (response.status_code, response.json().get("error", {}).get("code", "held"), student.pk)
 
-    results = run_together([lambda s=s: hold(s) for s in racers])
-    assert not [r for r in results if isinstance(r, Exception)], results
+    results = race(*[lambda s=s: hold(s) for s in racers])
+    assert not errors(results), results
     assert Counter(status for status, _, _ in results) == {409: 15, 201: 1}
     assert [pk for status, _, pk in results if status == 201] == [first.pk]
     offer.refresh_from_db()
@@ -45,8 +45,8 @@ def test_concurrent_periodic_steps_offer_a_new_slot_once():
     for student in students:
         join(student, teacher)
     slots = [make_slot(teacher) for _ in range(3)]
-    results = run_together([waitlist.waitlist_offers_advance for _ in range(6)])
-    assert not [r for r in results if isinstance(r, Exception)], results
+    results = race(*[waitlist.waitlist_offers_advance] * 6)
+    assert not errors(results), results
     assert sum(result["offered"] for result in results) == 3
     offers = WaitlistOffer.objects.filter(status="offered")
     assert sorted(offers.values_list("slot_id", flat=True)) == sorted(slot.pk for slot in slots)
