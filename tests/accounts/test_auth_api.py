@@ -269,7 +269,7 @@ def test_two_concurrent_refreshes_of_one_token_exactly_one_succeeds(postgres_onl
 
 @pytest.mark.django_db
 def test_api_answers_in_the_users_time_zone_and_language(student):
-    from tests.conftest import client_for
+    from tests.clients import client_for
 
     student.timezone = "America/New_York"
     student.language = "ru"
@@ -279,8 +279,7 @@ def test_api_answers_in_the_users_time_zone_and_language(student):
     assert response["Content-Language"] == "ru"
     error = client.patch(ME, {"timezone": "Nowhere/Land"}, format="json").json()["error"]
     assert error["message"] == "Некорректные данные."
-    from tests.booking.conftest import make_package, make_slot
-    from tests.factories import TeacherFactory
+    from tests.factories import TeacherFactory, make_package, make_slot
 
     make_package(student)
     slot = make_slot(TeacherFactory())

@@ -14,9 +14,8 @@ from booking import services
 from booking.errors import BookingNotActive, HoldExpired
 from booking.models import Booking
 from lessons.models import Lesson
-from tests.booking.conftest import make_package, make_slot
-from tests.conftest import client_for
-from tests.factories import StudentFactory, TeacherFactory
+from tests.clients import client_for
+from tests.factories import StudentFactory, TeacherFactory, make_package, make_slot
 from tests.races import errors, race
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgres_only")]

@@ -14,8 +14,7 @@ from audit.models import OutboxEvent
 from booking import services as booking_services
 from booking.models import Booking
 from guitaronline import metrics
-from tests.booking.conftest import make_package, make_slot
-from tests.factories import StudentFactory, TeacherFactory
+from tests.factories import StudentFactory, TeacherFactory, make_package, make_slot
 
 pytestmark = pytest.mark.django_db
 

@@ -19,8 +19,7 @@ from booking import services
 from booking.models import Booking
 from guitaronline.core.errors import ApplicationError
 from lessons.models import Lesson
-from tests.booking.conftest import make_package, make_slot
-from tests.factories import StudentFactory, TeacherFactory
+from tests.factories import StudentFactory, TeacherFactory, make_package, make_slot
 from tests.races import errors, race_n
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgres_only")]
