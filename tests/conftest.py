@@ -1,10 +1,19 @@
+"""Fixtures every app's tests may use: clients, users, the `school` of the
+booking and student page tests, the people of the teacher and lesson page
+tests (each named after their time zone), `unchanged` and `frozen_now`."""
+
+from contextlib import contextmanager
+
 import pytest
 from django.core.cache import caches
 from django.db import connection
+from django.utils import timezone
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import RefreshToken
 
-from tests.factories import PASSWORD, StaffFactory, StudentFactory, TeacherFactory
+from tests.clients import client_for, signed_in
+from tests.factories import PASSWORD, StaffFactory, StudentFactory, TeacherFactory, make_package, make_slot
+from tests.lessons.factories import LONG
+from tests.snapshots import schedule_snapshot
 
 
 @pytest.fixture(autouse=True)
@@ -22,12 +31,6 @@ def _fresh_caches():
 @pytest.fixture
 def api():
     return APIClient()
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
-    return client
 
 
 @pytest.fixture
@@ -74,3 +77,90 @@ def postgres_only():
     """Skip on SQLite: row locks and concurrent writers are only real on PostgreSQL."""
     if not on_postgres():
         pytest.skip("needs PostgreSQL (set DATABASE_URL); SQLite serialises writers")
+
+
+# --- a small school: booking, waitlist and student page tests ------------------------------
+
+
+@pytest.fixture
+def school(db):
+    """A published teacher with a slot three days ahead and a student with a 10-lesson package."""
+
+    class School:
+        teacher = TeacherFactory()
+        student = StudentFactory()
+        other_student = StudentFactory()
+        other_teacher = TeacherFactory()
+
+    school = School()
+    school.slot = make_slot(school.teacher)
+    school.package = make_package(school.student)
+    make_package(school.other_student)
+    return school
+
+
+@pytest.fixture
+def student_client(school):
+    """`school.student`, signed in."""
+    return signed_in(school.student)
+
+
+# --- people in fixed time zones: teacher, lesson, schedule and calendar tests --------------
+
+
+@pytest.fixture
+def berlin_teacher(db):
+    return TeacherFactory(timezone="Europe/Berlin", full_name="Tatiana Teacher")
+
+
+@pytest.fixture
+def moscow_student(db):
+    """A student with 100 lessons that outlive the fixed dates the tests use."""
+    student = StudentFactory(timezone="Europe/Moscow", full_name="Sasha Student")
+    make_package(student, lessons=100, expires_in=LONG)
+    return student
+
+
+@pytest.fixture
+def other_moscow_student(db):
+    student = StudentFactory(timezone="Europe/Moscow", full_name="Olga Other")
+    make_package(student, lessons=100, expires_in=LONG)
+    return student
+
+
+@pytest.fixture
+def new_york_student(db):
+    """A student in New York (the US changes to summer time two weeks before
+    the EU) with a 50-lesson package."""
+    student = StudentFactory(timezone="America/New_York")
+    make_package(student, lessons=50)
+    return student
+
+
+# --- nothing changed, and a fixed now -------------------------------------------------------
+
+
+@pytest.fixture
+def unchanged(db):
+    """`with unchanged(): ...` asserts the block left slots, bookings, lessons,
+    audit and outbox as they were (`tests.snapshots.schedule_snapshot`)."""
+
+    @contextmanager
+    def check():
+        before = schedule_snapshot()
+        yield
+        assert schedule_snapshot() == before
+
+    return check
+
+
+@pytest.fixture
+def frozen_now(monkeypatch):
+    """`frozen_now(moment)` makes `timezone.now()` return `moment` for the
+    pages and the services they call (set it before signing in)."""
+
+    def freeze(moment):
+        monkeypatch.setattr(timezone, "now", lambda: moment)
+        return moment
+
+    return freeze

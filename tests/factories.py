@@ -1,9 +1,18 @@
-"""factory-boy factories shared by the suite."""
+"""Users made by factory-boy, and the slots, packages and bookings most tests
+need, made the way the site makes them (bookings through `booking.services`)."""
+
+import itertools
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import factory
 from django.utils import timezone
 
 from accounts.models import Role, TeacherProfile, User
+from billing.models import LessonPackage
+from booking import services as booking_services
+from booking.models import Booking
+from scheduling.models import Slot
 
 PASSWORD = "Str0ng-pass-for-tests"
 
@@ -48,3 +57,47 @@ class StaffFactory(UserFactory):
     role = Role.ADMIN
     is_staff = True
     is_superuser = True
+
+
+# --- rows through the real code: slots, packages, bookings ----------------------------------
+
+_spread = itertools.count()
+
+
+def make_slot(teacher, *, starts_in: timedelta | None = None, minutes: int = 60) -> Slot:
+    """A slot `starts_in` from now; by default a fresh hour three days ahead."""
+    if starts_in is None:
+        starts_in = timedelta(days=3, hours=2 * next(_spread))
+    start = (timezone.now() + starts_in).replace(microsecond=0)
+    return Slot.objects.create(teacher=teacher, start_at=start, end_at=start + timedelta(minutes=minutes))
+
+
+def slot_at(teacher, start: datetime, minutes: int = 60) -> Slot:
+    """A slot starting exactly at `start` (aware)."""
+    return Slot.objects.create(teacher=teacher, start_at=start, end_at=start + timedelta(minutes=minutes))
+
+
+def in_days(days: int, hour: int = 12) -> datetime:
+    """A whole UTC hour `days` from today."""
+    return (timezone.now().astimezone(UTC) + timedelta(days=days)).replace(hour=hour, minute=0, second=0, microsecond=0)
+
+
+def make_package(student, *, lessons: int = 10, left: int | None = None, expires_in=timedelta(days=90)):
+    return LessonPackage.objects.create(
+        student=student,
+        lessons_total=lessons,
+        lessons_left=lessons if left is None else left,
+        price=Decimal("10000.00"),
+        currency="RUB",
+        expires_at=timezone.now() + expires_in,
+    )
+
+
+def hold(student, slot: Slot, *, now: datetime | None = None) -> Booking:
+    """Hold `slot` for `student` through `booking.services`."""
+    return booking_services.booking_hold(student=student, slot_id=slot.pk, now=now)
+
+
+def book(student, slot: Slot, *, now: datetime | None = None) -> Booking:
+    """Hold and confirm `slot` for `student` (who needs a usable package): a real lesson."""
+    return booking_services.booking_confirm(booking=hold(student, slot, now=now), actor=student, now=now)

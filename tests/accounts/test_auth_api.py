@@ -1,12 +1,10 @@
-import threading
-
 import pytest
 from django.contrib.auth.hashers import check_password
-from django.db import connection
 
 from accounts.models import Role, TeacherProfile, User
 from audit.models import AuditLog, OutboxEvent
 from tests.factories import PASSWORD, StudentFactory
+from tests.races import errors, race
 
 REGISTER = "/api/v1/identity/auth/register"
 LOGIN = "/api/v1/identity/auth/login"
@@ -258,21 +256,12 @@ def test_two_concurrent_refreshes_of_one_token_exactly_one_succeeds(postgres_onl
     refresh = _login(APIClient(), student.email).json()["refresh"]
     rounds = 10
     for _ in range(rounds):
-        barrier = threading.Barrier(2)
-        statuses: list[int] = []
 
-        def use(token=refresh, barrier=barrier, statuses=statuses):
-            try:
-                barrier.wait()
-                statuses.append(APIClient().post(REFRESH, {"refresh": token}, format="json").status_code)
-            finally:
-                connection.close()
+        def use(token=refresh) -> int:
+            return APIClient().post(REFRESH, {"refresh": token}, format="json").status_code
 
-        threads = [threading.Thread(target=use) for _ in range(2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        statuses = race(use, use)
+        assert not errors(statuses), statuses
         assert sorted(statuses) == [200, 401]
         refresh = _login(APIClient(), student.email).json()["refresh"]
     assert User.objects.filter(role=Role.STUDENT).count() == 1
@@ -280,7 +269,7 @@ def test_two_concurrent_refreshes_of_one_token_exactly_one_succeeds(postgres_onl
 
 @pytest.mark.django_db
 def test_api_answers_in_the_users_time_zone_and_language(student):
-    from tests.conftest import client_for
+    from tests.clients import client_for
 
     student.timezone = "America/New_York"
     student.language = "ru"
@@ -290,8 +279,7 @@ def test_api_answers_in_the_users_time_zone_and_language(student):
     assert response["Content-Language"] == "ru"
     error = client.patch(ME, {"timezone": "Nowhere/Land"}, format="json").json()["error"]
     assert error["message"] == "Некорректные данные."
-    from tests.booking.conftest import make_package, make_slot
-    from tests.factories import TeacherFactory
+    from tests.factories import TeacherFactory, make_package, make_slot
 
     make_package(student)
     slot = make_slot(TeacherFactory())

@@ -11,7 +11,7 @@ from audit.models import OutboxEvent
 from billing.models import LessonPackage, Payment
 from tests.billing.factories import LessonPackageFactory, PaymentFactory
 from tests.billing.helpers import db_state
-from tests.conftest import client_for
+from tests.clients import client_for
 from tests.factories import StudentFactory
 
 pytestmark = pytest.mark.django_db

@@ -1,10 +1,8 @@
 """Real threads against PostgreSQL: row locks, not luck, keep the balance right."""
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from audit.models import OutboxEvent
@@ -12,29 +10,7 @@ from billing import services
 from billing.errors import NoActivePackage
 from billing.models import LessonPackage
 from tests.billing.factories import LessonPackageFactory
-
-
-def _run_in_threads(count: int, work) -> list:
-    """Start `count` threads at the same moment; return what each returned or raised."""
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            results[index] = work()
-        except Exception as exc:  # recorded and inspected by the test
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(index,)) for index in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
-    return results
+from tests.races import errors, race_n
 
 
 @pytest.mark.django_db(transaction=True)
@@ -42,7 +18,7 @@ def test_sixteen_concurrent_consumers_take_exactly_the_five_lessons_left(postgre
     package = LessonPackageFactory(lessons_total=10, lessons_left=5)
     student = package.student
 
-    results = _run_in_threads(16, lambda: services.package_consume_lesson(student=student, actor=student))
+    results = race_n(16, lambda _: services.package_consume_lesson(student=student, actor=student))
 
     succeeded = [result for result in results if isinstance(result, LessonPackage)]
     refused = [result for result in results if isinstance(result, NoActivePackage)]
@@ -59,9 +35,9 @@ def test_sixteen_concurrent_consumers_take_exactly_the_five_lessons_left(postgre
 def test_concurrent_expiry_runs_emit_each_expiry_once(postgres_only):
     overdue = LessonPackageFactory.create_batch(3, expires_at=timezone.now() - timedelta(minutes=1))
 
-    results = _run_in_threads(4, services.packages_expire_overdue)
+    results = race_n(4, lambda _: services.packages_expire_overdue())
 
-    assert not [result for result in results if isinstance(result, Exception)], results
+    assert not errors(results), results
     assert sum(results) == 3
     for package in overdue:
         package.refresh_from_db()

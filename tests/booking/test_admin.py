@@ -51,7 +51,7 @@ def test_bookings_cannot_be_added_or_deleted_in_the_admin(staff_client):
 def test_admin_cancel_reports_a_refused_booking_and_cancels_the_others(school, staff_client):
     from datetime import timedelta
 
-    from tests.booking.conftest import make_slot
+    from tests.factories import make_slot
 
     confirmed = services.booking_confirm(
         booking=services.booking_hold(student=school.student, slot_id=school.slot.pk), actor=school.student

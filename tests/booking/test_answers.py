@@ -8,8 +8,8 @@ import pytest
 
 from booking import services
 from booking.models import Booking
-from tests.booking.conftest import make_slot
-from tests.conftest import client_for
+from tests.clients import client_for
+from tests.factories import make_slot
 
 pytestmark = pytest.mark.django_db
 

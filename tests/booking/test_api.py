@@ -10,9 +10,9 @@ from billing.models import LessonPackage
 from booking import services
 from booking.models import Booking
 from lessons.models import Lesson
-from tests.booking.conftest import make_package, make_slot, snapshot
-from tests.conftest import client_for
-from tests.factories import StaffFactory
+from tests.clients import client_for
+from tests.factories import StaffFactory, make_package, make_slot
+from tests.snapshots import booking_snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -131,7 +131,7 @@ def test_permission_matrix_over_booking_endpoints(school, clients, action, role)
     if action == "reschedule":
         services.booking_confirm(booking=booking, actor=school.student)
     new_slot = make_slot(school.teacher)
-    before = snapshot()
+    before = booking_snapshot()
     client = clients[role]
     if action == "detail":
         response = client.get(f"/api/v1/booking/{booking.pk}")
@@ -142,7 +142,7 @@ def test_permission_matrix_over_booking_endpoints(school, clients, action, role)
     expected = MATRIX[action][role]
     assert response.status_code == expected, response.content
     if expected >= 400 or action == "detail":
-        assert snapshot() == before
+        assert booking_snapshot() == before
         if expected >= 400:
             assert set(response.json()) == {"error"}
 

@@ -1,13 +1,11 @@
 """Races on PostgreSQL with real threads and connections (skipped on SQLite)."""
 
 import json
-import threading
 import time
 from collections import Counter
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from billing.errors import NoActivePackage
@@ -16,33 +14,11 @@ from booking import services
 from booking.errors import BookingNotActive, HoldExpired
 from booking.models import Booking
 from lessons.models import Lesson
-from tests.booking.conftest import make_package, make_slot
-from tests.conftest import client_for
-from tests.factories import StudentFactory, TeacherFactory
+from tests.clients import client_for
+from tests.factories import StudentFactory, TeacherFactory, make_package, make_slot
+from tests.races import errors, race
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgres_only")]
-
-
-def run_together(jobs) -> list:
-    """Start every job at once (a barrier), each on its own connection."""
-    barrier = threading.Barrier(len(jobs))
-    results: list = [None] * len(jobs)
-
-    def runner(index, job):
-        try:
-            barrier.wait()
-            results[index] = job()
-        except Exception as exc:  # the outcome under test
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=runner, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
 
 
 def test_64_simultaneous_holds_on_one_slot_have_exactly_one_winner(capsys):
@@ -60,9 +36,9 @@ def test_64_simultaneous_holds_on_one_slot_have_exactly_one_winner(capsys):
         return response.status_code, code, time.perf_counter() - started
 
     started = time.perf_counter()
-    results = run_together([lambda c=c: hold(c) for c in clients])
+    results = race(*[lambda c=c: hold(c) for c in clients])
     elapsed = time.perf_counter() - started
-    assert not [r for r in results if isinstance(r, Exception)], results
+    assert not errors(results), results
     statuses = Counter((status, code) for status, code, _ in results)
     assert statuses == {(201, "held"): 1, (409, "slot_unavailable"): 63}
     assert Booking.objects.filter(slot=slot, status="hold").count() == 1
@@ -83,7 +59,7 @@ def test_32_simultaneous_confirms_take_exactly_the_lessons_left(lessons_left, ca
     LessonPackage.objects.filter(pk=package.pk).update(lessons_left=lessons_left)
 
     started = time.perf_counter()
-    results = run_together([lambda b=b: services.booking_confirm(booking=b, actor=student) for b in holds])
+    results = race(*[lambda b=b: services.booking_confirm(booking=b, actor=student) for b in holds])
     elapsed = time.perf_counter() - started
     confirmed = [r for r in results if isinstance(r, Booking)]
     refused = [r for r in results if isinstance(r, NoActivePackage)]
@@ -109,13 +85,11 @@ def test_a_confirm_racing_the_expiry_job_never_confirms_a_dead_hold(settings, ca
         now = timezone.now()
         booking = services.booking_hold(student=student, slot_id=make_slot(teacher).pk, now=now)
         expiry = booking.hold_expires_at
-        results = run_together(
-            [
-                lambda b=booking, t=expiry - timedelta(milliseconds=1): services.booking_confirm(
-                    booking=b, actor=student, now=t
-                ),
-                lambda t=expiry + timedelta(milliseconds=1): services.bookings_expire_holds(now=t),
-            ]
+        results = race(
+            lambda b=booking, t=expiry - timedelta(milliseconds=1): services.booking_confirm(
+                booking=b, actor=student, now=t
+            ),
+            lambda t=expiry + timedelta(milliseconds=1): services.bookings_expire_holds(now=t),
         )
         booking.refresh_from_db()
         confirm_result, expired_count = results
@@ -150,8 +124,8 @@ def test_idempotent_repeats_racing_make_one_change():
         )
         return response.status_code, response.json()
 
-    results = run_together([lambda c=c: post(c) for c in clients])
-    assert not [r for r in results if isinstance(r, Exception)], results
+    results = race(*[lambda c=c: post(c) for c in clients])
+    assert not errors(results), results
     assert {status for status, _ in results} == {201}
     assert len({json.dumps(body) for _, body in results}) == 1
     assert Booking.objects.count() == 1

@@ -14,9 +14,9 @@ from booking import services
 from booking.errors import BookingRescheduled, BookingStarted, HoldLimitReached
 from booking.models import Booking, WaitlistEntry, WaitlistOffer
 from booking.waitlist import WaitlistOfferClosed
-from tests.booking.conftest import make_package, make_slot, snapshot
-from tests.conftest import client_for
-from tests.factories import StudentFactory, TeacherFactory
+from tests.clients import client_for
+from tests.factories import StudentFactory, TeacherFactory, make_package, make_slot
+from tests.snapshots import booking_snapshot as snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -79,7 +79,9 @@ def moved(school):
         booking=services.booking_hold(student=school.student, slot_id=school.slot.pk), actor=school.student
     )
     school.new_slot, school.other_slot = make_slot(school.teacher), make_slot(school.teacher)
-    school.successor = services.booking_reschedule(booking=booking, new_slot_id=school.new_slot.pk, actor=school.student)
+    school.successor = services.booking_reschedule(
+        booking=booking, new_slot_id=school.new_slot.pk, actor=school.student
+    )
     school.booking = booking
     return school
 

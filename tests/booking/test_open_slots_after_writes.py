@@ -15,8 +15,8 @@ from accounts import services as account_services
 from booking import services
 from booking.errors import SlotUnavailable
 from scheduling import services as scheduling_services
-from tests.booking.conftest import make_slot
-from tests.conftest import client_for
+from tests.clients import client_for
+from tests.factories import make_slot
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the listing is outdated when a write commits
 

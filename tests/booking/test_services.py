@@ -19,8 +19,8 @@ from booking.errors import (
 from booking.models import Booking
 from guitaronline.core.errors import Forbidden, InvalidInput, NotFound
 from lessons.models import Lesson
-from tests.booking.conftest import make_package, make_slot, snapshot
-from tests.factories import StaffFactory, TeacherFactory
+from tests.factories import StaffFactory, TeacherFactory, make_package, make_slot
+from tests.snapshots import booking_snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -56,26 +56,26 @@ def test_hold_needs_an_active_package_with_lessons(school):
     school.package.lessons_left = 0
     school.package.status = LessonPackage.Status.DEPLETED
     school.package.save()
-    before = snapshot()
+    before = booking_snapshot()
     with pytest.raises(NoActivePackage):
         hold(school)
-    assert snapshot() == before
+    assert booking_snapshot() == before
 
 
 def test_hold_refuses_a_package_past_its_expiry_even_before_the_job(school):
     LessonPackage.objects.filter(pk=school.package.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
-    before = snapshot()
+    before = booking_snapshot()
     with pytest.raises(NoActivePackage):
         hold(school)
-    assert snapshot() == before
+    assert booking_snapshot() == before
 
 
 def test_a_second_hold_on_a_taken_slot_is_refused(school):
     services.booking_hold(student=school.other_student, slot_id=school.slot.pk)
-    before = snapshot()
+    before = booking_snapshot()
     with pytest.raises(SlotUnavailable):
         hold(school)
-    assert snapshot() == before
+    assert booking_snapshot() == before
 
 
 def test_a_confirmed_slot_cannot_be_held(school):
@@ -99,10 +99,10 @@ def test_an_expired_hold_never_blocks_the_slot_even_before_any_job(school, setti
 def test_hold_respects_the_minimum_notice(school, settings):
     settings.BOOKING_MIN_NOTICE_HOURS = 2
     soon = make_slot(school.teacher, starts_in=timedelta(hours=1, minutes=30))
-    before = snapshot()
+    before = booking_snapshot()
     with pytest.raises(SlotTooSoon):
         hold(school, soon)
-    assert snapshot() == before
+    assert booking_snapshot() == before
 
 
 def test_only_students_hold_and_unpublished_teachers_are_not_bookable(school):
@@ -146,39 +146,39 @@ def test_confirm_takes_one_lesson_and_creates_exactly_one_lesson(school):
 
 def test_confirming_twice_is_a_no_op(school):
     booking = confirmed(school)
-    before = snapshot()
+    before = booking_snapshot()
     again = services.booking_confirm(booking=booking, actor=school.student)
     assert again.pk == booking.pk and again.status == Booking.Status.CONFIRMED
-    assert snapshot() == before
+    assert booking_snapshot() == before
 
 
 def test_a_dead_hold_cannot_be_confirmed(school, settings):
     now = timezone.now()
     booking = hold(school, now=now)
-    before = snapshot()
+    before = booking_snapshot()
     with pytest.raises(HoldExpired):
         services.booking_confirm(
             booking=booking, actor=school.student, now=now + timedelta(minutes=settings.BOOKING_HOLD_MINUTES)
         )
-    assert snapshot() == before
+    assert booking_snapshot() == before
 
 
 def test_only_the_holder_confirms(school):
     booking = hold(school)
-    before = snapshot()
+    before = booking_snapshot()
     for intruder in (school.other_student, school.teacher):
         with pytest.raises(Forbidden):
             services.booking_confirm(booking=booking, actor=intruder)
-    assert snapshot() == before
+    assert booking_snapshot() == before
 
 
 def test_confirm_fails_cleanly_when_the_package_ran_out_after_the_hold(school):
     booking = hold(school)
     LessonPackage.objects.filter(pk=school.package.pk).update(lessons_left=0, status="depleted")
-    before = snapshot()
+    before = booking_snapshot()
     with pytest.raises(NoActivePackage):
         services.booking_confirm(booking=booking, actor=school.student)
-    assert snapshot() == before
+    assert booking_snapshot() == before
 
 
 def test_canceled_or_expired_bookings_cannot_be_confirmed(school):
@@ -238,9 +238,9 @@ def test_staff_cancel_on_the_students_behalf_follows_the_window(school):
 def test_canceling_twice_is_a_no_op(school):
     booking = confirmed(school)
     services.booking_cancel(booking=booking, actor=school.student)
-    before = snapshot()
+    before = booking_snapshot()
     assert services.booking_cancel(booking=booking, actor=school.student).status == Booking.Status.CANCELED
-    assert snapshot() == before
+    assert booking_snapshot() == before
 
 
 def test_canceling_a_hold_touches_no_package(school):
@@ -253,13 +253,13 @@ def test_canceling_a_hold_touches_no_package(school):
 
 def test_strangers_cannot_cancel_and_students_cannot_cancel_after_the_start(school):
     booking = confirmed(school)
-    before = snapshot()
+    before = booking_snapshot()
     for intruder in (school.other_student, school.other_teacher):
         with pytest.raises(Forbidden):
             services.booking_cancel(booking=booking, actor=intruder)
     with pytest.raises(BookingStarted):
         services.booking_cancel(booking=booking, actor=school.student, now=school.slot.start_at)
-    assert snapshot() == before
+    assert booking_snapshot() == before
 
 
 def test_an_expired_hold_cannot_be_canceled(school, settings):
@@ -300,20 +300,20 @@ def test_retrying_a_reschedule_returns_the_same_successor(school):
     booking = confirmed(school)
     new_slot = make_slot(school.teacher, starts_in=timedelta(days=5))
     first = services.booking_reschedule(booking=booking, new_slot_id=new_slot.pk, actor=school.student)
-    before = snapshot()
+    before = booking_snapshot()
     again = services.booking_reschedule(booking=booking, new_slot_id=new_slot.pk, actor=school.student)
     assert again.pk == first.pk
-    assert snapshot() == before
+    assert booking_snapshot() == before
 
 
 def test_reschedule_to_a_taken_slot_changes_nothing(school):
     booking = confirmed(school)
     taken = make_slot(school.teacher, starts_in=timedelta(days=6))
     services.booking_hold(student=school.other_student, slot_id=taken.pk)
-    before = snapshot()
+    before = booking_snapshot()
     with pytest.raises(SlotUnavailable):
         services.booking_reschedule(booking=booking, new_slot_id=taken.pk, actor=school.student)
-    assert snapshot() == before
+    assert booking_snapshot() == before
 
 
 def test_reschedule_without_a_lesson_to_spend_changes_nothing(school):
@@ -321,10 +321,10 @@ def test_reschedule_without_a_lesson_to_spend_changes_nothing(school):
     slot = make_slot(school.teacher, starts_in=timedelta(hours=5))
     booking = confirmed(school, slot)
     LessonPackage.objects.filter(pk=package.pk).update(lessons_left=0, status="depleted")
-    before = snapshot()
+    before = booking_snapshot()
     with pytest.raises(NoActivePackage):
         services.booking_reschedule(booking=booking, new_slot_id=school.slot.pk, actor=school.student)
-    assert snapshot() == before
+    assert booking_snapshot() == before
 
 
 def test_reschedule_needs_a_confirmed_booking_of_ones_own_and_another_slot(school):

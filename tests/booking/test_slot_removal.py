@@ -17,7 +17,6 @@ from scheduling.errors import SlotInPast, SlotOverlap
 from scheduling.models import Slot
 from tests.booking.holding import slot_get_open
 from tests.factories import StudentFactory, TeacherFactory
-from tests.scheduling.conftest import db_unchanged as unchanged
 from tests.scheduling.factories import SlotFactory, confirmed_booking, hold_booking, past_booking
 
 pytestmark = pytest.mark.django_db
@@ -51,20 +50,20 @@ def test_slot_remove_removes_a_free_slot_and_records_it(teacher, slot):
 
 
 @pytest.mark.parametrize("now", [START, START + dt.timedelta(minutes=30), at(5)], ids=["at-start", "running", "over"])
-def test_slot_remove_refuses_a_started_slot(teacher, slot, now):
+def test_slot_remove_refuses_a_started_slot(teacher, slot, now, unchanged):
     with unchanged(), pytest.raises(SlotInPast) as error:
         services.slot_remove(teacher=teacher, slot=slot, now=now)
     assert (error.value.code, error.value.status_code) == ("slot_in_past", 409)
 
 
-def test_slot_remove_refuses_a_confirmed_slot(teacher, slot):
+def test_slot_remove_refuses_a_confirmed_slot(teacher, slot, unchanged):
     confirmed_booking(slot=slot)
     with unchanged(), pytest.raises(SlotInUse) as error:
         services.slot_remove(teacher=teacher, slot=slot, now=NOW)
     assert (error.value.code, error.value.details) == ("slot_in_use", None)
 
 
-def test_slot_remove_refuses_a_live_hold(teacher, slot):
+def test_slot_remove_refuses_a_live_hold(teacher, slot, unchanged):
     hold_booking(slot=slot, expires_at=NOW + dt.timedelta(minutes=5))
     with unchanged(), pytest.raises(SlotInUse) as error:
         services.slot_remove(teacher=teacher, slot=slot, now=NOW)
@@ -119,7 +118,7 @@ def test_a_removed_slot_is_invisible_to_every_selector(teacher, slot):
         slot_get_open(slot_id=slot.pk, now=now, for_update=True)
 
 
-def test_slot_remove_twice_is_not_found_and_changes_nothing(teacher, slot):
+def test_slot_remove_twice_is_not_found_and_changes_nothing(teacher, slot, unchanged):
     past_booking(slot=slot, status=Booking.Status.CANCELED)
     services.slot_remove(teacher=teacher, slot=slot, now=NOW)
     with unchanged(), pytest.raises(NotFound):
@@ -129,7 +128,7 @@ def test_slot_remove_twice_is_not_found_and_changes_nothing(teacher, slot):
     assert AuditLog.objects.filter(action="scheduling.slot.deleted").count() == 1
 
 
-def test_slot_remove_refuses_a_taken_slot_with_history(teacher, slot):
+def test_slot_remove_refuses_a_taken_slot_with_history(teacher, slot, unchanged):
     """Canceled once, then booked again: taken, so refused, with neither a delete nor a removal."""
     add_history(slot, Booking.Status.CANCELED)
     confirmed_booking(slot=slot)
@@ -140,7 +139,7 @@ def test_slot_remove_refuses_a_taken_slot_with_history(teacher, slot):
 
 
 @pytest.mark.parametrize("kind", HISTORY_KINDS)
-def test_slot_remove_refuses_a_started_slot_with_history(teacher, slot, kind):
+def test_slot_remove_refuses_a_started_slot_with_history(teacher, slot, kind, unchanged):
     add_history(slot, kind)
     with unchanged(), pytest.raises(SlotInPast):
         services.slot_remove(teacher=teacher, slot=slot, now=START)
@@ -159,7 +158,7 @@ def test_a_removed_slot_frees_its_time(teacher, slot, start, end):
         scheduling_services.slot_create(teacher=teacher, start_at=at(start), end_at=at(end), now=NOW)
 
 
-def test_slot_remove_refuses_another_teachers_slot(slot):
+def test_slot_remove_refuses_another_teachers_slot(slot, unchanged):
     with unchanged(), pytest.raises(NotFound):
         services.slot_remove(teacher=TeacherFactory(), slot=slot, now=NOW)
 

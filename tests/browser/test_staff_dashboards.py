@@ -1,8 +1,7 @@
 import pytest
 
 from booking import services as booking_services
-from tests.booking.conftest import make_package, make_slot
-from tests.factories import PASSWORD, StaffFactory, StudentFactory, TeacherFactory
+from tests.factories import PASSWORD, StaffFactory, StudentFactory, TeacherFactory, make_package, make_slot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

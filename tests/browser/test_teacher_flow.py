@@ -14,8 +14,7 @@ from django.utils import formats, timezone, translation
 from booking import services as booking_services
 from lessons.models import Lesson
 from scheduling.models import Slot
-from tests.booking.conftest import make_package
-from tests.factories import PASSWORD, StudentFactory, TeacherFactory
+from tests.factories import PASSWORD, StudentFactory, TeacherFactory, make_package
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -7,29 +7,13 @@ from django.core import mail
 from django.utils import timezone
 
 from audit import services as audit_services
-from audit.errors import NotDeadLetter
 from audit.models import AdminAction, OutboxEvent
 from notifications import services
 from notifications.models import Notification
 from tests.factories import StaffFactory, StudentFactory, TeacherFactory
+from tests.notifications.factories import lesson_event
 
 pytestmark = pytest.mark.django_db
-
-
-def lesson_event(student, teacher, *, event_type="booking.confirmed", start=None, **extra) -> OutboxEvent:
-    start = start or timezone.now() + timedelta(days=3)
-    return OutboxEvent.objects.create(
-        event_type=event_type,
-        aggregate_type="booking.booking",
-        aggregate_id="1",
-        payload={
-            "student_id": student.pk,
-            "teacher_id": teacher.pk,
-            "start_at": start.isoformat(),
-            "end_at": (start + timedelta(hours=1)).isoformat(),
-            **extra,
-        },
-    )
 
 
 @pytest.fixture
@@ -155,13 +139,6 @@ def test_one_event_whose_rows_the_database_refuses_fails_alone(people, monkeypat
     assert Notification.objects.filter(event_id=later.pk).exists()
 
 
-def test_only_failed_events_can_be_requeued(people):
-    student, teacher = people
-    event = lesson_event(student, teacher)
-    with pytest.raises(NotDeadLetter):
-        audit_services.outbox_event_requeue(event=event, actor=StaffFactory())
-
-
 def test_smtp_failures_retry_with_backoff_and_dead_letter(people, settings, monkeypatch):
     settings.OUTBOX_MAX_RETRIES = 3
     student, teacher = people
@@ -240,25 +217,6 @@ def test_cancel_email_says_whether_the_lesson_came_back(people):
     services.outbox_dispatch()
     body = next(m for m in mail.outbox if m.to == [student.email]).body
     assert "not returned" in body and "24 hours" in body
-
-
-def test_staff_requeue_dead_letter_events_from_the_admin(client, people):
-    from django.urls import reverse
-
-    student, teacher = people
-    dead = lesson_event(student, teacher)
-    OutboxEvent.objects.filter(pk=dead.pk).update(status="failed", attempts=5, last_error="boom")
-    fine = lesson_event(student, teacher)
-    client.force_login(StaffFactory())
-    url = reverse("admin:audit_outboxevent_changelist")
-    assert client.get(url).status_code == 200
-    client.post(url, {"action": "requeue", "_selected_action": [str(dead.pk), str(fine.pk)]}, follow=True)
-    dead.refresh_from_db()
-    fine.refresh_from_db()
-    assert (dead.status, dead.attempts, dead.last_error) == ("pending", 0, "")
-    assert fine.status == "pending" and fine.attempts == 0
-    assert AdminAction.objects.filter(action="admin.outbox.requeue").count() == 1
-    assert client.get(reverse("admin:audit_outboxevent_change", args=[dead.pk])).status_code == 200
 
 
 def test_messages_link_to_the_lesson_or_the_booking(people):

@@ -11,8 +11,7 @@ from booking import services as booking_services
 from lessons.models import Lesson
 from lessons.services import lesson_reminders_emit
 from notifications import services
-from tests.booking.conftest import make_package, make_slot
-from tests.factories import StudentFactory, TeacherFactory
+from tests.factories import StudentFactory, TeacherFactory, make_package, make_slot
 
 pytestmark = pytest.mark.django_db
 

@@ -22,9 +22,8 @@ from accounts.models import Role, User
 from audit.models import OutboxEvent
 from guitaronline.celery import app as celery_app
 from notifications.models import Notification
-from tests.booking.conftest import make_package, make_slot
-from tests.conftest import client_for
-from tests.factories import StudentFactory, TeacherFactory
+from tests.clients import client_for
+from tests.factories import StudentFactory, TeacherFactory, make_package, make_slot
 from tests.smtp import smtp_server_fixture  # noqa: F401  (fixture)
 
 ROOT = Path(__file__).resolve().parents[2]

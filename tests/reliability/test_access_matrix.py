@@ -27,9 +27,8 @@ from lessons import services as lesson_services
 from lessons.models import HomeworkItem, Lesson
 from notifications.models import Notification
 from scheduling.models import Slot
-from tests.booking.conftest import make_package, make_slot
-from tests.conftest import client_for
-from tests.factories import StaffFactory, StudentFactory, TeacherFactory
+from tests.clients import client_for
+from tests.factories import StaffFactory, StudentFactory, TeacherFactory, make_package, make_slot
 
 ROLES = ("owner", "other_student", "teacher", "other_teacher", "staff", "anonymous")
 SIGNED_IN = {"owner", "other_student", "teacher", "other_teacher", "staff"}
@@ -92,7 +91,7 @@ ENTITLED: dict[str, set[str] | dict[str, set[str]]] = {
 }  # fmt: skip
 NOT_IN_MATRIX = {
     "accounts:password-reset-confirm",  # needs a signed token: covered by the password-reset tests
-    "lessons:calendar-feed",  # its secret token is the key: covered by tests/feature_calendar
+    "lessons:calendar-feed",  # its secret token is the key: covered by tests/lessons/test_calendar_feed_link.py
 }
 
 

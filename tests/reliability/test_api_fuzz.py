@@ -20,8 +20,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from guitaronline.wsgi import application
-from tests.booking.conftest import make_package, make_slot
-from tests.factories import StaffFactory, StudentFactory, TeacherFactory
+from tests.factories import StaffFactory, StudentFactory, TeacherFactory, make_package, make_slot
 
 schema = schemathesis.openapi.from_wsgi("/api/schema?format=json", application)
 

@@ -11,7 +11,6 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.db.models import Count, Q
 
 from audit.models import AuditLog, OutboxEvent
@@ -20,8 +19,8 @@ from booking import services
 from booking.models import Booking
 from guitaronline.core.errors import ApplicationError
 from lessons.models import Lesson
-from tests.booking.conftest import make_package, make_slot
-from tests.factories import StudentFactory, TeacherFactory
+from tests.factories import StudentFactory, TeacherFactory, make_package, make_slot
+from tests.races import errors, race_n
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgres_only")]
 
@@ -60,29 +59,24 @@ def test_random_races_keep_every_invariant(capsys):
             services.booking_reschedule(booking=booking, new_slot_id=worker_rng.choice(slot_ids), actor=student)
         return kind
 
-    def worker(seed: int, count: int) -> None:
+    def worker(seed: float, count: int) -> None:
         worker_rng = random.Random(seed)
-        try:
-            for _ in range(count):
-                try:
-                    result = one_operation(worker_rng)
-                except ApplicationError as error:
-                    result = error.code
-                except Exception as error:  # anything else is a defect: record it
-                    result = f"crash: {error.__class__.__name__}: {str(error).splitlines()[0][:120]}"
-                with lock:
-                    outcomes[result] += 1
-        finally:
-            connection.close()
+        for _ in range(count):
+            try:
+                result = one_operation(worker_rng)
+            except ApplicationError as error:
+                result = error.code
+            except Exception as error:  # anything else is a defect: record it
+                result = f"crash: {error.__class__.__name__}: {str(error).splitlines()[0][:120]}"
+            with lock:
+                outcomes[result] += 1
 
     started = time.perf_counter()
     shares = [OPERATIONS // THREADS + (1 if i < OPERATIONS % THREADS else 0) for i in range(THREADS)]
-    threads = [threading.Thread(target=worker, args=(rng.random(), share)) for share in shares]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=300)
+    seeds = [rng.random() for _ in shares]
+    workers = race_n(THREADS, lambda index: worker(seeds[index], shares[index]), timeout=300)
     elapsed = time.perf_counter() - started
+    assert not errors(workers), workers
     assert sum(outcomes.values()) == OPERATIONS
     crashes = {key: n for key, n in outcomes.items() if key.startswith("crash")}
     assert not crashes, crashes

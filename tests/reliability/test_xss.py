@@ -17,8 +17,7 @@ from booking import services as booking_services
 from lessons import services as lesson_services
 from lessons.models import Lesson
 from notifications.models import Notification
-from tests.booking.conftest import make_package, make_slot
-from tests.factories import StaffFactory, StudentFactory, TeacherFactory
+from tests.factories import StaffFactory, StudentFactory, TeacherFactory, make_package, make_slot
 
 pytestmark = pytest.mark.django_db
 
@@ -96,7 +95,7 @@ def test_typed_text_is_escaped_on_every_page_that_shows_it(poisoned):
 
 
 def test_the_api_returns_the_text_as_data(poisoned):
-    from tests.conftest import client_for
+    from tests.clients import client_for
 
     lesson = client_for(poisoned["student"]).get(f"/api/v1/lessons/{poisoned['lesson'].pk}")
     assert lesson["Content-Type"] == "application/json"

@@ -10,7 +10,7 @@ from django.utils import timezone
 from audit.models import AuditLog
 from booking.models import Booking
 from scheduling.models import Slot
-from tests.conftest import client_for
+from tests.clients import client_for
 from tests.factories import PASSWORD, TeacherFactory
 from tests.scheduling.factories import SlotFactory, confirmed_booking, hold_booking, hour_from_now, past_booking
 

@@ -3,10 +3,9 @@ and a slot is never both removed and taken."""
 
 import datetime as dt
 import itertools
-import threading
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from audit.models import AuditLog
@@ -19,32 +18,10 @@ from scheduling.errors import SlotOverlap
 from scheduling.models import Slot
 from tests.booking.holding import slot_get_open
 from tests.factories import StudentFactory, TeacherFactory
+from tests.races import errors, race_n
 from tests.scheduling.factories import SlotFactory, hold_booking, hour_from_now, past_booking
 
 THREADS = 8
-
-
-def run_at_once(worker, count: int) -> list:
-    """Start `count` threads together; each returns what `worker(i)` returned or raised."""
-    barrier = threading.Barrier(count)
-    outcomes: list = [None] * count
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait(timeout=10)
-            outcomes[i] = worker(i)
-        except Exception as exc:  # the outcome under test
-            outcomes[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not any(thread.is_alive() for thread in threads)
-    return outcomes
 
 
 @pytest.mark.django_db(transaction=True)
@@ -57,7 +34,7 @@ def test_concurrent_overlapping_creates_have_one_winner(postgres_only):
         start = base + dt.timedelta(minutes=5 * i)
         return services.slot_create(teacher=teacher, start_at=start, end_at=start + dt.timedelta(hours=1))
 
-    outcomes = run_at_once(create, THREADS)
+    outcomes = race_n(THREADS, create)
 
     winners = [outcome for outcome in outcomes if isinstance(outcome, Slot)]
     losers = [outcome for outcome in outcomes if not isinstance(outcome, Slot)]
@@ -82,9 +59,9 @@ def test_concurrent_recurring_rules_do_not_overlap(postgres_only):
             weeks=2,
         )
 
-    outcomes = run_at_once(generate, 4)
+    outcomes = race_n(4, generate)
 
-    assert not [outcome for outcome in outcomes if isinstance(outcome, Exception)], outcomes
+    assert not errors(outcomes), outcomes
     slots = list(Slot.objects.filter(teacher=teacher).order_by("start_at"))
     assert all(earlier.end_at <= later.start_at for earlier, later in itertools.pairwise(slots))
     assert sum(len(outcome.created) for outcome in outcomes) == len(slots)
@@ -110,7 +87,7 @@ def test_a_removal_and_holds_racing_for_one_slot(postgres_only, round_):
             locked = slot_get_open(slot_id=slot.pk, now=now, for_update=True)
             return hold_booking(slot=locked, expires_at=now + dt.timedelta(minutes=10), student=students[i - 1])
 
-    removal, *holds = run_at_once(act, THREADS)
+    removal, *holds = race_n(THREADS, act)
 
     slot.refresh_from_db()
     held = [outcome for outcome in holds if isinstance(outcome, Booking)]
@@ -142,7 +119,7 @@ def test_concurrent_creates_over_a_removed_slot_have_one_winner(postgres_only):
         start = base + dt.timedelta(minutes=5 * i)
         return services.slot_create(teacher=teacher, start_at=start, end_at=start + dt.timedelta(hours=1))
 
-    outcomes = run_at_once(create, THREADS)
+    outcomes = race_n(THREADS, create)
 
     winners = [outcome for outcome in outcomes if isinstance(outcome, Slot)]
     assert len(winners) == 1, outcomes

@@ -42,11 +42,6 @@ def local_starts(slots, zone) -> list[str]:
     return [slot.start_at.astimezone(zone).strftime("%a %Y-%m-%d %H:%M") for slot in slots]
 
 
-@pytest.fixture
-def berlin_teacher():
-    return TeacherFactory(timezone="Europe/Berlin")
-
-
 def test_tuesdays_keep_18_00_in_berlin_across_the_march_change(berlin_teacher):
     # Monday 1 March 2027; Berlin moves to summer time on Sunday 28 March.
     result = recurring(

@@ -11,8 +11,8 @@ from scheduling import selectors, services
 from scheduling.errors import NotATeacher, SlotOverlap, SlotStartInPast
 from scheduling.models import Slot
 from tests.factories import StaffFactory, StudentFactory, TeacherFactory
-from tests.scheduling.conftest import db_snapshot
 from tests.scheduling.factories import SlotFactory
+from tests.snapshots import schedule_snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -195,6 +195,6 @@ def test_slot_for_teacher_unknown_ids(teacher, slot_id):
 
 def test_snapshot_helper_sees_changes(teacher):
     """Guard for the failure-path tests: the snapshot changes when a slot is added."""
-    before = db_snapshot()
+    before = schedule_snapshot()
     services.slot_create(teacher=teacher, start_at=START, end_at=at(1), now=NOW)
-    assert db_snapshot() != before
+    assert schedule_snapshot() != before

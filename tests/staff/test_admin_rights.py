@@ -12,8 +12,7 @@ from billing.models import Payment
 from booking import services as booking_services
 from booking.models import Booking
 from notifications.models import Notification
-from tests.booking.conftest import make_package, make_slot
-from tests.factories import StaffFactory, StudentFactory, TeacherFactory, UserFactory
+from tests.factories import StaffFactory, StudentFactory, TeacherFactory, UserFactory, make_package, make_slot
 
 pytestmark = pytest.mark.django_db
 

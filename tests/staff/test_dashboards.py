@@ -13,9 +13,8 @@ from booking import services as booking_services
 from booking.models import Booking
 from guitaronline.staff import selectors
 from notifications.models import Notification
-from tests.booking.conftest import make_package, make_slot
-from tests.conftest import client_for
-from tests.factories import StaffFactory, StudentFactory, TeacherFactory
+from tests.clients import client_for
+from tests.factories import StaffFactory, StudentFactory, TeacherFactory, make_package, make_slot
 
 pytestmark = pytest.mark.django_db
 
