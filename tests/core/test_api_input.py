@@ -1,5 +1,6 @@
-"""What the API does with input it cannot take: JSON nested too deep or
-malformed. Always the one error shape, never a 500."""
+"""What the API does with input it cannot take: JSON nested too deep, paths
+that no route takes, methods a route does not answer. Always the one error
+shape, never a 500 or an HTML page."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 import time
 
 import pytest
+from django.test import Client
 from rest_framework.test import APIClient
 
 from audit.models import AuditLog, IdempotencyRecord, OutboxEvent
@@ -216,3 +218,68 @@ def test_the_api_reads_json_with_the_limited_parser():
     from django.conf import settings
 
     assert settings.REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] == ["guitaronline.core.parsers.JSONParser"]
+
+
+# --- unknown paths and wrong methods -------------------------------------------------
+
+UNKNOWN_API_PATHS = [
+    "/api/v1/nope",
+    "/api/v2/booking/holds",
+    "/api/v1/booking/abc",
+    "/api/",
+    "/api",
+    "/api/v1/booking/holds/",
+]
+METHODS = ["get", "post", "put", "patch", "delete", "options"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("debug", [True, False], ids=["debug", "no-debug"])
+@pytest.mark.parametrize("path", UNKNOWN_API_PATHS)
+def test_an_unknown_api_path_is_a_json_404_for_every_method(settings, debug, path):
+    settings.DEBUG = debug
+    client = Client(enforce_csrf_checks=True)  # a POST must not meet the CSRF page first
+    for method in METHODS:
+        response = getattr(client, method)(path, HTTP_ACCEPT_LANGUAGE="en")
+        assert response.status_code == 404, (method, response.content[:200])
+        error = error_of(response)
+        assert (error["code"], error["message"]) == ("not_found", "Not found."), method
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("debug", [True, False], ids=["debug", "no-debug"])
+def test_an_unknown_api_path_is_a_json_404_for_a_signed_in_user_too(settings, debug, student):
+    settings.DEBUG = debug
+    session = Client(enforce_csrf_checks=True)
+    session.force_login(student)
+    for client in (session, client_for(student)):
+        response = client.post("/api/v1/booking/nope", {"slot_id": 1}, content_type="application/json")
+        assert response.status_code == 404
+        assert error_of(response)["code"] == "not_found"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("debug", [True, False], ids=["debug", "no-debug"])
+def test_a_page_path_that_does_not_exist_stays_an_html_404(settings, debug):
+    settings.DEBUG = debug
+    response = Client().get("/no-such-page")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("debug", [True, False], ids=["debug", "no-debug"])
+def test_a_known_api_path_with_a_wrong_method_is_a_json_405(settings, debug, student):
+    settings.DEBUG = debug
+    cases = [
+        (APIClient(), "get", LOGIN, "GET"),
+        (APIClient(), "delete", LOGIN, "DELETE"),
+        (client_for(student), "delete", HOLDS, "DELETE"),
+        (client_for(student), "put", "/api/v1/identity/users/me", "PUT"),
+    ]
+    for client, method, path, shown in cases:
+        response = getattr(client, method)(path, HTTP_ACCEPT_LANGUAGE="en")
+        assert response.status_code == 405, (method, path)
+        error = error_of(response)
+        assert error["code"] == "method_not_allowed"
+        assert error["message"] == f'Method "{shown}" not allowed.'
