@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework_simplejwt",  # for its translations: Django reads the catalogs of installed apps only
     "rest_framework_simplejwt.token_blacklist",
     "django_filters",
     "drf_spectacular",
@@ -238,7 +239,7 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "guitaronline.core.authentication.PreferencesJWTAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "guitaronline.core.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
