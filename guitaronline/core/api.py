@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from guitaronline.core.errors import ApplicationError
+from guitaronline.core.parsers import JSONParseError
 
 
 def error_body(code: str, message: Any, details: Any = None) -> dict:
@@ -87,8 +88,9 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
             status=429,
             headers=headers,
         )
+    details = exc.details if isinstance(exc, JSONParseError) else None
     return Response(
-        error_body(_api_exception_code(exc), _api_exception_message(exc)),
+        error_body(_api_exception_code(exc), _api_exception_message(exc), details),
         status=exc.status_code,
         headers=headers,
     )

@@ -1,4 +1,5 @@
-"""JWT authentication that also applies the user's time zone and language.
+"""JWT authentication that also applies the user's time zone and language,
+and session authentication whose CSRF refusal is worded in it.
 
 Session users get theirs from `UserPreferencesMiddleware`; API users are
 only known once DRF authenticates the token, after the middleware ran. The
@@ -17,7 +18,10 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from drf_spectacular.authentication import SessionScheme
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
+from rest_framework import authentication, exceptions
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.models import TokenUser
 
@@ -81,3 +85,20 @@ class PreferencesJWTScheme(SimpleJWTScheme):
     """Documents the subclass as the plain Bearer JWT scheme in OpenAPI."""
 
     target_class = "guitaronline.core.authentication.PreferencesJWTAuthentication"
+
+
+class SessionAuthentication(authentication.SessionAuthentication):
+    """DRF's, with its CSRF refusal in the user's language: DRF words it
+    "CSRF Failed: <Django's reason>", in English whatever the language."""
+
+    def enforce_csrf(self, request):
+        try:
+            super().enforce_csrf(request)
+        except exceptions.PermissionDenied:
+            raise exceptions.PermissionDenied(_("CSRF check failed. Reload the page and try again.")) from None
+
+
+class SessionAuthenticationScheme(SessionScheme):
+    """Documents the subclass as DRF's cookie scheme in OpenAPI."""
+
+    target_class = "guitaronline.core.authentication.SessionAuthentication"

@@ -13,6 +13,7 @@ from django.shortcuts import render
 from django.template import loader
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
 from guitaronline.core.api import error_body
@@ -90,10 +91,22 @@ def rate_limited(request: HttpRequest, exception: Exception | None = None) -> Ht
     return response
 
 
+def _not_found_answer() -> JsonResponse:
+    return JsonResponse(error_body("not_found", _("Not found.")), status=404)
+
+
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if _is_api(request):
-        return JsonResponse(error_body("not_found", _("Not found.")), status=404)
+        return _not_found_answer()
     return render(request, "errors/404.html", status=404)
+
+
+@csrf_exempt  # a POST without a CSRF token would meet the CSRF page before this answer
+def api_not_found(request: HttpRequest) -> JsonResponse:
+    """/api and any path under /api/ that no route takes, with any method: the
+    404 in the error shape. `handler404` does the same, but not when DEBUG is
+    on: Django then answers with its HTML debug page."""
+    return _not_found_answer()
 
 
 def _standalone_page(template: str, *, status: int) -> HttpResponse:
