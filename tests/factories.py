@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import factory
+from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from accounts.models import Role, TeacherProfile, User
@@ -62,6 +63,13 @@ class StaffFactory(UserFactory):
 # --- rows through the real code: slots, packages, bookings ----------------------------------
 
 _spread = itertools.count()
+
+
+def staff_in(group: str) -> User:
+    """A staff member (not a superuser) of one staff group: `support` or `finance`."""
+    user = UserFactory(role=Role.ADMIN, is_staff=True)
+    user.groups.add(Group.objects.get(name=group))
+    return user
 
 
 def make_slot(teacher, *, starts_in: timedelta | None = None, minutes: int = 60) -> Slot:

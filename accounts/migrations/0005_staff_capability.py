@@ -1,6 +1,7 @@
 """Staff capabilities: one permission each on `StaffCapability` (a model
 without a table), given to the staff groups. `support` runs bookings and
-messages, `finance` the money; both read the audit log."""
+messages, `finance` the money; both read the audit log. Support also reads
+lesson packages: it expires overdue ones, and students ask about them."""
 
 from django.db import migrations, models
 
@@ -21,9 +22,9 @@ def grant(apps, schema_editor):
     Permission = apps.get_model("auth", "Permission")
     for name, codenames in GRANTS.items():
         group, _ = Group.objects.get_or_create(name=name)
-        group.permissions.add(
-            *Permission.objects.filter(content_type__app_label="accounts", codename__in=codenames)
-        )
+        group.permissions.add(*Permission.objects.filter(content_type__app_label="accounts", codename__in=codenames))
+    support = Group.objects.get(name="support")
+    support.permissions.add(Permission.objects.get(content_type__app_label="billing", codename="view_lessonpackage"))
 
 
 def revoke(apps, schema_editor):
@@ -35,11 +36,17 @@ def revoke(apps, schema_editor):
             group.permissions.remove(
                 *Permission.objects.filter(content_type__app_label="accounts", codename__in=codenames)
             )
+    support = Group.objects.filter(name="support").first()
+    if support:
+        support.permissions.remove(
+            *Permission.objects.filter(content_type__app_label="billing", codename="view_lessonpackage")
+        )
 
 
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0004_support_reads_waitlists_and_homework"),
+        ("billing", "0001_initial"),
     ]
 
     operations = [

@@ -2,7 +2,9 @@
 real object ids of student A's booking, lesson, package, payment and
 notification, tried by every role that is not entitled to it, with every
 method. Each answer must refuse (login redirect, 401, 403, 404 or 405) and
-leave the database unchanged. A new route without an entry fails the suite."""
+leave the database unchanged. A new route without an entry fails the suite.
+Staff come as a superuser and as a member of each staff group (`support`,
+`finance`), each with the capabilities of their group only."""
 
 from __future__ import annotations
 
@@ -28,14 +30,17 @@ from lessons.models import HomeworkItem, Lesson
 from notifications.models import Notification
 from scheduling.models import Slot
 from tests.clients import client_for
-from tests.factories import StaffFactory, StudentFactory, TeacherFactory, make_package, make_slot
+from tests.factories import StaffFactory, StudentFactory, TeacherFactory, make_package, make_slot, staff_in
 
-ROLES = ("owner", "other_student", "teacher", "other_teacher", "staff", "anonymous")
-SIGNED_IN = {"owner", "other_student", "teacher", "other_teacher", "staff"}
+ROLES = ("owner", "other_student", "teacher", "other_teacher", "staff", "support", "finance", "anonymous")
+SIGNED_IN = {"owner", "other_student", "teacher", "other_teacher", "staff", "support", "finance"}
 EVERYONE = set(ROLES)
 STUDENTS = {"owner", "other_student"}
 TEACHERS = {"teacher", "other_teacher"}
-STAFF = {"staff"}
+STAFF = {"staff", "support", "finance"}  # reads
+# capabilities (guitaronline.core.capabilities): the superuser has them all
+MANAGE_PACKAGES = MANAGE_PAYMENTS = {"staff", "finance"}
+EXPIRE_OVERDUE = CANCEL_FOR_STUDENTS = {"staff", "support"}
 
 # route name -> roles entitled to it (all methods), or {method: roles}
 ENTITLED: dict[str, set[str] | dict[str, set[str]]] = {
@@ -67,16 +72,19 @@ ENTITLED: dict[str, set[str] | dict[str, set[str]]] = {
     "scheduling:slot-add-recurring": TEACHERS, "api:scheduling-slots": TEACHERS,
     "api:scheduling-slots-my": TEACHERS, "api:scheduling-slots-recurring": TEACHERS,
     # staff
-    "api:billing-packages-list": STAFF, "api:billing-packages-expire": STAFF, "api:billing-payments-list": STAFF,
-    "api:booking-holds-expire": STAFF, "api:notifications-delivery-metrics": STAFF,
+    "api:billing-packages-list": {"GET": STAFF, "POST": MANAGE_PACKAGES},
+    "api:billing-packages-expire": EXPIRE_OVERDUE,
+    "api:billing-payments-list": {"GET": STAFF, "POST": MANAGE_PAYMENTS},
+    "api:booking-holds-expire": EXPIRE_OVERDUE, "api:notifications-delivery-metrics": STAFF,
     "api:admin-kpi-overview": STAFF, "api:admin-ops-overview": STAFF, "api:audit-outbox-pending": STAFF,
     # student A's objects
     "booking:booking-detail": {"owner"}, "booking:confirm": {"owner"}, "booking:cancel": {"owner"},
     "booking:reschedule": {"owner"},
-    "api:booking-detail": {"owner", "teacher", "staff"}, "api:booking-cancel": {"owner", "teacher", "staff"},
+    "api:booking-detail": {"owner", "teacher", *STAFF},
+    "api:booking-cancel": {"owner", "teacher", *CANCEL_FOR_STUDENTS},
     "api:booking-confirm": {"owner"}, "api:booking-reschedule": {"owner"},
-    "lessons:detail": {"owner", "teacher", "staff"}, "lessons:mark": {"teacher"}, "lessons:notes": {"teacher"},
-    "api:lesson-detail": {"GET": {"owner", "teacher", "staff"}, "PATCH": {"teacher"}},
+    "lessons:detail": {"owner", "teacher", *STAFF}, "lessons:mark": {"teacher"}, "lessons:notes": {"teacher"},
+    "api:lesson-detail": {"GET": {"owner", "teacher", *STAFF}, "PATCH": {"teacher"}},
     "api:lesson-complete": {"teacher"}, "api:lesson-no-show": {"teacher"},
     "lessons:student-history": {"teacher"}, "lessons:teacher-history": {"owner"},
     "lessons:homework-add": {"teacher"}, "lessons:homework-remove": {"teacher"}, "lessons:homework-done": {"owner"},
@@ -86,8 +94,8 @@ ENTITLED: dict[str, set[str] | dict[str, set[str]]] = {
     "api:booking-waitlist-entry": {"owner"}, "api:booking-waitlist-accept": {"owner"},
     "booking:slot-remove": {"teacher"}, "api:scheduling-slot-detail": {"teacher"},
     "notifications:mark-read": {"owner"},
-    "api:billing-packages-student": {"owner", "staff"}, "api:billing-packages-detail": {"owner", "staff"},
-    "api:billing-payments-detail": {"owner", "staff"}, "api:billing-payments-status": STAFF,
+    "api:billing-packages-student": {"owner", *STAFF}, "api:billing-packages-detail": {"owner", *STAFF},
+    "api:billing-payments-detail": {"owner", *STAFF}, "api:billing-payments-status": MANAGE_PAYMENTS,
 }  # fmt: skip
 NOT_IN_MATRIX = {
     "accounts:password-reset-confirm",  # needs a signed token: covered by the password-reset tests
@@ -119,6 +127,7 @@ def test_every_route_has_an_entry_in_the_matrix():
 def world(db):
     teacher, other_teacher = TeacherFactory(), TeacherFactory()
     owner, other_student, staff = StudentFactory(), StudentFactory(), StaffFactory()
+    support, finance = staff_in("support"), staff_in("finance")
     package = make_package(owner)
     make_package(other_student)
     booked = make_slot(teacher)
@@ -136,7 +145,8 @@ def world(db):
     return {
         "users": {
             "owner": owner, "other_student": other_student, "teacher": teacher,
-            "other_teacher": other_teacher, "staff": staff, "anonymous": None,
+            "other_teacher": other_teacher, "staff": staff, "support": support, "finance": finance,
+            "anonymous": None,
         },
         "kwargs": {
             "booking_id": booking.pk, "lesson_id": booking.lesson_id, "slot_id": free.pk, "teacher_id": teacher.pk,

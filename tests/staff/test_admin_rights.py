@@ -1,7 +1,6 @@
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Group
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -12,15 +11,9 @@ from billing.models import Payment
 from booking import services as booking_services
 from booking.models import Booking
 from notifications.models import Notification
-from tests.factories import StaffFactory, StudentFactory, TeacherFactory, UserFactory, make_package, make_slot
+from tests.factories import StaffFactory, StudentFactory, TeacherFactory, make_package, make_slot, staff_in
 
 pytestmark = pytest.mark.django_db
-
-
-def staff_in(group: str):
-    user = UserFactory(role="admin", is_staff=True)
-    user.groups.add(Group.objects.get(name=group))
-    return user
 
 
 @pytest.fixture
