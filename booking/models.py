@@ -23,19 +23,23 @@ class BookingQuerySet(models.QuerySet):
     periodic job has persisted `expired`."""
 
     @staticmethod
-    def taking_slot_q(*, now: datetime) -> Q:
-        return Q(status=Booking.Status.CONFIRMED) | Q(status=Booking.Status.HOLD, hold_expires_at__gt=now)
+    def live_hold_q(*, now: datetime) -> Q:
+        return Q(status=Booking.Status.HOLD, hold_expires_at__gt=now)
 
     @staticmethod
     def dead_hold_q(*, now: datetime | None = None) -> Q:
         return Q(status=Booking.Status.HOLD, hold_expires_at__lte=_moment(now))
+
+    @classmethod
+    def taking_slot_q(cls, *, now: datetime) -> Q:
+        return Q(status=Booking.Status.CONFIRMED) | cls.live_hold_q(now=now)
 
     def taking_slot(self, *, now: datetime) -> BookingQuerySet:
         """Confirmed bookings and live holds."""
         return self.filter(self.taking_slot_q(now=now))
 
     def live_holds(self, *, now: datetime) -> BookingQuerySet:
-        return self.filter(status=Booking.Status.HOLD, hold_expires_at__gt=now)
+        return self.filter(self.live_hold_q(now=now))
 
     def dead_holds(self, *, now: datetime) -> BookingQuerySet:
         """Holds past their expiry that the periodic job has not persisted yet."""

@@ -13,7 +13,7 @@ from guitaronline.core.errors import NotFound
 from scheduling.models import Slot
 from tests.booking.holding import slot_get_open
 from tests.factories import StudentFactory, TeacherFactory
-from tests.scheduling.factories import SlotFactory, confirmed_booking, hold_booking, past_booking
+from tests.scheduling.factories import SlotFactory, confirmed_booking, hold_booking, past_booking, slot_in
 
 pytestmark = pytest.mark.django_db
 
@@ -21,11 +21,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def now():
     return timezone.now().replace(microsecond=0)
-
-
-def slot_in(teacher, now, hours: float, length_minutes: int = 60):
-    start = now + dt.timedelta(hours=hours)
-    return SlotFactory(teacher=teacher, start_at=start, end_at=start + dt.timedelta(minutes=length_minutes))
 
 
 # --- open_slots -------------------------------------------------------------

@@ -66,3 +66,9 @@ def past_booking(*, slot: Slot, status: str, student=None) -> Booking:
         status=status,
         hold_expires_at=timezone.now() - dt.timedelta(hours=1),
     )
+
+
+def slot_in(teacher, now: dt.datetime, hours: float, length_minutes: int = 60) -> Slot:
+    """A slot of `teacher` starting `hours` after `now`."""
+    start = now + dt.timedelta(hours=hours)
+    return SlotFactory(teacher=teacher, start_at=start, end_at=start + dt.timedelta(minutes=length_minutes))

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from scheduling import selectors
 from scheduling.models import Slot
-from tests.scheduling.factories import SlotFactory
+from tests.scheduling.factories import SlotFactory, slot_in
 
 pytestmark = pytest.mark.django_db
 
@@ -13,11 +13,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def now():
     return timezone.now().replace(microsecond=0)
-
-
-def slot_in(teacher, now, hours: float, length_minutes: int = 60):
-    start = now + dt.timedelta(hours=hours)
-    return SlotFactory(teacher=teacher, start_at=start, end_at=start + dt.timedelta(minutes=length_minutes))
 
 
 # --- teacher_slots ----------------------------------------------------------
