@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -120,6 +121,17 @@ def _skipped_message(skipped: list[dict]) -> str:
             ngettext("%(count)d overlapped one of your slots", "%(count)d overlapped your slots", count)
             % {"count": count}
             + dates(services.SKIP_OVERLAP)
+        )
+    if count := reasons[services.SKIP_BEYOND_MAX_DAYS_AHEAD]:
+        days = settings.SCHEDULING_MAX_DAYS_AHEAD
+        parts.append(
+            ngettext(
+                "%(count)d fell beyond the limit of %(days)s ahead",
+                "%(count)d fell beyond the limit of %(days)s ahead",
+                count,
+            )
+            % {"count": count, "days": ngettext("%(days)d day", "%(days)d days", days) % {"days": days}}
+            + dates(services.SKIP_BEYOND_MAX_DAYS_AHEAD)
         )
     if count := reasons[services.SKIP_NONEXISTENT]:
         parts.append(

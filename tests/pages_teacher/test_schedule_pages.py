@@ -278,7 +278,8 @@ def test_the_add_form_asks_for_date_and_times_in_the_teachers_zone(teacher):
     assert "Europe/Berlin" in text(response)
 
 
-def test_adding_a_slot_stores_the_teachers_local_time_in_utc(teacher):
+def test_adding_a_slot_stores_the_teachers_local_time_in_utc(teacher, settings):
+    settings.SCHEDULING_MAX_DAYS_AHEAD = 3650  # 2030 is further ahead than the default bound
     response = signed_in(teacher).post(
         ADD, {"date": "2030-01-15", "start_time": "17:00", "end_time": "18:30"}, follow=True
     )
@@ -290,7 +291,8 @@ def test_adding_a_slot_stores_the_teachers_local_time_in_utc(teacher):
     assert AuditLog.objects.filter(action="scheduling.slot.created").count() == 1
 
 
-def test_adding_a_summer_slot_uses_the_summer_offset(teacher):
+def test_adding_a_summer_slot_uses_the_summer_offset(teacher, settings):
+    settings.SCHEDULING_MAX_DAYS_AHEAD = 3650  # 2030 is further ahead than the default bound
     signed_in(teacher).post(ADD, {"date": "2030-07-02", "start_time": "17:00", "end_time": "18:00"})
     assert Slot.objects.get(teacher=teacher).start_at == utc(2030, 7, 2, 15)
 
@@ -343,7 +345,8 @@ ADD_ERRORS = [
 
 
 @pytest.mark.parametrize(("data", "field", "error"), ADD_ERRORS)
-def test_a_refused_slot_shows_the_error_and_changes_nothing(teacher, unchanged, data, field, error):
+def test_a_refused_slot_shows_the_error_and_changes_nothing(teacher, unchanged, settings, data, field, error):
+    settings.SCHEDULING_MAX_DAYS_AHEAD = 3650  # 2030 is further ahead than the default bound
     slot_at(teacher, utc(2030, 1, 15, 16))  # 17:00–18:00 Berlin
     with unchanged():
         response = signed_in(teacher).post(ADD, data)
@@ -354,7 +357,8 @@ def test_a_refused_slot_shows_the_error_and_changes_nothing(teacher, unchanged, 
     assert "Please correct the errors below." in html(response)
 
 
-def test_service_errors_come_in_the_teachers_language(teacher, unchanged):
+def test_service_errors_come_in_the_teachers_language(teacher, settings, unchanged):
+    settings.SCHEDULING_MAX_DAYS_AHEAD = 3650  # 2030 is further ahead than the default bound
     slot_at(teacher, utc(2030, 1, 15, 16))
     with unchanged():
         response = signed_in(teacher, language="ru").post(
