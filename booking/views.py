@@ -27,6 +27,7 @@ from accounts import selectors as account_selectors
 from booking import selectors, services, waitlist
 from booking.forms import SlotChoiceForm, TeacherFilterForm, WaitlistJoinForm, WeekForm
 from guitaronline.core.errors import ApplicationError, InvalidInput, NotFound
+from guitaronline.core.times import in_zone
 from scheduling.errors import SlotUnavailable
 
 
@@ -49,7 +50,7 @@ def student_page(view):
 
 def _when(moment) -> str:
     """A date and time for a message, in the active zone, with the zone's name."""
-    local = timezone.localtime(moment)
+    local = in_zone(moment)
     return f"{date_format(local, 'j E Y, H:i')} ({timezone.get_current_timezone_name()})"
 
 

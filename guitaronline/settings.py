@@ -119,6 +119,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "notifications.context_processors.unread_notifications",
             ],
+            # `date` and `time` that show a stored date at the ends of the calendar instead of failing
+            "builtins": ["guitaronline.core.template_dates"],
         },
     },
 ]

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from guitaronline.core.api import ZonedDateTimeField
 from scheduling import services
 from scheduling.models import Slot
 
@@ -100,6 +101,8 @@ class OpenSlotQuerySerializer(SlotRangeQuerySerializer):
 
 class SlotSerializer(serializers.ModelSerializer):
     teacher = serializers.IntegerField(source="teacher_id", read_only=True, help_text="The teacher's user id.")
+    start_at = ZonedDateTimeField(read_only=True)
+    end_at = ZonedDateTimeField(read_only=True)
 
     class Meta:
         model = Slot

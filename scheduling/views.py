@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.forms import add_service_errors
 from accounts.models import User
 from guitaronline.core.errors import ApplicationError, NotFound
+from guitaronline.core.times import in_zone
 from guitaronline.core.weeks import local_week
 from scheduling import selectors, services
 from scheduling.forms import RecurringForm, SlotForm, WeekForm
@@ -45,7 +46,7 @@ def _week_url(day: dt.date) -> str:
 
 def _week_of(moment: dt.datetime) -> str:
     """The week view showing `moment` (in the active zone)."""
-    return _week_url(timezone.localtime(moment).date())
+    return _week_url(in_zone(moment).date())
 
 
 @login_required
@@ -190,7 +191,7 @@ def slot_remove(request: HttpRequest, slot_id: int) -> HttpResponse:
         slot = selectors.slot_for_teacher(user=request.user, slot_id=slot_id)
     except NotFound as exc:
         raise Http404 from exc
-    when = formats.date_format(timezone.localtime(slot.start_at), "j E, H:i")
+    when = formats.date_format(in_zone(slot.start_at), "j E, H:i")
     try:
         services.slot_delete(teacher=request.user, slot=slot)
     except ApplicationError as error:
