@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -48,6 +50,19 @@ class ReadOnlyAdmin(CapabilityAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class DateHierarchyChangeList(ChangeList):
+    """The change list of an admin with a `date_hierarchy`: a drill-down into
+    the last year, month or day a datetime holds (`?start_at__year=9999`) is
+    answered as a bad lookup (the admin's "?e=1" page), where Django would
+    fail computing the year, month or day after it."""
+
+    def get_filters(self, request):
+        try:
+            return super().get_filters(request)
+        except (ValueError, OverflowError) as exc:
+            raise IncorrectLookupParameters(exc) from exc
 
 
 def apply_service(

@@ -19,6 +19,7 @@ from booking.models import Booking, WaitlistEntry, WaitlistOffer
 from guitaronline.core.errors import NotFound
 from guitaronline.core.ids import object_id
 from guitaronline.core.tallies import Tally, tally
+from guitaronline.core.times import in_zone
 from guitaronline.core.weeks import local_week, week_monday
 from lessons import selectors as lesson_selectors
 from lessons.models import Lesson
@@ -363,7 +364,7 @@ def open_slot_week(*, teacher_id: int, week: date | None = None, now: datetime |
     if not days:
         first = open_slots(teacher_id=teacher_id, start=max(end, now), now=now).first()
         if first is not None:
-            next_open = week_monday(timezone.localtime(first.start_at, zone).date())
+            next_open = week_monday(in_zone(first.start_at, zone).date())
     return SlotWeek(
         start=monday,
         end=monday + timedelta(days=6),
@@ -400,7 +401,9 @@ def reschedule_page(*, user, booking_id, week: date | None = None, now: datetime
     booking = booking_for_student(user=user, booking_id=booking_id, now=now)
     slots = None
     if booking.can_change:
-        week = week or timezone.localtime(booking.slot.start_at).date()
+        booked = in_zone(booking.slot.start_at).date()
+        # this week instead of a booked week whose Sunday no date holds (the end of 9999)
+        week = week or (booked if booked <= date.max - timedelta(days=7) else None)
         slots = open_slot_week(teacher_id=booking.slot.teacher_id, week=week, now=now)
     return ReschedulePage(booking=booking, week=slots)
 

@@ -2,14 +2,15 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from booking.models import Booking, WaitlistEntry, WaitlistOffer
+from guitaronline.core.api import ZonedDateTimeField
 from scheduling.serializers import SlotSerializer
 
 
 class BookingSlotSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     teacher = serializers.IntegerField(source="teacher_id")
-    start_at = serializers.DateTimeField()
-    end_at = serializers.DateTimeField()
+    start_at = ZonedDateTimeField()
+    end_at = ZonedDateTimeField()
 
 
 class BookingSerializer(serializers.ModelSerializer):

@@ -28,6 +28,7 @@ from booking.errors import SlotUnavailable
 from booking.forms import SlotChoiceForm, TeacherFilterForm, WaitlistJoinForm, WeekForm
 from guitaronline.core.errors import ApplicationError, NotFound
 from guitaronline.core.pages import area_page, error_messages
+from guitaronline.core.times import in_zone
 from guitaronline.core.weeks import local_week
 from scheduling import selectors as scheduling_selectors
 
@@ -37,7 +38,7 @@ teacher_page = area_page("teacher")
 
 def _when(moment) -> str:
     """A date and time for a message, in the active zone, with the zone's name."""
-    local = timezone.localtime(moment)
+    local = in_zone(moment)
     return f"{date_format(local, 'j E Y, H:i')} ({timezone.get_current_timezone_name()})"
 
 
@@ -312,11 +313,11 @@ def teacher_week(request: HttpRequest) -> HttpResponse:
 @require_POST
 def slot_remove(request: HttpRequest, slot_id: int) -> HttpResponse:
     slot = scheduling_selectors.slot_for_teacher(user=request.user, slot_id=slot_id)
-    when = date_format(timezone.localtime(slot.start_at), "j E, H:i")
+    when = date_format(in_zone(slot.start_at), "j E, H:i")
     try:
         services.slot_remove(teacher=request.user, slot=slot)
     except ApplicationError as error:
         error_messages(request, error, sentence=_("The slot of %(when)s was not removed: %(reason)s"), when=when)
     else:
         messages.success(request, _("Slot removed: %(when)s.") % {"when": when})
-    return redirect(_teacher_week_url(timezone.localtime(slot.start_at).date()))
+    return redirect(_teacher_week_url(in_zone(slot.start_at).date()))

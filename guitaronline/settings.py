@@ -121,6 +121,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "notifications.context_processors.unread_notifications",
             ],
+            # `date` and `time` that show a stored date at the ends of the calendar instead of failing
+            "builtins": ["guitaronline.core.template_dates"],
         },
     },
 ]
@@ -294,6 +296,12 @@ BOOKING_MIN_NOTICE_HOURS = env.int("BOOKING_MIN_NOTICE_HOURS", default=2)
 # 0 computes every answer (the tests, which must see every change at once).
 OPEN_SLOTS_CACHE_SECONDS = env.int("OPEN_SLOTS_CACHE_SECONDS", default=0 if TESTING else 10)
 WAITLIST_OFFER_MINUTES = env.int("WAITLIST_OFFER_MINUTES", default=30)
+
+# --- Scheduling rules -----------------------------------------------------------
+# A teacher's slots start at most this many days from now (scheduling.services).
+SCHEDULING_MAX_DAYS_AHEAD = env.int("SCHEDULING_MAX_DAYS_AHEAD", default=365)
+if not 1 <= SCHEDULING_MAX_DAYS_AHEAD <= 3650:
+    sys.exit(f"Refusing to start: SCHEDULING_MAX_DAYS_AHEAD must be 1 to 3650 days, not {SCHEDULING_MAX_DAYS_AHEAD}.")
 
 # --- Background work (Celery) -------------------------------------------------
 # Broker: CELERY_BROKER_URL, else REDIS_URL, else kombu's filesystem transport

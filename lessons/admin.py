@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from audit.admin_actions import ReadOnlyAdmin
+from audit.admin_actions import DateHierarchyChangeList, ReadOnlyAdmin
 from lessons.models import HomeworkItem, Lesson
 
 
@@ -14,6 +14,9 @@ class LessonAdmin(admin.ModelAdmin):
     list_select_related = ["teacher", "student"]
     date_hierarchy = "start_at"
     readonly_fields = [field.name for field in Lesson._meta.fields]
+
+    def get_changelist(self, request, **kwargs):
+        return DateHierarchyChangeList
 
     def has_add_permission(self, request):
         return False

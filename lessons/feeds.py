@@ -7,7 +7,12 @@ from the last CALENDAR_PAST_DAYS days on, in their own language.
 
 Times: DTSTART/DTEND carry the user's IANA zone (TZID) with a VTIMEZONE built
 from the same tz database the pages use, so a calendar app shows the wall-clock
-time the pages show, also across a DST change. A lesson's times never change (a
+time the pages show, also across a DST change. A time further than ZONED_SPAN
+from now (a row no booking makes, e.g. a lesson stored in year 9999) is written
+in UTC instead: the same instant, which calendar apps show in their own zone.
+So the VTIMEZONE spans at most that much around now, and the feed never
+converts near the ends of datetime's range, where a zone's wall clock would
+read year 0 or 10000. A lesson's times never change (a
 reschedule cancels it and books a new lesson), so its only significant change is
 the cancel: SEQUENCE 0, then 1 with STATUS:CANCELLED, which tells calendar apps
 to remove it. LAST-MODIFIED and DTSTAMP are the lesson's `updated_at`.
@@ -20,7 +25,7 @@ are asked to come back hourly and may reuse an answer for five minutes.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -39,6 +44,10 @@ from lessons.models import Lesson
 CACHE_CONTROL = "private, max-age=300"
 REFRESH_INTERVAL = timedelta(hours=1)
 PRODID = "-//GuitarOnline//Lesson calendar//EN"
+# Times this close to now are written on the user's wall clock; slots open at
+# most 3650 days ahead (SCHEDULING_MAX_DAYS_AHEAD), so only rows no booking
+# makes fall outside.
+ZONED_SPAN = timedelta(days=3660)
 
 
 def _uid_domain() -> str:
@@ -52,7 +61,16 @@ def _other_party(lesson: Lesson, user: User) -> str:
     return lesson.teacher.display_name
 
 
-def _event(lesson: Lesson, *, user: User, zone: ZoneInfo) -> icalendar.Event:
+def _zoned(moment: datetime, now: datetime) -> bool:
+    """Whether the feed writes `moment` on the user's wall clock (else in UTC)."""
+    return now - ZONED_SPAN <= moment <= now + ZONED_SPAN
+
+
+def _when(moment: datetime, *, zone: ZoneInfo, now: datetime) -> datetime:
+    return moment.astimezone(zone if _zoned(moment, now) else UTC)
+
+
+def _event(lesson: Lesson, *, user: User, zone: ZoneInfo, now: datetime) -> icalendar.Event:
     canceled = lesson.status == Lesson.Status.CANCELED
     summary = _("Guitar lesson with %(name)s") % {"name": _other_party(lesson, user)}
     if canceled:
@@ -64,8 +82,8 @@ def _event(lesson: Lesson, *, user: User, zone: ZoneInfo) -> icalendar.Event:
     event.add("created", lesson.created_at)
     event.add("last-modified", lesson.updated_at)
     event.add("sequence", 1 if canceled else 0)
-    event.add("dtstart", timezone.localtime(lesson.start_at, zone))
-    event.add("dtend", timezone.localtime(lesson.end_at, zone))
+    event.add("dtstart", _when(lesson.start_at, zone=zone, now=now))
+    event.add("dtend", _when(lesson.end_at, zone=zone, now=now))
     event.add("summary", summary)
     event.add("status", "CANCELLED" if canceled else "CONFIRMED")
     event.add("transp", "TRANSPARENT" if canceled else "OPAQUE")
@@ -90,10 +108,10 @@ def lessons_calendar(*, user: User, lessons: list[Lesson], now: datetime) -> byt
     calendar.add("refresh-interval", REFRESH_INTERVAL, parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", "PT1H")
     for lesson in lessons:
-        calendar.add_component(_event(lesson, user=user, zone=zone))
-    # The zone's rules over the span of the feed (a day of margin each side).
-    first = min([now] + [lesson.start_at for lesson in lessons])
-    last = max([now] + [lesson.end_at for lesson in lessons])
+        calendar.add_component(_event(lesson, user=user, zone=zone, now=now))
+    # The zone's rules over the times written in it (a day of margin each side).
+    zoned = [now] + [moment for lesson in lessons for moment in (lesson.start_at, lesson.end_at) if _zoned(moment, now)]
+    first, last = min(zoned), max(zoned)
     calendar.add_missing_timezones(
         first_date=(first - timedelta(days=1)).date(), last_date=(last + timedelta(days=1)).date()
     )

@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from guitaronline.core.api import ZonedDateTimeField
 from lessons.models import HomeworkItem, Lesson
 from lessons.services import HOMEWORK_DETAILS_MAX_LENGTH, HOMEWORK_TITLE_MAX_LENGTH
 
@@ -18,6 +19,8 @@ class LessonSerializer(serializers.ModelSerializer):
     teacher_name = serializers.CharField(source="teacher.display_name", read_only=True)
     student = serializers.IntegerField(source="student_id", read_only=True)
     student_name = serializers.CharField(source="student.full_name", read_only=True)
+    start_at = ZonedDateTimeField(read_only=True)
+    end_at = ZonedDateTimeField(read_only=True)
     homework_items = HomeworkItemSerializer(many=True, read_only=True)
 
     class Meta:

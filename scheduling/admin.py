@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from audit.admin_actions import ReadOnlyAdmin
+from audit.admin_actions import DateHierarchyChangeList, ReadOnlyAdmin
 from scheduling.models import Slot
 
 
@@ -23,3 +23,6 @@ class SlotAdmin(ReadOnlyAdmin):
     date_hierarchy = "start_at"
     ordering = ["-start_at"]
     readonly_fields = ["teacher", "start_at", "end_at", "removed_at", "created_at", "updated_at"]
+
+    def get_changelist(self, request, **kwargs):
+        return DateHierarchyChangeList

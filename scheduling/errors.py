@@ -17,6 +17,13 @@ class SlotStartInPast(InvalidInput):
     default_message = _("A slot cannot start in the past.")
 
 
+class SlotTooFarAhead(InvalidInput):
+    """A new slot starts later than SCHEDULING_MAX_DAYS_AHEAD days from now."""
+
+    code = "slot_too_far_ahead"
+    default_message = _("This slot starts too far ahead.")
+
+
 class SlotInPast(Conflict):
     """An existing slot has already started, so it can no longer be changed."""
 

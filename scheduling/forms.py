@@ -50,8 +50,11 @@ class SlotForm(forms.Form):
         cleaned = super().clean()
         day, start, end = cleaned.get("date"), cleaned.get("start_time"), cleaned.get("end_time")
         if day is not None and start is not None and end is not None:
-            cleaned["start_at"] = self._aware(day, start, "start_time")
-            cleaned["end_at"] = self._aware(day, end, "end_time")
+            try:
+                cleaned["start_at"] = self._aware(day, start, "start_time")
+                cleaned["end_at"] = self._aware(day, end, "end_time")
+            except OverflowError:  # e.g. 31 December 9999 west of UTC: no datetime holds it in UTC
+                self.add_error("date", _("This date is too far from today."))
         return cleaned
 
 

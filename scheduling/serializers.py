@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from guitaronline.core.api import ZonedDateTimeField
 from scheduling import services
 from scheduling.models import Slot
 
@@ -19,6 +20,7 @@ class AwareDateTimeField(serializers.DateTimeField):
 
     default_error_messages = {
         "offset_required": _("Include the time zone offset, e.g. 2027-03-02T18:00:00+01:00."),
+        "overflow": _("This date is too far from today."),  # e.g. 9999-12-31T23:00-05:00: year 10000 in UTC
     }
 
     def default_timezone(self):
@@ -39,7 +41,8 @@ class DateOrDateTimeField(serializers.Field):
     """
 
     default_error_messages = {
-        "invalid": _("Use an ISO 8601 date or date and time, e.g. 2027-03-02 or 2027-03-02T18:00Z.")
+        "invalid": _("Use an ISO 8601 date or date and time, e.g. 2027-03-02 or 2027-03-02T18:00Z."),
+        "out_of_range": _("This date is too far from today."),
     }
 
     def __init__(self, *, end_of_day: bool = False, **kwargs) -> None:
@@ -51,7 +54,9 @@ class DateOrDateTimeField(serializers.Field):
             self.fail("invalid")
         try:
             moment = self._parse(data.strip())
-        except (ValueError, OverflowError):  # e.g. 2027-02-30, or out of range once shifted
+        except OverflowError:  # e.g. 9999-12-31 as an upper bound: the end of that day is in year 10000
+            self.fail("out_of_range")
+        except ValueError:  # e.g. 2027-02-30
             moment = None
         if moment is None:
             self.fail("invalid")
@@ -96,6 +101,8 @@ class OpenSlotQuerySerializer(SlotRangeQuerySerializer):
 
 class SlotSerializer(serializers.ModelSerializer):
     teacher = serializers.IntegerField(source="teacher_id", read_only=True, help_text="The teacher's user id.")
+    start_at = ZonedDateTimeField(read_only=True)
+    end_at = ZonedDateTimeField(read_only=True)
 
     class Meta:
         model = Slot
@@ -125,7 +132,14 @@ class SkippedOccurrenceSerializer(serializers.Serializer):
         return occurrence["local_time"].strftime("%H:%M")
 
     start_at = serializers.DateTimeField(allow_null=True, help_text="Null when that local time does not exist.")
-    reason = serializers.ChoiceField(choices=[services.SKIP_PAST, services.SKIP_OVERLAP, services.SKIP_NONEXISTENT])
+    reason = serializers.ChoiceField(
+        choices=[
+            services.SKIP_PAST,
+            services.SKIP_OVERLAP,
+            services.SKIP_NONEXISTENT,
+            services.SKIP_BEYOND_MAX_DAYS_AHEAD,
+        ]
+    )
 
 
 class RecurringResultSerializer(serializers.Serializer):

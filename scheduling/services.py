@@ -11,6 +11,11 @@ every database; on PostgreSQL the exclusion constraint `slot_no_overlap` is
 the last word, and its violation is reported as the same `SlotOverlap`.
 Only live slots count: a removed slot (`removed_at` set) blocks nothing, and
 both database guards are partial (`WHERE removed_at IS NULL`).
+
+How far ahead: a slot starts at most SCHEDULING_MAX_DAYS_AHEAD days after
+`now` (both services; the admin does not write slots). One slot starting later
+is refused (`slot_too_far_ahead`, on `start_at`); a weekly rule skips its later
+occurrences with the reason `beyond_max_days_ahead`, as it skips past ones.
 """
 
 from __future__ import annotations
@@ -20,17 +25,19 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import User
 from audit.services import change_record
 from guitaronline.core.errors import InvalidInput, NotFound
 from guitaronline.core.shared_answers import SLOT_AVAILABILITY, answers_outdated
 from scheduling import selectors
-from scheduling.errors import NotATeacher, SlotInPast, SlotOverlap, SlotStartInPast
+from scheduling.errors import NotATeacher, SlotInPast, SlotOverlap, SlotStartInPast, SlotTooFarAhead
 from scheduling.models import Slot
 
 UTC = dt.UTC
@@ -43,6 +50,7 @@ RECURRING_MAX_WEEKS = 26
 SKIP_PAST = "past"
 SKIP_OVERLAP = "overlap"
 SKIP_NONEXISTENT = "nonexistent_local_time"
+SKIP_BEYOND_MAX_DAYS_AHEAD = "beyond_max_days_ahead"
 
 # Database constraints that mean "this teacher already has a slot there".
 _OVERLAP_CONSTRAINTS = {"slot_no_overlap", "slot_teacher_start_unique"}
@@ -77,7 +85,23 @@ def _as_utc(value: Any, field_name: str) -> dt.datetime:
         raise InvalidInput(details={field_name: [_("A date and time is required.")]})
     if timezone.is_naive(value):
         raise InvalidInput(details={field_name: [_("Include the time zone offset, e.g. 2027-03-02T18:00:00+01:00.")]})
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # e.g. 9999-12-31T23:00-05:00, which is in year 10000 in UTC
+        raise InvalidInput(details={field_name: [_("This date is too far from today.")]}) from None
+
+
+def _latest_start(now: dt.datetime) -> dt.datetime:
+    """The latest start of a new slot: SCHEDULING_MAX_DAYS_AHEAD days after `now`."""
+    return now + dt.timedelta(days=settings.SCHEDULING_MAX_DAYS_AHEAD)
+
+
+def _too_far_ahead() -> SlotTooFarAhead:
+    days = settings.SCHEDULING_MAX_DAYS_AHEAD
+    message = ngettext(
+        "A slot can start at most %(days)d day from now.", "A slot can start at most %(days)d days from now.", days
+    ) % {"days": days}
+    return SlotTooFarAhead(message, details={"start_at": [message]})
 
 
 def _validate_length(length: dt.timedelta, field_name: str) -> None:
@@ -149,7 +173,8 @@ def _weekly_local_starts(
 
 @transaction.atomic
 def slot_create(*, teacher: User, start_at: dt.datetime, end_at: dt.datetime, now: dt.datetime | None = None) -> Slot:
-    """Add one slot [start_at, end_at) for the teacher (aware datetimes, stored in UTC)."""
+    """Add one slot [start_at, end_at) for the teacher (aware datetimes, stored in UTC),
+    starting after `now` and at most SCHEDULING_MAX_DAYS_AHEAD days after it."""
     now = now or timezone.now()
     _require_teacher(teacher)
     start_at = _as_utc(start_at, "start_at")
@@ -159,6 +184,8 @@ def slot_create(*, teacher: User, start_at: dt.datetime, end_at: dt.datetime, no
     _validate_length(end_at - start_at, "end_at")
     if start_at <= now:
         raise SlotStartInPast(details={"start_at": [str(SlotStartInPast.default_message)]})
+    if start_at > _latest_start(now):
+        raise _too_far_ahead()
 
     _lock_teacher(teacher)
     if _overlapping(teacher=teacher, start_at=start_at, end_at=end_at).exists():
@@ -217,11 +244,19 @@ def slot_create_recurring(
 
     Every slot starts at the same local wall-clock time each week, whatever
     the UTC offset that day, and lasts exactly `slot_minutes`. Skipped, with
-    the reason: occurrences already started (`past`), those overlapping an
-    existing slot or an earlier one of this rule (`overlap`, e.g. the shortened
-    night of a spring-forward), and local times that do not exist that day
-    (`nonexistent_local_time`). A remainder of the window shorter than one
-    slot is left out.
+    the reason: occurrences already started (`past`), those starting more
+    than SCHEDULING_MAX_DAYS_AHEAD days after `now` (`beyond_max_days_ahead`),
+    those overlapping an existing slot or an earlier one of this rule
+    (`overlap`, e.g. the shortened night of a spring-forward), and local times
+    that do not exist that day (`nonexistent_local_time`). A remainder of the
+    window shorter than one slot is left out.
+
+    Skipped rather than refused beyond the bound, like past occurrences: the
+    teacher asked for "Tuesdays, 18:00-20:00, for 12 weeks" and gets every
+    occurrence the school allows, told how many fell beyond it, instead of
+    working out how many weeks fit. With the default bound (365 days) no
+    occurrence of a rule can reach it (RECURRING_MAX_WEEKS weeks from the
+    current one); a school with a shorter bound sees the skips.
 
     One audit record and one outbox event `scheduling.slots.generated` for the
     whole rule (aggregate: the teacher; payload: the rule and the new slot
@@ -235,6 +270,7 @@ def slot_create_recurring(
     )
     zone = _zone_of(teacher)
     length = dt.timedelta(minutes=slot_minutes)
+    latest_start = _latest_start(now)
     result = RecurringResult()
 
     candidates: list[tuple[dt.datetime, dt.datetime]] = []
@@ -251,6 +287,8 @@ def slot_create_recurring(
             result.skipped.append(_skipped(local_start, None, SKIP_NONEXISTENT))
         elif start_at <= now:
             result.skipped.append(_skipped(local_start, start_at, SKIP_PAST))
+        elif start_at > latest_start:
+            result.skipped.append(_skipped(local_start, start_at, SKIP_BEYOND_MAX_DAYS_AHEAD))
         else:
             candidates.append((start_at, start_at + length))
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -23,6 +24,7 @@ from django.views.decorators.http import require_http_methods
 
 from guitaronline.core.errors import ApplicationError
 from guitaronline.core.pages import area_page, form_errors
+from guitaronline.core.times import in_zone
 from scheduling import services
 from scheduling.forms import RecurringForm, SlotForm
 
@@ -33,7 +35,7 @@ teacher_page = area_page("teacher")
 
 def _week_of(moment: dt.datetime) -> str:
     """The teacher's week page showing `moment` (in the active zone)."""
-    return f"{reverse('booking:teacher-week')}?week={timezone.localtime(moment).date().isoformat()}"
+    return f"{reverse('booking:teacher-week')}?week={in_zone(moment).date().isoformat()}"
 
 
 @teacher_page
@@ -81,6 +83,17 @@ def _skipped_message(skipped: list[dict]) -> str:
             ngettext("%(count)d overlapped one of your slots", "%(count)d overlapped your slots", count)
             % {"count": count}
             + dates(services.SKIP_OVERLAP)
+        )
+    if count := reasons[services.SKIP_BEYOND_MAX_DAYS_AHEAD]:
+        days = settings.SCHEDULING_MAX_DAYS_AHEAD
+        parts.append(
+            ngettext(
+                "%(count)d fell beyond the limit of %(days)s ahead",
+                "%(count)d fell beyond the limit of %(days)s ahead",
+                count,
+            )
+            % {"count": count, "days": ngettext("%(days)d day", "%(days)d days", days) % {"days": days}}
+            + dates(services.SKIP_BEYOND_MAX_DAYS_AHEAD)
         )
     if count := reasons[services.SKIP_NONEXISTENT]:
         parts.append(

@@ -8,6 +8,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_ratelimit.exceptions import Ratelimited
 from drf_spectacular.utils import OpenApiResponse
@@ -17,6 +18,7 @@ from rest_framework.views import set_rollback
 
 from guitaronline.core.errors import ApplicationError
 from guitaronline.core.parsers import JSONParseError
+from guitaronline.core.times import in_zone
 
 
 def error_body(code: str, message: Any, details: Any = None) -> dict:
@@ -94,6 +96,19 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         status=exc.status_code,
         headers=headers,
     )
+
+
+class ZonedDateTimeField(serializers.DateTimeField):
+    """DRF's DateTimeField, put on the viewer's clock with `in_zone`: an
+    instant the viewer's zone cannot hold (a row stored at the very end or
+    start of the calendar) is given in UTC, with its offset, where DRF would
+    fail the whole answer with "Datetime value out of range"."""
+
+    def enforce_timezone(self, value):
+        zone = self.timezone if hasattr(self, "timezone") else self.default_timezone()
+        if zone is not None and timezone.is_aware(value):
+            return in_zone(value, zone)
+        return super().enforce_timezone(value)
 
 
 class Pagination(pagination.PageNumberPagination):

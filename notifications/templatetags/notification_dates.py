@@ -1,8 +1,10 @@
 """Dates as they read inside a sentence, in the active language and time zone."""
 
 from django import template
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.formats import date_format
+
+from guitaronline.core.times import in_zone
 
 register = template.Library()
 
@@ -17,7 +19,7 @@ def in_sentence(value, fmt: str = "l, j E Y, H:i") -> str:
     their capital."""
     if value is None:
         return ""
-    text = date_format(timezone.localtime(value), fmt)
+    text = date_format(in_zone(value), fmt)
     if translation.get_language() in LOWER_CASE_NAMES:
         text = text[:1].lower() + text[1:]
     return text

@@ -312,7 +312,8 @@ def test_my_slots_bad_range_is_400(teacher_api):
 # --- POST slots -------------------------------------------------------------
 
 
-def test_create_slot(teacher_api, teacher):
+def test_create_slot(teacher_api, teacher, settings):
+    settings.SCHEDULING_MAX_DAYS_AHEAD = 3650  # 2030 is further ahead than the default bound
     response = teacher_api.post(
         CREATE, {"start_at": "2030-03-02T18:00:00+01:00", "end_at": "2030-03-02T19:00:00+01:00"}, format="json"
     )
@@ -343,7 +344,8 @@ def test_create_slot(teacher_api, teacher):
     ],
     ids=["naive", "missing-end", "garbage", "overflow", "too-short", "reversed", "past", "overlap"],
 )
-def test_create_slot_refused(teacher_api, teacher, unchanged, body, status, code):
+def test_create_slot_refused(teacher_api, teacher, unchanged, settings, body, status, code):
+    settings.SCHEDULING_MAX_DAYS_AHEAD = 3650  # 2030 is further ahead than the default bound
     SlotFactory(
         teacher=teacher,
         start_at=dt.datetime(2030, 3, 2, 17, tzinfo=dt.UTC),

@@ -271,7 +271,8 @@ def test_the_add_form_asks_for_date_and_times_in_the_teachers_zone(berlin_teache
     assert "Europe/Berlin" in text(response)
 
 
-def test_adding_a_slot_stores_the_teachers_local_time_in_utc(berlin_teacher):
+def test_adding_a_slot_stores_the_teachers_local_time_in_utc(berlin_teacher, settings):
+    settings.SCHEDULING_MAX_DAYS_AHEAD = 3650  # 2030 is further ahead than the default bound
     response = signed_in(berlin_teacher).post(
         ADD, {"date": "2030-01-15", "start_time": "17:00", "end_time": "18:30"}, follow=True
     )
@@ -283,7 +284,8 @@ def test_adding_a_slot_stores_the_teachers_local_time_in_utc(berlin_teacher):
     assert AuditLog.objects.filter(action="scheduling.slot.created").count() == 1
 
 
-def test_adding_a_summer_slot_uses_the_summer_offset(berlin_teacher):
+def test_adding_a_summer_slot_uses_the_summer_offset(berlin_teacher, settings):
+    settings.SCHEDULING_MAX_DAYS_AHEAD = 3650  # 2030 is further ahead than the default bound
     signed_in(berlin_teacher).post(ADD, {"date": "2030-07-02", "start_time": "17:00", "end_time": "18:00"})
     assert Slot.objects.get(teacher=berlin_teacher).start_at == utc(2030, 7, 2, 15)
 
@@ -336,7 +338,8 @@ ADD_ERRORS = [
 
 
 @pytest.mark.parametrize(("data", "field", "error"), ADD_ERRORS)
-def test_a_refused_slot_shows_the_error_and_changes_nothing(berlin_teacher, unchanged, data, field, error):
+def test_a_refused_slot_shows_the_error_and_changes_nothing(berlin_teacher, unchanged, settings, data, field, error):
+    settings.SCHEDULING_MAX_DAYS_AHEAD = 3650  # 2030 is further ahead than the default bound
     slot_at(berlin_teacher, utc(2030, 1, 15, 16))  # 17:00–18:00 Berlin
     with unchanged():
         response = signed_in(berlin_teacher).post(ADD, data)
@@ -347,7 +350,8 @@ def test_a_refused_slot_shows_the_error_and_changes_nothing(berlin_teacher, unch
     assert "Please correct the errors below." in html(response)
 
 
-def test_service_errors_come_in_the_teachers_language(berlin_teacher, unchanged):
+def test_service_errors_come_in_the_teachers_language(berlin_teacher, settings, unchanged):
+    settings.SCHEDULING_MAX_DAYS_AHEAD = 3650  # 2030 is further ahead than the default bound
     slot_at(berlin_teacher, utc(2030, 1, 15, 16))
     with unchanged():
         response = signed_in(berlin_teacher, language="ru").post(
