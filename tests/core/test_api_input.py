@@ -14,9 +14,8 @@ from rest_framework.test import APIClient
 from audit.models import AuditLog, IdempotencyRecord, OutboxEvent
 from billing.models import LessonPackage
 from booking.models import Booking
-from tests.booking.conftest import make_package, make_slot
-from tests.conftest import client_for
-from tests.factories import PASSWORD, StudentFactory, TeacherFactory
+from tests.clients import client_for
+from tests.factories import PASSWORD, StudentFactory, TeacherFactory, make_package, make_slot
 
 LOGIN = "/api/v1/identity/auth/login"
 HOLDS = "/api/v1/booking/holds"

@@ -22,8 +22,7 @@ from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from booking import services as booking_services
 from lessons import services as lesson_services
-from tests.booking.conftest import make_package, make_slot
-from tests.factories import StaffFactory, StudentFactory, TeacherFactory
+from tests.factories import StaffFactory, StudentFactory, TeacherFactory, make_package, make_slot
 
 # Three Latin words in a row: an English sentence, or a piece of one.
 # Codes (`token_not_valid`), format patterns and quoted values do not match.

@@ -22,9 +22,8 @@ from lessons.feeds import lessons_calendar
 from lessons.models import Lesson
 from notifications.templatetags.notification_dates import in_sentence
 from scheduling.models import Slot
-from tests.booking.conftest import make_package
-from tests.conftest import client_for
-from tests.factories import StudentFactory, TeacherFactory
+from tests.clients import client_for
+from tests.factories import StudentFactory, TeacherFactory, make_package
 
 pytestmark = pytest.mark.django_db
 

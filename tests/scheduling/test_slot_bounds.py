@@ -21,7 +21,7 @@ from guitaronline.core.errors import InvalidInput
 from scheduling import services
 from scheduling.errors import SlotTooFarAhead
 from scheduling.models import Slot
-from tests.conftest import client_for
+from tests.clients import client_for
 from tests.factories import TeacherFactory
 from tests.scheduling.factories import SlotFactory
 
