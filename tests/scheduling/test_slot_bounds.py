@@ -266,8 +266,8 @@ def test_api_errors_of_the_bound_come_in_russian(teacher, unchanged):
         overflow = client_for(teacher).post(
             CREATE, {"start_at": "9999-12-31T22:00:00-05:00", "end_at": "9999-12-31T18:00:00-05:00"}, format="json"
         )
-    assert error_of(response)["details"] == {"start_at": ["Слот можно открыть не позже чем через 365 дней."]}
-    assert error_of(overflow)["details"] == {"start_at": ["Эта дата слишком далеко от сегодняшней."]}
+    assert error_of(response)["details"] == {"start_at": ["Слот может начинаться не позднее чем через 365 дней."]}
+    assert error_of(overflow)["details"] == {"start_at": ["Эта дата слишком далека от сегодняшней."]}
 
 
 def test_api_weekly_rule_reports_occurrences_beyond_the_bound(teacher, settings):
@@ -341,7 +341,7 @@ def test_page_errors_of_the_bound_come_in_russian(berlin_teacher, frozen_now, un
         response = signed_in(berlin_teacher, language="ru").post(
             ADD, {"date": "2028-03-02", "start_time": "18:00", "end_time": "19:00"}
         )
-    assert response.context["form"].errors == {"start_time": ["Слот можно открыть не позже чем через 365 дней."]}
+    assert response.context["form"].errors == {"start_time": ["Слот может начинаться не позднее чем через 365 дней."]}
 
 
 def messages_of(response) -> list[str]:
@@ -362,8 +362,8 @@ def test_page_weekly_rule_reports_the_occurrences_beyond_the_bound(berlin_teache
 @pytest.mark.parametrize(
     ("days", "weeks", "russian"),
     [
-        (1, 3, "3 слота пропущены: 3 выходят за предел в 1 день вперёд"),
-        (3, 2, "1 слот пропущен: 1 выходит за предел в 3 дня вперёд"),
+        (1, 3, "3 слота пропущены: 3 — дальше чем на 1 день вперёд"),
+        (3, 2, "1 слот пропущен: 1 — дальше чем на 3 дня вперёд"),
     ],
 )
 def test_page_weekly_rule_skips_in_russian(berlin_teacher, frozen_now, settings, days, weeks, russian):
