@@ -11,8 +11,7 @@ from collections import defaultdict
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Case, CharField, F, Q, QuerySet, Subquery, Sum, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import Case, CharField, F, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
 
 from accounts.models import Role, User
@@ -81,17 +80,9 @@ def package_usable(*, student: User, now: datetime | None = None) -> LessonPacka
     return packages_usable(student=student, now=now).first()
 
 
-def lessons_left_expression(*, student, now: datetime) -> Coalesce:
-    """The lessons `student` (a user or an `OuterRef` to one) can still book,
-    left in their usable packages, as an expression for one query."""
-    left = (
-        packages_usable(student=student, now=now)
-        .order_by()
-        .values("student")
-        .annotate(left=Sum("lessons_left"))
-        .values("left")
-    )
-    return Coalesce(Subquery(left), 0)
+def lessons_left(*, student: User, now: datetime) -> int:
+    """The lessons the student can still book: left in their usable packages."""
+    return packages_usable(student=student, now=now).aggregate(left=Sum("lessons_left"))["left"] or 0
 
 
 def package_list_for_student(*, student: User, now: datetime | None = None) -> QuerySet[LessonPackage]:

@@ -140,6 +140,10 @@ class Booking(TimeStampedModel):
         indexes = [
             models.Index(fields=["student", "-created_at"], name="booking_student_created_idx"),
             models.Index(fields=["hold_expires_at"], name="booking_live_hold_idx", condition=Q(status="hold")),
+            # a student's live holds: the limit of holds by lessons left, the student's dashboard
+            models.Index(
+                fields=["student", "hold_expires_at"], name="booking_student_hold_idx", condition=Q(status="hold")
+            ),
             models.Index(fields=["status", "created_at"], name="booking_status_idx"),
         ]
 

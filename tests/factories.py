@@ -63,6 +63,7 @@ class StaffFactory(UserFactory):
 # --- rows through the real code: slots, packages, bookings ----------------------------------
 
 _spread = itertools.count()
+SPREAD_SLOTS = 600  # default slots fall 3 to 53 days ahead; a test wanting a clear window goes further
 
 
 def staff_in(group: str) -> User:
@@ -75,7 +76,7 @@ def staff_in(group: str) -> User:
 def make_slot(teacher, *, starts_in: timedelta | None = None, minutes: int = 60) -> Slot:
     """A slot `starts_in` from now; by default a fresh hour three days ahead."""
     if starts_in is None:
-        starts_in = timedelta(days=3, hours=2 * next(_spread))
+        starts_in = timedelta(days=3, hours=2 * (next(_spread) % SPREAD_SLOTS))
     start = (timezone.now() + starts_in).replace(microsecond=0)
     return Slot.objects.create(teacher=teacher, start_at=start, end_at=start + timedelta(minutes=minutes))
 

@@ -44,8 +44,8 @@ def test_dashboard_greets_and_links_every_student_page(school, student_client):
 def test_dashboard_shows_the_next_five_lessons_in_order(school, student_client):
     make_package(school.student, lessons=20)
     bookings = [
-        # weeks ahead: clear of the shared `make_slot` spread (3 days + 2 h steps) that `school.slot` uses
-        book(school.student, make_slot(school.teacher, starts_in=timedelta(days=20, hours=2 * n)))
+        # months ahead: clear of the shared `make_slot` spread (3 to 53 days) that `school.slot` uses
+        book(school.student, make_slot(school.teacher, starts_in=timedelta(days=90, hours=2 * n)))
         for n in range(6)
     ]
     canceled = book(school.student, make_slot(school.teacher, starts_in=timedelta(days=2)))
