@@ -80,11 +80,6 @@ def package_usable(*, student: User, now: datetime | None = None) -> LessonPacka
     return packages_usable(student=student, now=now).first()
 
 
-def lessons_left(*, student: User, now: datetime) -> int:
-    """The lessons the student can still book: left in their usable packages."""
-    return packages_usable(student=student, now=now).aggregate(left=Sum("lessons_left"))["left"] or 0
-
-
 def package_list_for_student(*, student: User, now: datetime | None = None) -> QuerySet[LessonPackage]:
     return packages_with_effective_status(now=now).filter(student=student).order_by("-created_at", "-pk")
 

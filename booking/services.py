@@ -21,7 +21,6 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import User
 from audit.services import change_record
 from billing import selectors as billing_selectors
 from billing import services as billing_services
@@ -151,17 +150,19 @@ def _take_slot(*, student, slot: Slot, now: datetime, **fields) -> Booking:
 
 def _require_lesson_for_a_new_hold(student, *, now: datetime) -> None:
     """A student holds at most as many live slots as they have lessons left
-    in usable packages. The student's row is locked first, so their
-    concurrent holds are counted one after the other."""
-    User.objects.select_for_update(no_key=True).filter(pk=student.pk).values_list("pk", flat=True).get()
-    left = billing_selectors.lessons_left(student=student, now=now)  # read after the lock is granted
-    # The student's holds, the live ones counted: found by the student, not by an expiry
-    # range the planner would take for nearly empty (live holds are few among all bookings).
+    in usable packages. Those packages are locked first (as a confirm locks
+    the one it takes a lesson from), so the student's concurrent holds are
+    counted one after the other."""
+    usable = billing_selectors.packages_usable(student=student, now=now).select_for_update(no_key=True)
+    left = sum(usable.values_list("lessons_left", flat=True))
+    if not left:
+        raise NoActivePackage()
+    # Read after the lock is granted. The student's holds, the live ones counted: found by the
+    # student, not by an expiry range the planner would take for nearly empty (live holds are
+    # few among all bookings).
     holding = Booking.objects.filter(student=student, status=Booking.Status.HOLD).aggregate(
         n=Count("pk", filter=BookingQuerySet.live_hold_q(now=now))
     )["n"]
-    if not left:
-        raise NoActivePackage()
     if holding >= left:
         raise HoldLimitReached(details={"lessons_left": left, "live_holds": holding})
 

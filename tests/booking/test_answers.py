@@ -13,7 +13,7 @@ from tests.factories import make_slot
 
 pytestmark = pytest.mark.django_db
 
-HOLD_STATEMENTS = 19  # 17 when answered from the booking in hand, +2 for the limit of holds by lessons left
+HOLD_STATEMENTS = 18  # 17 when answered from the booking in hand, +1 for the limit of holds by lessons left
 CONFIRM_STATEMENTS = 25  # was 28
 
 
