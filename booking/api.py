@@ -30,7 +30,7 @@ from guitaronline.core.api import error_responses
 from guitaronline.core.authentication import PreferencesJWTAuthentication
 from guitaronline.core.capabilities import Capability, StaffCan
 from guitaronline.core.permissions import IsStudent, IsTeacher
-from guitaronline.core.shared_answers import SLOT_AVAILABILITY, answer_key, answer_version, shared_answer
+from guitaronline.core.shared_answers import SLOT_AVAILABILITY, answer_key, shared_answer
 from scheduling import selectors as scheduling_selectors
 from scheduling.models import Slot
 from scheduling.serializers import OpenSlotQuerySerializer, SlotRangeQuerySerializer, SlotSerializer
@@ -274,9 +274,9 @@ class OpenSlotListApi(generics.ListAPIView):
         cache (`shared_answer`): the listing of the whole school counts every
         open slot, which no index makes cheap on a large school.
 
-        The question includes the version of slot availability, which every
-        write that changes the listing outdates (`answers_outdated`): a
-        student's own hold or cancel shows at once. Two levels, each fresh for
+        Both levels are answers about slot availability, which every write
+        that changes the listing outdates (`answers_outdated`): a student's
+        own hold or cancel shows at once. Two levels, each fresh for
         half of OPEN_SLOTS_CACHE_SECONDS: the page
         in UTC, computed once per question; and, from it, the JSON answer in
         each viewer's time zone, so a shared answer costs one cache read. A
@@ -286,21 +286,21 @@ class OpenSlotListApi(generics.ListAPIView):
         if not seconds:
             return super().list(request, *args, **kwargs)
         query = _parsed_query(OpenSlotQuerySerializer, request)
-        version = answer_version(SLOT_AVAILABILITY)  # a new one after every write that changes the listing
-        question = (request.build_absolute_uri(), str(query.get("from")), str(query.get("to")), version)
+        question = (request.build_absolute_uri(), str(query.get("from")), str(query.get("to")))
         fresh = max(1, seconds // 2)
 
         def answer_in_this_zone() -> bytes:
-            page = shared_answer(answer_key("open-slots", *question), fresh_seconds=fresh, compute=self._page)
+            page = shared_answer(
+                answer_key("open-slots", *question), fresh_seconds=fresh, compute=self._page, topic=SLOT_AVAILABILITY
+            )
             slots = [Slot(**dict(zip(OPEN_SLOT_FIELDS, row, strict=True))) for row in page["slots"]]
             body = {key: page[key] for key in ("count", "next", "previous")}
             return JSONRenderer().render({**body, "results": self.get_serializer(slots, many=True).data})
 
         zone = timezone.get_current_timezone_name()
         key = answer_key("open-slots-json", *question, zone)
-        return HttpResponse(
-            shared_answer(key, fresh_seconds=fresh, compute=answer_in_this_zone), content_type="application/json"
-        )
+        answer = shared_answer(key, fresh_seconds=fresh, compute=answer_in_this_zone, topic=SLOT_AVAILABILITY)
+        return HttpResponse(answer, content_type="application/json")
 
     def _page(self) -> dict:
         """The requested page of open slots as plain values (what the cache keeps)."""

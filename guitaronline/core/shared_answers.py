@@ -9,10 +9,10 @@ expired at the same moment (no dog-pile). A stale answer is kept for
 next refresh until its lock expires.
 
 Only for answers that are the same for everyone asking the same question.
-What they are computed from has a *version* (`answer_version`), part of
-their keys: a write that changes it calls `answers_outdated` in its
-transaction, and after the commit every answer about it is a new question,
-computed afresh, so a user's own write shows at once. What changes with time
+What they are computed from may have a *version* (a topic): a write that
+changes it calls `answers_outdated` in its transaction, and after the commit
+every answer about the topic is computed afresh, so a user's own write shows
+at once. What changes with time
 alone (a slot passing its teacher's minimum notice, a hold running out) shows
 within `fresh_seconds`; the writes stay authoritative (a slot that can no
 longer be held answers its hold with 409). With the cache unreachable
@@ -42,11 +42,6 @@ def _version_key(topic: str) -> str:
     return f"answer-version:{topic}"
 
 
-def answer_version(topic: str) -> str:
-    """The version of `topic` to put in the keys of answers computed from it."""
-    return str(cache.get(_version_key(topic)) or 0)
-
-
 def _next_version(topic: str) -> None:
     key = _version_key(topic)
     try:
@@ -68,18 +63,29 @@ def answer_key(namespace: str, *parts: str) -> str:
     return f"{namespace}:" + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
-def shared_answer(key: str, *, fresh_seconds: int, compute: Callable[[], T]) -> T:
+def shared_answer(key: str, *, fresh_seconds: int, compute: Callable[[], T], topic: str | None = None) -> T:
     """The answer cached under `key`, computed by `compute()` when missing,
-    and refreshed by one request at a time once older than `fresh_seconds`."""
-    entry = cache.get(key)  # (fresh until, answer)
+    and refreshed by one request at a time once older than `fresh_seconds`.
+
+    With `topic`, an answer computed before the topic's latest version
+    (`answers_outdated`) counts as missing: it is computed afresh, never
+    served stale. The version is read with the answer, in one round trip,
+    and before computing, so an answer is never kept under a version newer
+    than the data it was computed from."""
+    version_key = _version_key(topic) if topic else None
+    found = cache.get_many([key, version_key] if version_key else [key])
+    version = found.get(version_key, 0) if version_key else 0
+    entry = found.get(key)  # (fresh until, answer, version)
+    if entry is not None and entry[2] != version:
+        entry = None
     now = time.time()
     if entry is not None:
-        fresh_until, answer = entry
+        fresh_until, answer, _ = entry
         if fresh_until > now or not cache.add(f"{key}:refresh", 1, fresh_seconds):
             return answer
     try:
         answer = compute()
-        cache.set(key, (now + fresh_seconds, answer), fresh_seconds * STALE_FACTOR)
+        cache.set(key, (now + fresh_seconds, answer, version), fresh_seconds * STALE_FACTOR)
     finally:
         if entry is not None:
             cache.delete(f"{key}:refresh")

@@ -94,3 +94,43 @@ def test_missing_answer_is_computed_by_each_request_without_a_lock(clock):
 
     assert shared_answer(key, fresh_seconds=10, compute=compute) == {"answer": 1}
     assert cache.get(f"{key}:refresh") == 1
+
+
+# --- a topic's version --------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)  # the version moves when the write commits
+def test_an_answer_about_an_outdated_topic_is_computed_afresh_never_served_stale(clock):
+    from django.db import transaction
+
+    compute = Counter()
+    ask = lambda: shared_answer(KEY, fresh_seconds=10, compute=compute, topic="slots")  # noqa: E731
+    assert ask() == {"answer": 1} and ask() == {"answer": 1}  # fresh: computed once
+    with transaction.atomic():
+        shared_answers.answers_outdated("slots")
+        assert ask() == {"answer": 1}  # not committed yet: nothing is outdated
+    assert ask() == {"answer": 2}  # computed afresh at once, although still fresh by time
+    cache.add(f"{KEY}:refresh", 1, 10)  # another request "refreshing" changes nothing for an outdated answer
+    with transaction.atomic():
+        shared_answers.answers_outdated("slots")
+    assert ask() == {"answer": 3}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rolled_back_write_outdates_nothing(clock):
+    from django.db import transaction
+
+    compute = Counter()
+    shared_answer(KEY, fresh_seconds=10, compute=compute, topic="slots")
+    with pytest.raises(RuntimeError), transaction.atomic():
+        shared_answers.answers_outdated("slots")
+        raise RuntimeError
+    assert shared_answer(KEY, fresh_seconds=10, compute=compute, topic="slots") == {"answer": 1}
+
+
+def test_the_version_is_read_with_the_answer_in_one_round_trip(clock, monkeypatch):
+    calls = []
+    monkeypatch.setattr(cache, "get", lambda *a, **k: calls.append("get"))
+    shared_answer(KEY, fresh_seconds=10, compute=Counter(), topic="slots")
+    shared_answer(KEY, fresh_seconds=10, compute=Counter(), topic="slots")
+    assert calls == []  # only get_many
