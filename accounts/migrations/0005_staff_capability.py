@@ -5,42 +5,19 @@ lesson packages: it expires overdue ones, and students ask about them."""
 
 from django.db import migrations, models
 
+from guitaronline.core.migration_ops import GrantPermissions
+
 GRANTS = {
-    "support": ["cancel_for_students", "expire_overdue", "requeue_messages", "publish_teachers", "read_audit_log"],
-    "finance": ["manage_packages", "manage_payments", "read_audit_log"],
+    "support": [
+        "accounts.cancel_for_students",
+        "accounts.expire_overdue",
+        "accounts.requeue_messages",
+        "accounts.publish_teachers",
+        "accounts.read_audit_log",
+        "billing.view_lessonpackage",
+    ],
+    "finance": ["accounts.manage_packages", "accounts.manage_payments", "accounts.read_audit_log"],
 }
-
-
-def grant(apps, schema_editor):
-    from django.contrib.auth.management import create_permissions
-
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, verbosity=0)
-        app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for name, codenames in GRANTS.items():
-        group, _ = Group.objects.get_or_create(name=name)
-        group.permissions.add(*Permission.objects.filter(content_type__app_label="accounts", codename__in=codenames))
-    support = Group.objects.get(name="support")
-    support.permissions.add(Permission.objects.get(content_type__app_label="billing", codename="view_lessonpackage"))
-
-
-def revoke(apps, schema_editor):
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for name, codenames in GRANTS.items():
-        group = Group.objects.filter(name=name).first()
-        if group:
-            group.permissions.remove(
-                *Permission.objects.filter(content_type__app_label="accounts", codename__in=codenames)
-            )
-    support = Group.objects.filter(name="support").first()
-    if support:
-        support.permissions.remove(
-            *Permission.objects.filter(content_type__app_label="billing", codename="view_lessonpackage")
-        )
 
 
 class Migration(migrations.Migration):
@@ -71,5 +48,5 @@ class Migration(migrations.Migration):
                 "default_permissions": (),
             },
         ),
-        migrations.RunPython(grant, revoke),
+        GrantPermissions(GRANTS),
     ]

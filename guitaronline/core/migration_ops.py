@@ -1,7 +1,10 @@
-"""Migration operations for invariants only PostgreSQL can enforce.
+"""Migration operations used by several apps.
 
-SQLite (the embedded default) has no exclusion constraints; there the
-services' own checks under a row lock remain the guard.
+- `RunSQLOnPostgres`: invariants only PostgreSQL can enforce. SQLite (the
+  embedded default) has no exclusion constraints; there the services' own
+  checks under a row lock remain the guard.
+- `GrantPermissions`: permissions given to (and, backwards, taken from) the
+  staff groups.
 """
 
 from django.db import migrations
@@ -18,3 +21,42 @@ class RunSQLOnPostgres(migrations.RunSQL):
 
     def describe(self):
         return "Raw SQL operation (PostgreSQL only)"
+
+
+def _permissions(apps, codes: list[str]):
+    Permission = apps.get_model("auth", "Permission")
+    for code in codes:
+        app_label, codename = code.split(".")
+        yield Permission.objects.get(content_type__app_label=app_label, codename=codename)
+
+
+class GrantPermissions(migrations.RunPython):
+    """`GrantPermissions({"support": ["billing.view_lessonpackage", ...]})`: each
+    group (created when missing) gets these permissions; backwards, loses them."""
+
+    def __init__(self, grants: dict[str, list[str]]):
+        self.grants = grants
+        super().__init__(self._grant, self._revoke)
+
+    def _grant(self, apps, schema_editor):
+        from django.contrib.auth.management import create_permissions
+
+        # Permissions are normally created after all migrations; make sure they exist now.
+        for app_config in apps.get_app_configs():
+            app_config.models_module = True
+            create_permissions(app_config, verbosity=0)
+            app_config.models_module = None
+        Group = apps.get_model("auth", "Group")
+        for name, codes in self.grants.items():
+            group, _ = Group.objects.get_or_create(name=name)
+            group.permissions.add(*_permissions(apps, codes))
+
+    def _revoke(self, apps, schema_editor):
+        Group = apps.get_model("auth", "Group")
+        for name, codes in self.grants.items():
+            group = Group.objects.filter(name=name).first()
+            if group:
+                group.permissions.remove(*_permissions(apps, codes))
+
+    def describe(self):
+        return "Grant permissions to the staff groups"
