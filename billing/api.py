@@ -3,20 +3,28 @@
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.generics import ListAPIView
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from audit.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from audit.services import admin_action_record
-from billing import selectors, services
+from billing import payments, selectors, services
 from billing.filters import PackageFilter, PaymentFilter
 from billing.models import LessonPackage, Payment
 from billing.serializers import (
+    CheckoutRequestSerializer,
+    CheckoutSerializer,
     PackageCreateSerializer,
     PackageSerializer,
     PackagesExpiredSerializer,
     PaymentCreateSerializer,
     PaymentSerializer,
     PaymentStatusSerializer,
+    ProductSerializer,
+    RefundSerializer,
+    WebhookResultSerializer,
 )
 from guitaronline.core.api import error_responses
 from guitaronline.core.capabilities import Capability, StaffCan
@@ -127,7 +135,7 @@ class PaymentViewSet(_ListMixin, viewsets.GenericViewSet):
         data = PaymentCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        payment = services.payment_create(
+        payment = payments.payment_create(
             package=values["package_id"], amount=values["amount"], currency=values["currency"], actor=request.user
         )
         return Response(PaymentSerializer(payment).data, status=status.HTTP_201_CREATED)
@@ -143,5 +151,80 @@ class PaymentViewSet(_ListMixin, viewsets.GenericViewSet):
         data = PaymentStatusSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         payment = selectors.payment_for_user(user=request.user, payment_id=pk)
-        payment = services.payment_set_status(payment=payment, status=data.validated_data["status"], actor=request.user)
+        payment = payments.payment_set_status(payment=payment, status=data.validated_data["status"], actor=request.user)
         return Response(PaymentSerializer(payment).data)
+
+    @extend_schema(
+        request=RefundSerializer,
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        responses={200: PaymentSerializer, **error_responses(400, 401, 403, 404, 409, 503)},
+        description="Refund a succeeded payment through its provider and cancel the lessons its package has "
+        "left. `amount` may be left out for a package with no lesson used (the whole amount); it can never "
+        "exceed what was paid (400 `refund_too_large`).",
+    )
+    @action(detail=True, methods=["post"], url_path="refund", url_name="refund")
+    @idempotent
+    def refund(self, request, pk=None):
+        data = RefundSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        payment = selectors.payment_for_user(user=request.user, payment_id=pk)
+        payment = payments.payment_refund(payment=payment, actor=request.user, amount=data.validated_data.get("amount"))
+        return Response(PaymentSerializer(payment).data)
+
+
+@extend_schema(tags=["billing"], responses={200: ProductSerializer(many=True)})
+class ProductListApi(ListAPIView):
+    """The products on sale, in their display order, named in the reader's language."""
+
+    permission_classes = [AllowAny]
+    serializer_class = ProductSerializer
+
+    def get_queryset(self):
+        return selectors.products_on_sale()
+
+
+class CheckoutApi(APIView):
+    permission_classes = [IsStudent]
+
+    @extend_schema(
+        tags=["billing"],
+        request=CheckoutRequestSerializer,
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        responses={
+            201: CheckoutSerializer,
+            200: CheckoutSerializer,
+            **error_responses(400, 401, 403, 404, 409, 503),
+        },
+        description="Buy a product: a pending payment whose amount and currency are the product's, and the "
+        "address where the student pays (`checkout_url`; empty offline, where the school's instructions "
+        "apply). The package comes when the provider confirms the payment. A checkout still pending for "
+        "the same product comes back (200). 404 for an unknown product, 409 `product_unavailable` for one "
+        "off sale, 503 `payment_provider_unavailable` when the provider does not answer (nothing written).",
+    )
+    @idempotent
+    def post(self, request):
+        data = CheckoutRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        payment, created = payments.product_checkout(student=request.user, product_id=data.validated_data["product_id"])
+        code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        return Response(CheckoutSerializer(payment).data, status=code)
+
+
+class WebhookApi(APIView):
+    """A provider's notifications: no login, no CSRF; genuine ones only (the
+    provider's signature, or the payment fetched back from the provider)."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        tags=["billing"],
+        request=None,
+        responses={200: WebhookResultSerializer, **error_responses(400, 404, 503)},
+        description="200 once the notification is recorded (a replay or an unknown payment changes nothing); "
+        "400 `webhook_rejected` when it cannot be verified (nothing recorded); 404 for a provider we do not "
+        "know; 503 when the provider must be asked to verify it and does not answer.",
+    )
+    def post(self, request, provider: str):
+        event = payments.webhook_receive(provider_name=provider, body=request.body, headers=request.headers)
+        return Response({"result": event.result})

@@ -7,15 +7,14 @@ and `package_effective_status` gives the same answer for one instance.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db.models import Case, CharField, F, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
 
 from accounts.models import Role, User
-from billing.models import LessonPackage, Payment
+from billing.models import LessonPackage, Payment, PaymentEvent, Product
 from guitaronline.core.errors import NotFound
 from guitaronline.core.ids import object_id
 from guitaronline.core.tallies import Tally, tally
@@ -126,11 +125,11 @@ def package_for_user(*, user, package_id, now: datetime | None = None) -> Lesson
 
 def payments_list_for_user(*, user) -> QuerySet[Payment]:
     """Staff: every payment; a student: payments of their own packages; others: none."""
-    payments = Payment.objects.select_related("package").order_by("-created_at", "-pk")
+    payments = Payment.objects.select_related("package", "product").order_by("-created_at", "-pk")
     if _is_staff(user):
         return payments
     if _is_student(user):
-        return payments.filter(package__student=user)
+        return payments.filter(student=user)
     return payments.none()
 
 
@@ -160,23 +159,57 @@ def _money(value: Decimal | None) -> str:
 
 def payment_amounts() -> dict[str, dict[str, str]]:
     """Per currency: `succeeded` = all money received (also what was later
-    refunded), `refunded`, and `net` = succeeded - refunded."""
+    refunded), `refunded` = what was given back, and `net` = succeeded - refunded."""
     rows = (
         Payment.objects.filter(status__in=[Payment.Status.SUCCEEDED, Payment.Status.REFUNDED])
-        .values("currency", "status")
-        .annotate(total=Sum("amount"))
-        .order_by()
+        .values("currency")
+        .annotate(succeeded=Sum("amount"), refunded=Sum("refunded_amount"))
+        .order_by("currency")
     )
-    sums: dict[str, dict[str, Decimal]] = defaultdict(lambda: {"succeeded": Decimal(0), "refunded": Decimal(0)})
-    for row in rows:
-        sums[row["currency"]]["succeeded"] += row["total"]
-        if row["status"] == Payment.Status.REFUNDED:
-            sums[row["currency"]]["refunded"] += row["total"]
     return {
-        currency: {
-            "succeeded": _money(values["succeeded"]),
-            "refunded": _money(values["refunded"]),
-            "net": _money(values["succeeded"] - values["refunded"]),
+        row["currency"]: {
+            "succeeded": _money(row["succeeded"]),
+            "refunded": _money(row["refunded"]),
+            "net": _money(row["succeeded"] - row["refunded"]),
         }
-        for currency, values in sorted(sums.items())
+        for row in rows
     }
+
+
+# --- products and checkouts -------------------------------------------------
+
+
+def products_on_sale() -> QuerySet[Product]:
+    """The active products, in their display order."""
+    return Product.objects.filter(is_active=True).order_by("position", "id")
+
+
+def checkout_pending(*, student: User, product: Product) -> Payment | None:
+    """The student's checkout of `product` still waiting for its money, if any."""
+    return Payment.objects.filter(student=student, product=product, status=Payment.Status.PENDING).first()
+
+
+def payment_for_student(*, user, payment_id) -> Payment:
+    """Access helper: the signed-in student's own payment, with its product
+    and package; not-found for anyone else."""
+    if not _is_student(user):
+        raise NotFound()
+    try:
+        return Payment.objects.select_related("product", "package").get(pk=object_id(payment_id), student=user)
+    except Payment.DoesNotExist as exc:
+        raise NotFound() from exc
+
+
+def payments_pending_stale(*, now: datetime | None = None, older_than: timedelta = timedelta(days=1)):
+    """Payments still pending after `older_than` (a day): money to chase."""
+    now = now or timezone.now()
+    return (
+        Payment.objects.filter(status=Payment.Status.PENDING, created_at__lte=now - older_than)
+        .select_related("student", "product")
+        .order_by("created_at", "pk")
+    )
+
+
+def payment_events_mismatched() -> QuerySet[PaymentEvent]:
+    """Provider notifications whose amount or currency differs from our payment: never fulfilled, for staff."""
+    return PaymentEvent.objects.filter(result=PaymentEvent.Result.MISMATCH)

@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from accounts.models import User
 from billing import selectors
-from billing.models import LessonPackage, Payment
+from billing.models import LessonPackage, Payment, PaymentEvent, Product
 
 
 class PackageSerializer(serializers.ModelSerializer):
@@ -34,11 +34,25 @@ class PackagesExpiredSerializer(serializers.Serializer):
 
 
 class PaymentSerializer(serializers.ModelSerializer):
-    package_id = serializers.IntegerField(read_only=True)
+    package_id = serializers.IntegerField(read_only=True, allow_null=True)
+    product_id = serializers.IntegerField(read_only=True, allow_null=True)
 
     class Meta:
         model = Payment
-        fields = ["id", "package_id", "amount", "currency", "status", "paid_at", "created_at"]
+        fields = [
+            "id",
+            "product_id",
+            "package_id",
+            "amount",
+            "currency",
+            "status",
+            "provider",
+            "checkout_url",
+            "paid_at",
+            "refunded_amount",
+            "refunded_at",
+            "created_at",
+        ]
         read_only_fields = fields
 
 
@@ -50,3 +64,34 @@ class PaymentCreateSerializer(serializers.Serializer):
 
 class PaymentStatusSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=Payment.Status.choices)
+
+
+class ProductSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(read_only=True, help_text="In the reader's language.")
+    description = serializers.CharField(read_only=True, help_text="In the reader's language.")
+
+    class Meta:
+        model = Product
+        fields = ["id", "name", "description", "lessons", "validity_days", "price", "currency"]
+        read_only_fields = fields
+
+
+class CheckoutRequestSerializer(serializers.Serializer):
+    product_id = serializers.IntegerField(min_value=1)
+
+
+class CheckoutSerializer(serializers.ModelSerializer):
+    payment_id = serializers.IntegerField(source="pk", read_only=True)
+
+    class Meta:
+        model = Payment
+        fields = ["payment_id", "checkout_url", "status", "amount", "currency", "provider"]
+        read_only_fields = fields
+
+
+class RefundSerializer(serializers.Serializer):
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2, required=False, allow_null=True)
+
+
+class WebhookResultSerializer(serializers.Serializer):
+    result = serializers.ChoiceField(choices=PaymentEvent.Result.choices)

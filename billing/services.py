@@ -1,4 +1,5 @@
-"""Billing writes: lesson packages, their balance and expiry, payments.
+"""Billing writes: lesson packages, their balance and expiry (payments are
+in `billing.payments`).
 
 Every function is one transaction (joining the caller's, e.g. booking's), and
 every state change writes its audit record and outbox event through
@@ -11,6 +12,7 @@ import re
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,23 +20,13 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from audit.services import change_record
 from billing import selectors
-from billing.errors import InvalidTransition, NoActivePackage, PackageInactive
-from billing.models import LessonPackage, Payment
-from billing.providers import get_provider
+from billing.errors import InvalidTransition, NoActivePackage
+from billing.models import LessonPackage, Product
 from guitaronline.core import capabilities
 from guitaronline.core.capabilities import Capability
 from guitaronline.core.errors import InvalidInput
 
 PackageStatus = LessonPackage.Status
-PaymentStatus = Payment.Status
-
-# The moves a payment may make; the same status is a no-op, anything else is refused.
-PAYMENT_TRANSITIONS: dict[str, frozenset[str]] = {
-    PaymentStatus.PENDING: frozenset({PaymentStatus.SUCCEEDED, PaymentStatus.FAILED}),
-    PaymentStatus.FAILED: frozenset({PaymentStatus.PENDING, PaymentStatus.SUCCEEDED}),
-    PaymentStatus.SUCCEEDED: frozenset({PaymentStatus.REFUNDED}),
-    PaymentStatus.REFUNDED: frozenset(),
-}
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _CENT = Decimal("0.01")
@@ -49,7 +41,7 @@ def _invalid(field: str, message: str) -> InvalidInput:
     return InvalidInput(details={field: [message]})
 
 
-def _validated_money(value, *, field: str, allow_zero: bool) -> Decimal:
+def validated_money(value, *, field: str, allow_zero: bool) -> Decimal:
     if isinstance(value, (bool, float)):
         raise _invalid(field, _("Give the amount as a decimal number, e.g. 1500.00."))
     try:
@@ -66,7 +58,7 @@ def _validated_money(value, *, field: str, allow_zero: bool) -> Decimal:
     return amount.quantize(_CENT)
 
 
-def _validated_currency(value) -> str:
+def validated_currency(value) -> str:
     currency = value.strip().upper() if isinstance(value, str) else ""
     if not _CURRENCY.match(currency):
         raise _invalid("currency", _("Use a three-letter ISO 4217 code, e.g. RUB."))
@@ -122,8 +114,8 @@ def package_create(
     if not getattr(student, "is_student", False):
         raise _invalid("student_id", _("Packages are for students only."))
     lessons_total = _validated_lessons_total(lessons_total)
-    price = _validated_money(price, field="price", allow_zero=True)
-    currency = _validated_currency(currency)
+    price = validated_money(price, field="price", allow_zero=True)
+    currency = validated_currency(currency)
     expires_at = _validated_expiry(expires_at, now=now)
     package = LessonPackage.objects.create(
         student=student,
@@ -277,94 +269,34 @@ def package_cancel(*, package: LessonPackage, actor: User | None, now: datetime 
     return locked
 
 
-# --- payments ---------------------------------------------------------------
+# --- products ----------------------------------------------------------------
 
 
 @transaction.atomic
-def payment_create(
-    *,
-    package: LessonPackage,
-    amount: Decimal,
-    currency: str,
-    actor: User | None,
-    now: datetime | None = None,
-) -> Payment:
-    """Record a pending payment for an active or depleted package, through
-    the provider (staff need `manage_payments`)."""
-    capabilities.require(actor, Capability.MANAGE_PAYMENTS)
-    now = now or timezone.now()
-    amount = _validated_money(amount, field="amount", allow_zero=False)
-    currency = _validated_currency(currency)
-    locked = _locked_package(package)
-    status = selectors.package_effective_status(package=locked, now=now)
-    if status not in (PackageStatus.ACTIVE, PackageStatus.DEPLETED):
-        raise PackageInactive(details={"package_id": locked.pk, "status": status})
-    if currency != locked.currency:
-        message = _("The payment must be in the package's currency (%(currency)s).") % {"currency": locked.currency}
-        raise _invalid("currency", message)
-    provider = get_provider()
-    payment = Payment.objects.create(
-        package=locked, amount=amount, currency=currency, status=PaymentStatus.PENDING, provider=provider.name
-    )
-    payment.provider_reference = provider.create_charge(payment)
-    payment.save(update_fields=["provider_reference", "updated_at"])
+def product_save(*, product: Product, actor: User | None) -> Product:
+    """Staff (with `manage_packages`) add a product to the catalogue or change
+    one; a product is never deleted, only taken off sale. The price and
+    currency apply to checkouts from now on, not to those already open."""
+    capabilities.require(actor, Capability.MANAGE_PACKAGES)
+    product.price = validated_money(product.price, field="price", allow_zero=False)
+    product.currency = validated_currency(product.currency)
+    created = product.pk is None
+    try:
+        product.full_clean()
+    except ValidationError as error:
+        raise InvalidInput(details=error.message_dict) from error
+    product.save()
     change_record(
         actor=actor,
-        action="billing.payment.created",
-        entity=payment,
+        action="billing.product.created" if created else "billing.product.changed",
+        entity=product,
         payload={
-            "package_id": locked.pk,
-            "amount": str(amount),
-            "currency": currency,
-            "status": payment.status,
-            "provider": payment.provider,
-            "provider_reference": payment.provider_reference,
+            "name_en": product.name_en,
+            "lessons": product.lessons,
+            "validity_days": product.validity_days,
+            "price": str(product.price),
+            "currency": product.currency,
+            "is_active": product.is_active,
         },
     )
-    return payment
-
-
-@transaction.atomic
-def payment_set_status(*, payment: Payment, status: str, actor: User | None, now: datetime | None = None) -> Payment:
-    """Move a payment along `PAYMENT_TRANSITIONS`.
-
-    The same status is a no-op (no audit record). `paid_at` is set on the
-    first success and kept on refund; a refund goes through the provider
-    that took the payment. Staff need `manage_payments`.
-    """
-    capabilities.require(actor, Capability.MANAGE_PAYMENTS)
-    now = now or timezone.now()
-    if status not in PaymentStatus.values:
-        raise _invalid("status", _("Choose one of: %(choices)s.") % {"choices": ", ".join(PaymentStatus.values)})
-    locked = Payment.objects.select_for_update(of=("self",)).select_related("package").get(pk=payment.pk)
-    previous = locked.status
-    if previous == status:
-        return locked
-    if status not in PAYMENT_TRANSITIONS[previous]:
-        raise InvalidTransition(details={"from": previous, "to": status})
-    locked.status = status
-    if status == PaymentStatus.SUCCEEDED and locked.paid_at is None:
-        locked.paid_at = now
-    if status == PaymentStatus.REFUNDED:
-        get_provider(locked.provider).refund(locked)
-    locked.save(update_fields=["status", "paid_at", "updated_at"])
-    change_record(
-        actor=actor,
-        action="billing.payment.status_changed",
-        entity=locked,
-        payload={
-            "from": previous,
-            "to": status,
-            "student_id": locked.package.student_id,
-            "package_id": locked.package_id,
-            "amount": str(locked.amount),
-            "currency": locked.currency,
-        },
-    )
-    _refresh_from(payment, locked, ["status", "paid_at", "updated_at"])
-    return locked
-
-
-def payment_refund(*, payment: Payment, actor: User | None, now: datetime | None = None) -> Payment:
-    """Refund a succeeded payment (the admin's "refund" action)."""
-    return payment_set_status(payment=payment, status=PaymentStatus.REFUNDED, actor=actor, now=now)
+    return product

@@ -2,6 +2,7 @@
 
 from django.utils.translation import gettext_lazy as _
 
+from billing.errors import BUY_LESSONS
 from guitaronline.core.errors import Conflict
 
 
@@ -39,8 +40,9 @@ class HoldLimitReached(Conflict):
     code = "hold_limit_reached"
     default_message = _(
         "You are already holding as many lessons as you have left in your packages. Confirm or release a hold, "
-        "or ask the school for a new lesson package to book more."
+        "or buy a lesson package to book more."
     )
+    link = BUY_LESSONS
 
 
 class SlotInUse(Conflict):

@@ -38,3 +38,24 @@ def production_problems(
     elif limiter_backend == "redis" and not redis_url:
         problems.append("REDIS_URL is required when AUTH_RATE_LIMIT_BACKEND=redis.")
     return problems
+
+
+def payment_provider_problems(
+    *, provider: str, yookassa_shop_id: str, yookassa_secret_key: str, yookassa_api_base: str
+) -> list[str]:
+    """Return one line per payment setting that makes a production start unsafe."""
+    problems: list[str] = []
+    if provider.strip().lower() == "yookassa":
+        missing = [
+            name
+            for name, value in (("YOOKASSA_SHOP_ID", yookassa_shop_id), ("YOOKASSA_SECRET_KEY", yookassa_secret_key))
+            if not value.strip()
+        ]
+        if missing:
+            problems.append(
+                f"BILLING_PAYMENT_PROVIDER=yookassa needs {' and '.join(missing)}; "
+                "copy them from YooKassa's dashboard (Integration, API keys)."
+            )
+        if not yookassa_api_base.startswith("https://"):
+            problems.append(f"YOOKASSA_API_BASE must be an https:// address, not {yookassa_api_base!r}.")
+    return problems

@@ -16,7 +16,7 @@ import environ
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
-from guitaronline.guards import is_production, production_problems
+from guitaronline.guards import is_production, payment_provider_problems, production_problems
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -352,7 +352,35 @@ NOTIFICATION_SENDING_LEASE_SECONDS = env.int("NOTIFICATION_SENDING_LEASE_SECONDS
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 # --- Billing ----------------------------------------------------------------
+# Where students pay: offline (the school settles by hand), stripe (EUR, USD) or yookassa (RUB).
 BILLING_PAYMENT_PROVIDER = env.str("BILLING_PAYMENT_PROVIDER", default="offline")
+# A checkout still pending this long is asked about at its provider (a notification lost) ...
+BILLING_RECONCILE_AFTER_MINUTES = env.int("BILLING_RECONCILE_AFTER_MINUTES", default=10)
+# ... and is abandoned after this long (offline: after days, for a bank transfer to arrive).
+BILLING_CHECKOUT_MINUTES = env.int("BILLING_CHECKOUT_MINUTES", default=60)
+BILLING_OFFLINE_CHECKOUT_DAYS = env.int("BILLING_OFFLINE_CHECKOUT_DAYS", default=14)
+# How to pay the school offline (bank details, cash at the desk), shown after an offline checkout;
+# empty: a general sentence in the student's language.
+BILLING_OFFLINE_INSTRUCTIONS_EN = env.str("BILLING_OFFLINE_INSTRUCTIONS_EN", default="")
+BILLING_OFFLINE_INSTRUCTIONS_RU = env.str("BILLING_OFFLINE_INSTRUCTIONS_RU", default="")
+# YooKassa: the shop's id and secret key (YooKassa's dashboard, Integration, API keys); its
+# notifications (payment.succeeded, payment.canceled, refund.succeeded) go to
+# {SITE_URL}/api/v1/billing/webhooks/yookassa. The API's address changes only for tests.
+YOOKASSA_SHOP_ID = env.str("YOOKASSA_SHOP_ID", default="")
+YOOKASSA_SECRET_KEY = env.str("YOOKASSA_SECRET_KEY", default="")
+YOOKASSA_API_BASE = env.str("YOOKASSA_API_BASE", default="https://api.yookassa.ru/v3").rstrip("/")
+if PRODUCTION:
+    _problems = payment_provider_problems(
+        provider=BILLING_PAYMENT_PROVIDER,
+        yookassa_shop_id=YOOKASSA_SHOP_ID,
+        yookassa_secret_key=YOOKASSA_SECRET_KEY,
+        yookassa_api_base=YOOKASSA_API_BASE,
+    )
+    if _problems:
+        sys.exit("\n".join(f"Refusing to start: {problem}" for problem in _problems))
+# The hosted provider's payment page, where the checkout form's answer redirects: Chrome and
+# Safari check a form's redirects against the CSP form-action (below).
+BILLING_CHECKOUT_ORIGINS = {"yookassa": ["https://yoomoney.ru"]}.get(BILLING_PAYMENT_PROVIDER, [])
 
 # --- Security ---------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
@@ -382,7 +410,7 @@ CONTENT_SECURITY_POLICY = {
         "connect-src": [SELF],
         "object-src": [NONE],
         "base-uri": [SELF],
-        "form-action": [SELF],
+        "form-action": [SELF, *BILLING_CHECKOUT_ORIGINS],
         "frame-ancestors": [NONE],
     },
 }

@@ -2,6 +2,7 @@
 booking and student page tests, the people of the teacher and lesson page
 tests (each named after their time zone), `unchanged` and `frozen_now`."""
 
+import itertools
 from contextlib import contextmanager
 
 import pytest
@@ -10,6 +11,7 @@ from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from tests import factories
 from tests.clients import client_for, signed_in
 from tests.factories import PASSWORD, StaffFactory, StudentFactory, TeacherFactory, make_package, make_slot
 from tests.lessons.factories import LONG
@@ -26,6 +28,14 @@ def _fresh_caches():
         else:
             cache.clear()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _slots_spread_afresh(monkeypatch):
+    """Every test's default slots (`make_slot` without `starts_in`) start at
+    three days ahead, two hours apart: where they fall does not depend on
+    the tests that ran before."""
+    monkeypatch.setattr(factories, "_spread", itertools.count())
 
 
 @pytest.fixture

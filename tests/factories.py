@@ -63,7 +63,7 @@ class StaffFactory(UserFactory):
 # --- rows through the real code: slots, packages, bookings ----------------------------------
 
 _spread = itertools.count()
-SPREAD_SLOTS = 600  # default slots fall 3 to 53 days ahead; a test wanting a clear window goes further
+SPREAD_SLOTS = 600  # default slots fall 3 to 53 days ahead, from the first again in each test
 
 
 def staff_in(group: str) -> User:

@@ -41,3 +41,7 @@ def queries_of(client: Client, url: str) -> int:
 
 def is_login_redirect(response) -> bool:
     return response.status_code == 302 and response["Location"].startswith(reverse(settings.LOGIN_URL) + "?next=")
+
+
+# The refusal of a student with no lesson left, as a page shows it: with the link to buy lessons.
+NO_LESSONS_LEFT = 'You have no active lesson package with lessons left. <a href="/buy/">Buy lessons</a>'

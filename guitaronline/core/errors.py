@@ -15,6 +15,8 @@ class ApplicationError(Exception):
     code = "application_error"
     status_code = 400
     default_message = _("The request could not be completed.")
+    # Where a person can put it right, for pages: (URL name, label), e.g. the page that sells lessons.
+    link: tuple[str, Any] | None = None
 
     def __init__(self, message: Any = None, *, details: Any = None, code: str | None = None) -> None:
         self.message = message if message is not None else self.default_message

@@ -22,6 +22,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from guitaronline.core.errors import ApplicationError, Forbidden, NotFound
@@ -98,4 +100,8 @@ def error_messages(request: HttpRequest, error: ApplicationError, *, sentence: s
     translated "The slot of %(when)s was not removed: %(reason)s", when=...)."""
     reasons = [text for texts in _field_messages(error).values() for text in texts] or [str(error.message)]
     for reason in reasons:
-        messages.error(request, sentence % {**values, "reason": reason})
+        text = sentence % {**values, "reason": reason}
+        if error.link is not None:  # where to put it right, as a link after the sentence
+            url_name, label = error.link
+            text = format_html('{} <a href="{}">{}</a>', text, reverse(url_name), label)
+        messages.error(request, text)

@@ -28,6 +28,7 @@ class PaymentFactory(factory.django.DjangoModelFactory):
         model = Payment
 
     package = factory.SubFactory(LessonPackageFactory)
+    student = factory.LazyAttribute(lambda payment: payment.package.student)
     amount = Decimal("15000.00")
     currency = factory.LazyAttribute(lambda payment: payment.package.currency)
     status = Payment.Status.PENDING
@@ -37,4 +38,10 @@ class PaymentFactory(factory.django.DjangoModelFactory):
         lambda payment: (
             timezone.now() if payment.status in (Payment.Status.SUCCEEDED, Payment.Status.REFUNDED) else None
         )
+    )
+    refunded_amount = factory.LazyAttribute(
+        lambda payment: payment.amount if payment.status == Payment.Status.REFUNDED else Decimal("0")
+    )
+    refunded_at = factory.LazyAttribute(
+        lambda payment: timezone.now() if payment.status == Payment.Status.REFUNDED else None
     )

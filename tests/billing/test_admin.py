@@ -168,7 +168,7 @@ def test_admin_action_refunds_payments_and_reports_refusals(staff_client, staff)
 
     response = staff_client.post(
         reverse("admin:billing_payment_changelist"),
-        {"action": "refund_payments", "_selected_action": [succeeded.pk, pending.pk]},
+        {"action": "refund_payments", "_selected_action": [succeeded.pk, pending.pk], "apply": "1"},
     )
 
     assert response.status_code == 302

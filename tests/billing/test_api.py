@@ -18,7 +18,10 @@ pytestmark = pytest.mark.django_db
 
 BASE = "/api/v1/billing"
 PACKAGE_KEYS = {"id", "lessons_total", "lessons_left", "status", "expires_at", "price", "currency"}
-PAYMENT_KEYS = {"id", "package_id", "amount", "currency", "status", "paid_at", "created_at"}
+PAYMENT_KEYS = {
+    "id", "product_id", "package_id", "amount", "currency", "status", "provider", "checkout_url",
+    "paid_at", "refunded_amount", "refunded_at", "created_at",
+}  # fmt: skip
 
 
 def assert_error(response, status: int, code: str) -> dict:

@@ -4,7 +4,7 @@ from itertools import product
 
 import pytest
 
-from billing import providers, services
+from billing import payments, providers
 from billing.errors import InvalidTransition, PackageInactive, PaymentProviderError
 from billing.models import LessonPackage, Payment
 from guitaronline.core.errors import InvalidInput
@@ -31,7 +31,7 @@ class FakeProvider:
         FakeProvider.charged.append(payment.pk)
         return f"fake-charge-{payment.pk}"
 
-    def refund(self, payment):
+    def refund(self, payment, amount):
         if self.fail:
             raise PaymentProviderError()
         FakeProvider.refunded.append(payment.pk)
@@ -39,7 +39,7 @@ class FakeProvider:
 
 @pytest.fixture
 def fake_provider(settings, monkeypatch):
-    monkeypatch.setitem(providers.PROVIDERS, FakeProvider.name, FakeProvider)
+    monkeypatch.setitem(providers.PROVIDERS, FakeProvider.name, f"{__name__}.FakeProvider")
     monkeypatch.setattr(FakeProvider, "charged", [])
     monkeypatch.setattr(FakeProvider, "refunded", [])
     monkeypatch.setattr(FakeProvider, "fail", False)
@@ -53,7 +53,7 @@ def fake_provider(settings, monkeypatch):
 def test_payment_create_records_a_pending_offline_payment(staff, now):
     package = LessonPackageFactory(currency="EUR")
 
-    payment = services.payment_create(package=package, amount=Decimal("150.50"), currency="eur", actor=staff, now=now)
+    payment = payments.payment_create(package=package, amount=Decimal("150.50"), currency="eur", actor=staff, now=now)
 
     payment.refresh_from_db()
     assert payment.package == package
@@ -64,10 +64,12 @@ def test_payment_create_records_a_pending_offline_payment(staff, now):
         "billing.payment.created",
         payment,
         {
+            "payment_id": payment.pk,
+            "student_id": package.student_id,
+            "product_id": None,
             "package_id": package.pk,
             "amount": "150.50",
             "currency": "EUR",
-            "status": "pending",
             "provider": "offline",
             "provider_reference": f"offline-{payment.pk}",
         },
@@ -78,7 +80,7 @@ def test_payment_create_records_a_pending_offline_payment(staff, now):
 def test_payment_create_accepts_a_depleted_package(staff, now):
     package = LessonPackageFactory(status=PackageStatus.DEPLETED, lessons_left=0)
 
-    payment = services.payment_create(package=package, amount=Decimal("1"), currency="RUB", actor=staff, now=now)
+    payment = payments.payment_create(package=package, amount=Decimal("1"), currency="RUB", actor=staff, now=now)
 
     assert payment.status == Status.PENDING
 
@@ -104,7 +106,7 @@ def test_payment_create_refuses_bad_input_and_writes_nothing(staff, now, field, 
     before = db_state(package)
 
     with pytest.raises(InvalidInput) as excinfo:
-        services.payment_create(package=package, actor=staff, now=now, **values)
+        payments.payment_create(package=package, actor=staff, now=now, **values)
 
     assert excinfo.value.code == "validation_error"
     assert list(excinfo.value.details) == [field]
@@ -127,7 +129,7 @@ def test_payment_create_refuses_an_expired_or_canceled_package(staff, now, field
     before = db_state(package)
 
     with pytest.raises(PackageInactive) as excinfo:
-        services.payment_create(package=package, amount=Decimal("100.00"), currency="RUB", actor=staff, now=now)
+        payments.payment_create(package=package, amount=Decimal("100.00"), currency="RUB", actor=staff, now=now)
 
     assert (excinfo.value.code, excinfo.value.status_code) == ("package_inactive", 409)
     assert excinfo.value.details == {"package_id": package.pk, "status": shown}
@@ -137,7 +139,7 @@ def test_payment_create_refuses_an_expired_or_canceled_package(staff, now, field
 def test_payment_create_goes_through_the_configured_provider(staff, now, fake_provider):
     package = LessonPackageFactory()
 
-    payment = services.payment_create(package=package, amount=Decimal("10.00"), currency="RUB", actor=staff, now=now)
+    payment = payments.payment_create(package=package, amount=Decimal("10.00"), currency="RUB", actor=staff, now=now)
 
     assert fake_provider.charged == [payment.pk]
     payment.refresh_from_db()
@@ -150,7 +152,7 @@ def test_payment_create_writes_nothing_when_the_provider_fails(staff, now, fake_
     before = db_state(package)
 
     with pytest.raises(PaymentProviderError):
-        services.payment_create(package=package, amount=Decimal("10.00"), currency="RUB", actor=staff, now=now)
+        payments.payment_create(package=package, amount=Decimal("10.00"), currency="RUB", actor=staff, now=now)
 
     assert db_state(package) == before
 
@@ -167,8 +169,8 @@ ALLOWED = {
 ALL_PAIRS = list(product(Status.values, Status.values))
 
 
-def test_the_transition_table_covers_all_sixteen_pairs():
-    assert len(ALL_PAIRS) == 16
+def test_the_transition_table_covers_every_pair():
+    assert len(ALL_PAIRS) == len(Status.values) ** 2 == 25
 
 
 @pytest.mark.parametrize(("current", "target"), ALL_PAIRS)
@@ -177,30 +179,36 @@ def test_payment_status_transition_table(staff, now, current, target):
     before = db_state(payment)
 
     if current == target:
-        result = services.payment_set_status(payment=payment, status=target, actor=staff, now=now)
+        result = payments.payment_set_status(payment=payment, status=target, actor=staff, now=now)
         assert result.status == current
         assert db_state(payment) == before  # a no-op: no write, no audit, no outbox
     elif (current, target) in ALLOWED:
-        result = services.payment_set_status(payment=payment, status=target, actor=staff, now=now)
+        result = payments.payment_set_status(payment=payment, status=target, actor=staff, now=now)
         assert result.status == payment.status == target
         payment.refresh_from_db()
         assert payment.status == target
+        refund = {"refunded_amount": str(payment.amount)} if target == Status.REFUNDED else {}
         assert_one_change_record(
             "billing.payment.status_changed",
             payment,
             {
                 "from": current,
                 "to": target,
+                "payment_id": payment.pk,
                 "student_id": payment.package.student_id,
+                "product_id": None,
                 "package_id": payment.package_id,
                 "amount": str(payment.amount),
                 "currency": payment.currency,
+                "provider": payment.provider,
+                "provider_reference": payment.provider_reference,
+                **refund,
             },
             actor=staff,
         )
     else:
         with pytest.raises(InvalidTransition) as excinfo:
-            services.payment_set_status(payment=payment, status=target, actor=staff, now=now)
+            payments.payment_set_status(payment=payment, status=target, actor=staff, now=now)
         assert (excinfo.value.code, excinfo.value.status_code) == ("invalid_transition", 409)
         assert excinfo.value.details == {"from": current, "to": target}
         assert db_state(payment) == before
@@ -212,7 +220,7 @@ def test_payment_set_status_refuses_an_unknown_status(staff, now, status):
     before = db_state(payment)
 
     with pytest.raises(InvalidInput) as excinfo:
-        services.payment_set_status(payment=payment, status=status, actor=staff, now=now)
+        payments.payment_set_status(payment=payment, status=status, actor=staff, now=now)
 
     assert list(excinfo.value.details) == ["status"]
     assert db_state(payment) == before
@@ -221,22 +229,22 @@ def test_payment_set_status_refuses_an_unknown_status(staff, now, status):
 def test_paid_at_is_set_on_the_first_success_and_kept_on_refund(staff, now):
     payment = PaymentFactory()
 
-    services.payment_set_status(payment=payment, status=Status.SUCCEEDED, actor=staff, now=now)
+    payments.payment_set_status(payment=payment, status=Status.SUCCEEDED, actor=staff, now=now)
     payment.refresh_from_db()
     assert payment.paid_at == now
 
-    services.payment_set_status(payment=payment, status=Status.REFUNDED, actor=staff, now=now + timedelta(days=3))
+    payments.payment_set_status(payment=payment, status=Status.REFUNDED, actor=staff, now=now + timedelta(days=3))
     payment.refresh_from_db()
     assert (payment.status, payment.paid_at) == (Status.REFUNDED, now)
 
 
 def test_paid_at_is_set_when_a_failed_payment_succeeds_later(staff, now):
     payment = PaymentFactory()
-    services.payment_set_status(payment=payment, status=Status.FAILED, actor=staff, now=now)
-    services.payment_set_status(payment=payment, status=Status.PENDING, actor=staff, now=now + timedelta(hours=1))
+    payments.payment_set_status(payment=payment, status=Status.FAILED, actor=staff, now=now)
+    payments.payment_set_status(payment=payment, status=Status.PENDING, actor=staff, now=now + timedelta(hours=1))
     assert payment.paid_at is None
 
-    services.payment_set_status(payment=payment, status=Status.SUCCEEDED, actor=staff, now=now + timedelta(hours=2))
+    payments.payment_set_status(payment=payment, status=Status.SUCCEEDED, actor=staff, now=now + timedelta(hours=2))
 
     payment.refresh_from_db()
     assert (payment.status, payment.paid_at) == (Status.SUCCEEDED, now + timedelta(hours=2))
@@ -251,8 +259,8 @@ def test_payment_refund_refunds_through_the_provider_that_took_the_payment(staff
     offline = PaymentFactory(status=Status.SUCCEEDED, provider="offline")
     faked = PaymentFactory(status=Status.SUCCEEDED, provider="fake")
 
-    services.payment_refund(payment=offline, actor=staff)
-    services.payment_refund(payment=faked, actor=staff)
+    payments.payment_refund(payment=offline, actor=staff)
+    payments.payment_refund(payment=faked, actor=staff)
 
     assert fake_provider.refunded == [faked.pk]
     assert Payment.objects.filter(status=Status.REFUNDED).count() == 2
@@ -264,7 +272,7 @@ def test_payment_refund_writes_nothing_when_the_provider_fails(staff, fake_provi
     before = db_state(payment)
 
     with pytest.raises(PaymentProviderError):
-        services.payment_refund(payment=payment, actor=staff)
+        payments.payment_refund(payment=payment, actor=staff)
 
     assert db_state(payment) == before
 
@@ -274,7 +282,7 @@ def test_payment_refund_of_a_pending_payment_is_refused(staff):
     before = db_state(payment)
 
     with pytest.raises(InvalidTransition):
-        services.payment_refund(payment=payment, actor=staff)
+        payments.payment_refund(payment=payment, actor=staff)
 
     assert db_state(payment) == before
 
@@ -282,10 +290,10 @@ def test_payment_refund_of_a_pending_payment_is_refused(staff):
 def test_payment_set_status_reads_the_locked_row_not_the_callers_copy(staff, now):
     payment = PaymentFactory()
     stale = Payment.objects.get(pk=payment.pk)
-    services.payment_set_status(payment=payment, status=Status.SUCCEEDED, actor=staff, now=now)
+    payments.payment_set_status(payment=payment, status=Status.SUCCEEDED, actor=staff, now=now)
 
     # `stale` still says pending; pending -> failed would be allowed, succeeded -> failed is not.
     with pytest.raises(InvalidTransition) as excinfo:
-        services.payment_set_status(payment=stale, status=Status.FAILED, actor=staff, now=now)
+        payments.payment_set_status(payment=stale, status=Status.FAILED, actor=staff, now=now)
 
     assert excinfo.value.details == {"from": "succeeded", "to": "failed"}

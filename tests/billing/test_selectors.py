@@ -142,4 +142,4 @@ def test_offline_provider_references_the_payment():
     provider = providers.OfflineProvider()
 
     assert provider.create_charge(payment) == f"offline-{payment.pk}"
-    assert provider.refund(payment) is None
+    assert provider.refund(payment, payment.amount) is None

@@ -193,7 +193,7 @@ def test_confirming_a_hold_keeps_the_count_right(two_lessons_left):
 
 @pytest.mark.parametrize(
     ("language", "words"),
-    [("en", ["as many lessons as you have left", "new lesson package"]), ("ru", ["столько уроков", "новый пакет"])],
+    [("en", ["as many lessons as you have left", "buy a lesson package"]), ("ru", ["столько уроков", "купите пакет"])],
 )
 def test_the_refusal_says_how_to_get_a_package_in_both_languages(two_lessons_left, language, words):
     school = two_lessons_left
@@ -213,6 +213,7 @@ def test_the_refusal_says_how_to_get_a_package_in_both_languages(two_lessons_lef
     with translation.override(language):
         for word in words:
             assert word in followed
+        assert f'<a href="{reverse("billing:product-list")}">' in followed  # the page that sells lessons
 
 
 @pytest.mark.django_db(transaction=True)

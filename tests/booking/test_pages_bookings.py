@@ -16,7 +16,7 @@ from lessons.models import Lesson
 from scheduling.models import Slot
 from tests.clients import signed_in
 from tests.factories import book, hold, make_package, make_slot, slot_at
-from tests.pages import messages_of, queries_of, text
+from tests.pages import NO_LESSONS_LEFT, messages_of, queries_of, text
 from tests.snapshots import booking_snapshot
 
 pytestmark = pytest.mark.django_db
@@ -229,7 +229,7 @@ def test_reschedule_inside_the_window_without_a_lesson_to_spare_changes_nothing(
     assert "the lesson of the old time is not returned to your package" in page
     before = booking_snapshot()
     response = student_client.post(reschedule_url(booking), {"slot": new_slot.pk})
-    assert messages_of(response) == ["You have no active lesson package with lessons left."]
+    assert messages_of(response) == [NO_LESSONS_LEFT]  # with the link to buy lessons
     assert booking_snapshot() == before
 
 

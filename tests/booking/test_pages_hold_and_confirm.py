@@ -16,7 +16,7 @@ from lessons.models import Lesson
 from tests.areas import assert_other_area
 from tests.clients import signed_in
 from tests.factories import StaffFactory, book, hold, in_days, slot_at
-from tests.pages import messages_of, text
+from tests.pages import NO_LESSONS_LEFT, messages_of, text
 from tests.snapshots import booking_snapshot
 
 pytestmark = pytest.mark.django_db
@@ -81,7 +81,7 @@ def test_hold_without_a_package_changes_nothing(school, student_client):
     response = student_client.post(hold_url(school), {"slot": school.slot.pk})
     assert response.status_code == 302
     assert response["Location"] == reverse("booking:teacher-detail", args=[school.teacher.pk])
-    assert messages_of(response) == ["You have no active lesson package with lessons left."]
+    assert messages_of(response) == [NO_LESSONS_LEFT]  # with the link to buy lessons
     assert booking_snapshot() == before
 
 
@@ -176,7 +176,7 @@ def test_confirm_when_the_package_ran_out_meanwhile_changes_nothing(school, stud
     LessonPackage.objects.filter(pk=school.package.pk).update(lessons_left=0, status=LessonPackage.Status.DEPLETED)
     before = booking_snapshot()
     response = student_client.post(reverse("booking:confirm", args=[booking.pk]))
-    assert messages_of(response) == ["You have no active lesson package with lessons left."]
+    assert messages_of(response) == [NO_LESSONS_LEFT]  # with the link to buy lessons
     assert booking_snapshot() == before
 
 

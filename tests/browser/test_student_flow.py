@@ -19,6 +19,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import TeacherProfile, User
+from billing import payments as billing_payments
 from billing import services as billing_services
 from billing.models import LessonPackage
 from booking import services as booking_services
@@ -130,8 +131,8 @@ def _flow(page, live_server, screenshot, words: dict) -> None:
         expires_at=timezone.now() + timedelta(days=90),
         actor=staff,
     )
-    payment = billing_services.payment_create(package=package, amount=Decimal("10000.00"), currency="RUB", actor=staff)
-    billing_services.payment_set_status(payment=payment, status="succeeded", actor=staff)
+    payment = billing_payments.payment_create(package=package, amount=Decimal("10000.00"), currency="RUB", actor=staff)
+    billing_payments.payment_set_status(payment=payment, status="succeeded", actor=staff)
     page.reload()
     screenshot(f"student-{lang}-01-dashboard")
 

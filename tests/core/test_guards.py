@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from guitaronline.guards import production_problems
+from guitaronline.guards import payment_provider_problems, production_problems
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOD = {
@@ -14,6 +14,13 @@ GOOD = {
     "limiter_backend": "redis",
     "allow_in_memory_limiter": False,
     "redis_url": "redis://127.0.0.1:6379/0",
+}
+
+YOOKASSA = {
+    "provider": "yookassa",
+    "yookassa_shop_id": "506751",
+    "yookassa_secret_key": "live_" + "s" * 40,
+    "yookassa_api_base": "https://api.yookassa.ru/v3",
 }
 
 
@@ -78,3 +85,59 @@ def test_production_start_with_debug_fails():
     )
     assert result.returncode == 1
     assert "DEBUG" in result.stderr
+
+
+# --- the payment provider --------------------------------------------------------------
+
+
+def test_yookassa_with_its_keys_has_no_problem_and_other_providers_need_none():
+    assert payment_provider_problems(**YOOKASSA) == []
+    no_keys = {"yookassa_shop_id": "", "yookassa_secret_key": "", "yookassa_api_base": ""}
+    assert payment_provider_problems(**{**YOOKASSA, **no_keys, "provider": "offline"}) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"yookassa_shop_id": ""}, ["YOOKASSA_SHOP_ID"]),
+        ({"yookassa_secret_key": "  "}, ["YOOKASSA_SECRET_KEY"]),
+        ({"yookassa_shop_id": "", "yookassa_secret_key": ""}, ["YOOKASSA_SHOP_ID", "YOOKASSA_SECRET_KEY"]),
+        ({"yookassa_api_base": "http://127.0.0.1:8001/v3"}, ["YOOKASSA_API_BASE"]),
+    ],
+)
+def test_each_missing_yookassa_setting_is_named_on_one_line(change, named):
+    problems = payment_provider_problems(**{**YOOKASSA, **change})
+    assert len(problems) == 1
+    assert all(variable in problems[0] for variable in named)
+
+
+def test_production_start_with_yookassa_and_no_keys_fails_with_one_clear_line():
+    result = _start(
+        {
+            "APP_ENV": "production",
+            "SECRET_KEY": "s" * 64,
+            "REDIS_URL": "redis://127.0.0.1:6379/0",
+            "BILLING_PAYMENT_PROVIDER": "yookassa",
+            "YOOKASSA_SHOP_ID": "",
+            "YOOKASSA_SECRET_KEY": "",
+        }
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "Refusing to start: BILLING_PAYMENT_PROVIDER=yookassa needs YOOKASSA_SHOP_ID and YOOKASSA_SECRET_KEY; "
+        "copy them from YooKassa's dashboard (Integration, API keys)."
+    ]
+
+
+def test_production_start_with_yookassa_and_its_keys_succeeds():
+    result = _start(
+        {
+            "APP_ENV": "production",
+            "SECRET_KEY": "s" * 64,
+            "REDIS_URL": "redis://127.0.0.1:6379/0",
+            "BILLING_PAYMENT_PROVIDER": "yookassa",
+            "YOOKASSA_SHOP_ID": "506751",
+            "YOOKASSA_SECRET_KEY": "live_" + "s" * 40,
+        }
+    )
+    assert result.returncode == 0, result.stderr

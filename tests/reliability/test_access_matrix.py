@@ -20,8 +20,8 @@ from rest_framework.test import APIClient
 
 from accounts.models import TeacherProfile, User
 from audit.models import AuditLog, OutboxEvent
-from billing import services as billing_services
-from billing.models import LessonPackage, Payment
+from billing import payments as billing_payments
+from billing.models import LessonPackage, Payment, Product
 from booking import services as booking_services
 from booking import waitlist
 from booking.models import Booking, WaitlistEntry, WaitlistOffer
@@ -49,7 +49,9 @@ ENTITLED: dict[str, set[str] | dict[str, set[str]]] = {
     "api-schema": EVERYONE, "api-docs": EVERYONE, "set_language": EVERYONE, "accounts:set-language": EVERYONE,
     "accounts:register": EVERYONE, "accounts:login": EVERYONE, "accounts:password-reset": EVERYONE,
     "accounts:password-reset-done": EVERYONE, "accounts:password-reset-complete": EVERYONE,
-    "booking:teacher-list": EVERYONE, "booking:teacher-detail": EVERYONE,
+    "booking:teacher-list": EVERYONE, "booking:teacher-detail": EVERYONE, "billing:product-list": EVERYONE,
+    "api:billing-products": EVERYONE,
+    "api:billing-webhook": EVERYONE,  # providers' notifications: genuine ones only (tests/billing)
     "api:auth-register": EVERYONE, "api:auth-login": EVERYONE, "api:auth-refresh": EVERYONE,
     "api:teachers-list": EVERYONE, "api:teachers-detail": EVERYONE, "api:scheduling-slots-open": EVERYONE,
     # anyone signed in, for their own things
@@ -63,6 +65,7 @@ ENTITLED: dict[str, set[str] | dict[str, set[str]]] = {
     # students
     "accounts:student-home": STUDENTS, "booking:dashboard": STUDENTS, "booking:booking-list": STUDENTS,
     "billing:package-list": STUDENTS, "booking:hold": STUDENTS, "api:booking-hold": STUDENTS,
+    "billing:checkout": STUDENTS, "api:billing-checkout": STUDENTS,
     "api:billing-packages-my": STUDENTS, "api:billing-payments-my": STUDENTS,
     "booking:waitlist-join": STUDENTS, "booking:waitlist-list": STUDENTS,
     "api:booking-waitlist-join": STUDENTS, "api:booking-waitlist-my": STUDENTS,
@@ -96,6 +99,7 @@ ENTITLED: dict[str, set[str] | dict[str, set[str]]] = {
     "notifications:mark-read": {"owner"},
     "api:billing-packages-student": {"owner", *STAFF}, "api:billing-packages-detail": {"owner", *STAFF},
     "api:billing-payments-detail": {"owner", *STAFF}, "api:billing-payments-status": MANAGE_PAYMENTS,
+    "api:billing-payments-refund": MANAGE_PAYMENTS, "billing:payment-detail": {"owner"},
 }  # fmt: skip
 NOT_IN_MATRIX = {
     "accounts:password-reset-confirm",  # needs a signed token: covered by the password-reset tests
@@ -135,10 +139,18 @@ def world(db):
     booking = booking_services.booking_confirm(
         booking=booking_services.booking_hold(student=owner, slot_id=booked.pk), actor=owner
     )
-    payment = billing_services.payment_create(package=package, amount=Decimal("10.00"), currency="RUB", actor=staff)
+    payment = billing_payments.payment_create(package=package, amount=Decimal("10.00"), currency="RUB", actor=staff)
     entry = waitlist.waitlist_join(student=owner, teacher_id=teacher.pk)
     offer = WaitlistOffer.objects.create(entry=entry, slot=free, expires_at=timezone.now() + timedelta(minutes=30))
     item = lesson_services.homework_item_add(lesson=booking.lesson, actor=teacher, kind="piece", title="Scales")
+    product = Product.objects.create(
+        name_en="Ten lessons",
+        name_ru="Десять уроков",
+        lessons=10,
+        validity_days=90,
+        price=Decimal("100.00"),
+        currency="RUB",
+    )
     notification = Notification.objects.create(
         recipient=owner, event_id=uuid.uuid4(), event_type="x", channel="in_app", subject="s", body="b", status="sent"
     )
@@ -152,16 +164,22 @@ def world(db):
             "booking_id": booking.pk, "lesson_id": booking.lesson_id, "slot_id": free.pk, "teacher_id": teacher.pk,
             "student_id": owner.pk, "notification_id": notification.pk,
             "entry_id": entry.pk, "offer_id": offer.pk, "item_id": item.pk,
+            "product_id": product.pk, "payment_id": payment.pk, "provider": "offline",
         },
         "pk": {
             "api:teachers-detail": teacher.pk, "api:billing-packages-detail": package.pk,
             "api:billing-payments-detail": payment.pk, "api:billing-payments-status": payment.pk,
+            "api:billing-payments-refund": payment.pk,
         },
     }  # fmt: skip
 
 
 def url_for(name: str, path: str, world) -> str:
-    kwargs = {key: value for key, value in world["kwargs"].items() if f"<int:{key}>" in path or f"<uuid:{key}>" in path}
+    kwargs = {
+        key: value
+        for key, value in world["kwargs"].items()
+        if any(f"<{kind}:{key}>" in path for kind in ("int", "uuid", "str"))
+    }
     if "(?P<pk>" in path:
         kwargs["pk"] = world["pk"][name]
     if "(?P<student_id>" in path:

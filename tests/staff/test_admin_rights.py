@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from audit.models import AdminAction, AuditLog, OutboxEvent
-from billing import services as billing_services
+from billing import payments as billing_payments
 from billing.models import Payment
 from booking import services as booking_services
 from booking.models import Booking
@@ -20,8 +20,8 @@ pytestmark = pytest.mark.django_db
 def payment():
     staff = StaffFactory()
     package = make_package(StudentFactory())
-    payment = billing_services.payment_create(package=package, amount=Decimal("50.00"), currency="RUB", actor=staff)
-    return billing_services.payment_set_status(payment=payment, status="succeeded", actor=staff)
+    payment = billing_payments.payment_create(package=package, amount=Decimal("50.00"), currency="RUB", actor=staff)
+    return billing_payments.payment_set_status(payment=payment, status="succeeded", actor=staff)
 
 
 @pytest.fixture
@@ -51,7 +51,7 @@ def test_finance_refunds_a_payment_through_the_service(client, payment):
     client.force_login(finance)
     response = client.post(
         reverse("admin:billing_payment_changelist"),
-        {"action": "refund_payments", "_selected_action": [payment.pk]},
+        {"action": "refund_payments", "_selected_action": [payment.pk], "apply": "1"},
         follow=True,
     )
     assert response.status_code == 200
@@ -120,7 +120,7 @@ def test_the_busiest_changelists_use_constant_queries(client):
             package = make_package(student)
             booking = booking_services.booking_hold(student=student, slot_id=make_slot(teacher).pk)
             booking_services.booking_confirm(booking=booking, actor=student)
-            billing_services.payment_create(package=package, amount=Decimal("10.00"), currency="RUB", actor=staff)
+            billing_payments.payment_create(package=package, amount=Decimal("10.00"), currency="RUB", actor=staff)
             Notification.objects.create(
                 recipient=student, event_id=OutboxEvent.objects.first().pk, event_type="x", channel="email",
                 subject="s", body="b",

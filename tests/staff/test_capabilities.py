@@ -17,7 +17,9 @@ from django.utils import timezone
 from accounts import services as account_services
 from audit import services as audit_services
 from audit.models import AdminAction, AuditLog, OutboxEvent
+from billing import payments as billing_payments
 from billing import services as billing_services
+from billing.models import Payment
 from booking import services as booking_services
 from booking.models import Booking
 from guitaronline.core.capabilities import Capability, CapabilityMissing, staff_can
@@ -75,7 +77,7 @@ class World:
 def world():
     student, teacher = StudentFactory(), TeacherFactory()
     package = make_package(student)
-    payment = billing_services.payment_create(package=package, amount=Decimal("10.00"), currency="RUB", actor=None)
+    payment = billing_payments.payment_create(package=package, amount=Decimal("10.00"), currency="RUB", actor=None)
     booking = book(student, make_slot(teacher))
     event = OutboxEvent.objects.create(event_type="x", aggregate_type="x", aggregate_id="1", status="failed")
     email = Notification.objects.create(
@@ -97,10 +99,10 @@ CALLS = {
         lambda w, actor: billing_services.package_cancel(package=w.package, actor=actor),
     ],
     Capability.MANAGE_PAYMENTS: [
-        lambda w, actor: billing_services.payment_create(
+        lambda w, actor: billing_payments.payment_create(
             package=w.package, amount=Decimal("5.00"), currency="RUB", actor=actor
         ),
-        lambda w, actor: billing_services.payment_set_status(payment=w.payment, status="succeeded", actor=actor),
+        lambda w, actor: billing_payments.payment_set_status(payment=w.payment, status="succeeded", actor=actor),
     ],
     Capability.CANCEL_FOR_STUDENTS: [lambda w, actor: booking_services.booking_cancel(booking=w.booking, actor=actor)],
     Capability.EXPIRE_OVERDUE: [
@@ -124,7 +126,7 @@ CASES = [(capability, index) for capability, calls in CALLS.items() for index in
 def everything() -> dict:
     return {
         **booking_snapshot(),
-        "payments": list(billing_services.Payment.objects.order_by("pk").values()),
+        "payments": list(Payment.objects.order_by("pk").values()),
         "events": list(OutboxEvent.objects.order_by("pk").values("pk", "status", "attempts")),
         "emails": list(Notification.objects.order_by("pk").values("pk", "status", "attempts")),
         "published": [TeacherFactory._meta.model.objects.filter(teacher_profile__is_published=True).count()],

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AdminAction, OutboxEvent
-from billing import services as billing_services
+from billing import payments as billing_payments
 from billing.models import LessonPackage
 from booking import selectors as booking_selectors
 from booking import services as booking_services
@@ -40,18 +40,19 @@ def known_school(settings):
         slot_id=make_slot(teachers[1]).pk,
         now=now - timedelta(minutes=settings.BOOKING_HOLD_MINUTES + 5),
     )
-    # payments: RUB 100 succeeded, RUB 40 refunded, RUB 10 failed, EUR 20 pending
+    # payments: RUB 100 succeeded, RUB 40 refunded (its own package, canceled with it), RUB 10 failed, EUR 20 pending
     rub = packages[0]
     for amount, final in (("100.00", "succeeded"), ("40.00", "refunded"), ("10.00", "failed")):
-        payment = billing_services.payment_create(package=rub, amount=Decimal(amount), currency="RUB", actor=staff)
+        package = make_package(students[2]) if final == "refunded" else rub
+        payment = billing_payments.payment_create(package=package, amount=Decimal(amount), currency="RUB", actor=staff)
         if final in ("succeeded", "refunded"):
-            billing_services.payment_set_status(payment=payment, status="succeeded", actor=staff)
+            billing_payments.payment_set_status(payment=payment, status="succeeded", actor=staff)
         if final != "succeeded":
-            billing_services.payment_set_status(payment=payment, status=final, actor=staff)
+            billing_payments.payment_set_status(payment=payment, status=final, actor=staff)
     eur = make_package(students[1])
     LessonPackage.objects.filter(pk=eur.pk).update(currency="EUR")
     eur.refresh_from_db()
-    billing_services.payment_create(package=eur, amount=Decimal("20.00"), currency="EUR", actor=staff)
+    billing_payments.payment_create(package=eur, amount=Decimal("20.00"), currency="EUR", actor=staff)
     LessonPackage.objects.filter(pk=packages[2].pk).update(expires_at=now - timedelta(days=1))
     # outbox: mark everything processed, then 2 pending, 1 retryable, 2 dead-letter
     OutboxEvent.objects.update(status="processed")
@@ -74,7 +75,8 @@ def test_kpi_overview_figures_match_the_known_data(known_school):
     assert kpi["payments"]["succeeded"] == 1 and kpi["payments"]["refunded"] == 1
     assert kpi["payments"]["failed"] == 1 and kpi["payments"]["pending"] == 1 and kpi["payments"]["total"] == 4
     assert kpi["payments"]["amounts"] == {"RUB": {"succeeded": "140.00", "refunded": "40.00", "net": "100.00"}}
-    assert kpi["packages"]["active"] == 3 and kpi["packages"]["expired"] == 1 and kpi["packages"]["total"] == 4
+    assert kpi["packages"]["active"] == 3 and kpi["packages"]["expired"] == 1
+    assert kpi["packages"]["canceled"] == 1 and kpi["packages"]["total"] == 5
 
 
 def test_ops_overview_figures_match_the_known_data(known_school, settings):
