@@ -1,16 +1,15 @@
 """Demo data of SPEC §8: the demo users, the teacher's open slots over the
-next two weeks and the student's active 10-lesson package. Idempotent."""
+next two weeks, the products on sale and the student's payments, among them
+the 10-lesson package they book with. Idempotent."""
 
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 from django.utils import timezone
 
 from accounts.demo import seed_demo_users
-from billing import selectors as billing_selectors
-from billing import services as billing_services
+from billing import demo as billing_demo
 from scheduling import services as scheduling_services
 
 # (start, end) in the teacher's own time zone, every day of the week
@@ -34,15 +33,6 @@ def seed_demo(*, now: dt.datetime | None = None) -> dict:
                 now=now,
             )
             created += len(result.created)
-    package = billing_selectors.package_usable(student=student, now=now)
-    if package is None:
-        package = billing_services.package_create(
-            student=student,
-            lessons_total=10,
-            price=Decimal("15000.00"),
-            currency="RUB",
-            expires_at=now + dt.timedelta(days=180),
-            actor=admin,
-            now=now,
-        )
-    return {"users": [admin, teacher, student], "slots_created": created, "package": package}
+    products = billing_demo.seed_demo_products(admin=admin)
+    billing_demo.seed_demo_payments(admin=admin, student=student, products=products, now=now)
+    return {"users": [admin, teacher, student], "slots_created": created, "products": products}
