@@ -50,12 +50,15 @@ def _lesson_context(payload: dict, users: dict[int, User]) -> dict:
 
 
 def _link(payload: dict, *, for_student: bool) -> str:
-    """The page a message points to: the lesson, else the student's booking,
-    else the recipient's home (URL names only; no domain app is imported)."""
+    """The page a message points to: the lesson, else the student's booking or
+    payment (its receipt), else the recipient's home (URL names only; no
+    domain app is imported)."""
     if payload.get("lesson_id"):
         return reverse("lessons:detail", args=[payload["lesson_id"]])
     if for_student and payload.get("booking_id"):
         return reverse("booking:booking-detail", args=[payload["booking_id"]])
+    if for_student and payload.get("payment_id"):
+        return reverse("billing:payment-detail", args=[payload["payment_id"]])
     return reverse("booking:dashboard" if for_student else "booking:teacher-dashboard")
 
 

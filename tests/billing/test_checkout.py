@@ -8,6 +8,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
@@ -22,6 +23,7 @@ from billing.errors import (
 from billing.models import LessonPackage, Payment, PaymentEvent, Product
 from guitaronline.core.capabilities import CapabilityMissing
 from guitaronline.core.errors import Forbidden, NotFound
+from notifications.services import outbox_dispatch
 from tests.clients import client_for, signed_in
 from tests.factories import StaffFactory, StudentFactory, TeacherFactory, staff_in
 from tests.snapshots import booking_snapshot
@@ -343,3 +345,28 @@ def test_the_offline_provider_takes_no_notifications(api):
     unknown = api.post("/api/v1/billing/webhooks/paypal", b"{}", content_type="application/json")
     assert unknown.status_code == 404
     assert not PaymentEvent.objects.exists()
+
+
+# --- the receipt and refund e-mails ----------------------------------------------------------
+
+
+def test_the_student_gets_a_receipt_email_linking_to_the_receipt_page(paid, student, settings):
+    mail.outbox.clear()
+    outbox_dispatch()
+    receipt = next(m for m in mail.outbox if m.to == [student.email] and "Receipt" in m.subject)
+    assert receipt.subject == f"Receipt for payment No. {paid.pk}"
+    assert "12000.00 RUB" in receipt.body
+    assert settings.SITE_URL + reverse("billing:payment-detail", args=[paid.pk]) in receipt.body
+
+
+def test_a_refund_email_says_how_much_came_back_in_the_students_language(paid, student, finance):
+    student.language = "ru"
+    student.save(update_fields=["language"])
+    LessonPackage.objects.filter(pk=paid.package_id).update(lessons_left=5)
+    outbox_dispatch()
+    mail.outbox.clear()
+    payments.payment_refund(payment=paid, actor=finance, amount=Decimal("2500.00"))
+    outbox_dispatch()
+    [refund] = [m for m in mail.outbox if m.to == [student.email]]
+    assert refund.subject == "Платёж возвращён"
+    assert f"Вам возвращено 2500.00 RUB по платежу № {paid.pk}." in refund.body

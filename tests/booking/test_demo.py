@@ -16,6 +16,7 @@ pytestmark = pytest.mark.django_db
 
 def test_seed_demo_creates_the_demo_school_and_is_idempotent():
     call_command("seed_demo")
+
     def counts():
         return [model.objects.count() for model in (User, Slot, LessonPackage, Product, Payment)]
 
