@@ -94,6 +94,14 @@ class Product(TimeStampedModel):
         return self.description_ru if get_language() == "ru" and self.description_ru else self.description_en
 
 
+# How a payment was made, as the student and staff read it (the provider's own name otherwise).
+PROVIDER_LABELS = {
+    "offline": _("to the school (cash or bank transfer)"),
+    "stripe": "Stripe",
+    "yookassa": pgettext_lazy("payment provider", "YooKassa"),
+}
+
+
 class Payment(TimeStampedModel):
     """Money for lessons.
 
@@ -178,6 +186,10 @@ class Payment(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.amount} {self.currency} ({self.status})"
+
+    @property
+    def provider_label(self) -> str:
+        return str(PROVIDER_LABELS.get(self.provider, self.provider))
 
 
 class PaymentEvent(models.Model):

@@ -174,3 +174,29 @@ def frozen_now(monkeypatch):
         return moment
 
     return freeze
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _staff_groups_as_migrated(django_db_setup, django_db_blocker):
+    """The staff groups and their permissions as the migrations made them,
+    read before any transactional test flushes the database."""
+    from django.contrib.auth.models import Group
+
+    with django_db_blocker.unblock():
+        return {
+            group.name: list(group.permissions.values_list("content_type__app_label", "content_type__model", "codename"))
+            for group in Group.objects.prefetch_related("permissions")
+        }
+
+
+@pytest.fixture
+def staff_groups(_staff_groups_as_migrated, transactional_db):
+    """The staff groups back in a transactional test (a flush empties them)."""
+    from django.contrib.auth.models import Group, Permission
+    from django.contrib.contenttypes.models import ContentType
+
+    for name, permissions in _staff_groups_as_migrated.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        for app_label, model, codename in permissions:
+            content_type = ContentType.objects.get_by_natural_key(app_label, model)
+            group.permissions.add(Permission.objects.get_or_create(content_type=content_type, codename=codename)[0])
