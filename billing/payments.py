@@ -346,28 +346,37 @@ def _apply(provider_name: str, event: ProviderEvent, payment: Payment | None) ->
     return PaymentEvent.Result.IGNORED, ""
 
 
-@transaction.atomic
 def webhook_receive(*, provider_name: str, body: bytes, headers) -> PaymentEvent:
     """A provider's notification: checked to be genuine (`WebhookRejected`
     otherwise, nothing recorded), kept once per provider event id (a replay
-    finds the first and changes nothing), then applied to its payment."""
+    finds the first and changes nothing), then applied to its payment.
+
+    The check may ask the provider (YooKassa's notifications are fetched
+    back), so it runs before the transaction opens: no row lock or
+    connection waits on the network."""
     if provider_name not in PROVIDERS:
         raise NotFound()
     provider = get_provider(provider_name)
     event = provider.parse_webhook(body, headers)
+    return _event_apply(provider.name, event)
+
+
+@transaction.atomic
+def _event_apply(provider_name: str, event: ProviderEvent) -> PaymentEvent:
+    """Keep a genuine event once and apply it to its payment."""
     try:
         with transaction.atomic():
             record = PaymentEvent.objects.create(
-                provider=provider.name,
+                provider=provider_name,
                 event_id=event.event_id[:128],
                 event_type=event.event_type[:100],
                 result=PaymentEvent.Result.IGNORED,
                 payload=event.payload,
             )
     except IntegrityError:  # delivered before (or right now, by a concurrent request that has committed)
-        return PaymentEvent.objects.get(provider=provider.name, event_id=event.event_id[:128])
-    payment = _payment_of(provider.name, event)
-    record.result, record.detail = _apply(provider.name, event, payment)
+        return PaymentEvent.objects.get(provider=provider_name, event_id=event.event_id[:128])
+    payment = _payment_of(provider_name, event)
+    record.result, record.detail = _apply(provider_name, event, payment)
     record.payment = payment
     record.save(update_fields=["result", "detail", "payment"])
     return record
