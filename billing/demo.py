@@ -12,9 +12,9 @@ from billing.models import Payment, Product
 
 # (English name, Russian name, lessons, validity in days, price in RUB)
 DEMO_PRODUCTS = (
-    ("4 lessons", "4 урока", 4, 60, Decimal("6400.00")),
-    ("10 lessons", "10 уроков", 10, 180, Decimal("15000.00")),
-    ("20 lessons", "20 уроков", 20, 365, Decimal("28000.00")),
+    ("Trial month", "Пробный месяц", 4, 60, Decimal("6400.00")),
+    ("Term", "Семестр", 10, 180, Decimal("15000.00")),
+    ("School year", "Учебный год", 20, 365, Decimal("28000.00")),
 )
 DESCRIPTIONS = {
     4: ("A month of weekly lessons: try a teacher out.", "Месяц занятий раз в неделю: попробуйте преподавателя."),

@@ -181,11 +181,14 @@ def payment_fulfil(
         expires_at=now + timedelta(days=product.validity_days),
         actor=None,  # bought, not granted by staff
         now=now,
+        payment_id=payment.pk,
     )
     previous = payment.status
     payment.status, payment.paid_at, payment.package = Status.SUCCEEDED, now, package
     payment.save(update_fields=["status", "paid_at", "package", "updated_at"])
-    _record_status(payment, previous, actor=actor)
+    _record_status(
+        payment, previous, actor=actor, lessons_total=package.lessons_total, expires_at=package.expires_at.isoformat()
+    )
     return PaymentEvent.Result.FULFILLED
 
 

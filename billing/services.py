@@ -106,9 +106,11 @@ def package_create(
     expires_at: datetime,
     actor: User | None,
     now: datetime | None = None,
+    payment_id: int | None = None,
 ) -> LessonPackage:
     """A new active package with every lesson left (staff need
-    `manage_packages`)."""
+    `manage_packages`), or bought (`payment_id`: its receipt tells the
+    student)."""
     capabilities.require(actor, Capability.MANAGE_PACKAGES)
     now = now or timezone.now()
     if not getattr(student, "is_student", False):
@@ -136,6 +138,7 @@ def package_create(
             "price": str(price),
             "currency": currency,
             "expires_at": expires_at.isoformat(),
+            "payment_id": payment_id,
         },
     )
     return package

@@ -120,6 +120,8 @@ def lesson_reminder(event: OutboxEvent, users: dict[int, User]) -> list[Message]
 
 
 def package_created(event: OutboxEvent, users: dict[int, User]) -> list[Message]:
+    if event.payload.get("payment_id"):
+        return []  # bought: the receipt tells the student
     return _to_student(event.payload, users, "package_created", expires=_dt(event.payload.get("expires_at")))
 
 
@@ -133,7 +135,7 @@ def payment_status_changed(event: OutboxEvent, users: dict[int, User]) -> list[M
     status = event.payload.get("to")
     if status not in ("succeeded", "refunded"):
         return []
-    return _to_student(event.payload, users, f"payment_{status}")
+    return _to_student(event.payload, users, f"payment_{status}", expires=_dt(event.payload.get("expires_at")))
 
 
 def waitlist_offered(event: OutboxEvent, users: dict[int, User]) -> list[Message]:

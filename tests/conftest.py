@@ -183,10 +183,8 @@ def _staff_groups_as_migrated(django_db_setup, django_db_blocker):
     from django.contrib.auth.models import Group
 
     with django_db_blocker.unblock():
-        return {
-            group.name: list(group.permissions.values_list("content_type__app_label", "content_type__model", "codename"))
-            for group in Group.objects.prefetch_related("permissions")
-        }
+        fields = ("content_type__app_label", "content_type__model", "codename")
+        return {group.name: list(group.permissions.values_list(*fields)) for group in Group.objects.all()}
 
 
 @pytest.fixture

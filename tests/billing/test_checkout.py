@@ -6,6 +6,7 @@ test_yookassa.py)."""
 
 from datetime import timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
@@ -353,9 +354,11 @@ def test_the_offline_provider_takes_no_notifications(api):
 def test_the_student_gets_a_receipt_email_linking_to_the_receipt_page(paid, student, settings):
     mail.outbox.clear()
     outbox_dispatch()
-    receipt = next(m for m in mail.outbox if m.to == [student.email] and "Receipt" in m.subject)
+    [receipt] = [m for m in mail.outbox if m.to == [student.email]]  # the receipt tells of the package too
     assert receipt.subject == f"Receipt for payment No. {paid.pk}"
     assert "12000.00 RUB" in receipt.body
+    expires = paid.package.expires_at.astimezone(ZoneInfo(student.timezone))
+    assert f"Your package of 8 lessons is active until {expires.day} {expires:%B %Y}." in receipt.body
     assert settings.SITE_URL + reverse("billing:payment-detail", args=[paid.pk]) in receipt.body
 
 

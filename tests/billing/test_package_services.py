@@ -54,6 +54,7 @@ def test_package_create_makes_an_active_full_package(student, staff, now):
             "price": "12000.00",
             "currency": "RUB",
             "expires_at": (now + timedelta(days=60)).isoformat(),
+            "payment_id": None,
         },
         actor=staff,
     )
