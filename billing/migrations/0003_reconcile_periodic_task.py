@@ -1,22 +1,8 @@
-"""The beat schedule of payment reconciliation, created once; staff can change
-it in the admin (django-celery-beat's "Periodic tasks")."""
+"""The beat schedule of payment reconciliation."""
 
 from django.db import migrations
 
-NAME = "Reconcile pending payments"
-TASK = "billing.reconcile_payments"
-EVERY_SECONDS = 300
-
-
-def create(apps, schema_editor):
-    IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    interval, _ = IntervalSchedule.objects.get_or_create(every=EVERY_SECONDS, period="seconds")
-    PeriodicTask.objects.get_or_create(name=NAME, defaults={"task": TASK, "interval": interval})
-
-
-def remove(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=NAME).delete()
+from guitaronline.core.migration_ops import CreatePeriodicTasks
 
 
 class Migration(migrations.Migration):
@@ -25,4 +11,10 @@ class Migration(migrations.Migration):
         ("django_celery_beat", "0019_alter_periodictasks_options"),
     ]
 
-    operations = [migrations.RunPython(create, remove)]
+    operations = [
+        CreatePeriodicTasks(
+            [
+                ("Reconcile pending payments", "billing.reconcile_payments", 300),
+            ]
+        )
+    ]

@@ -1,22 +1,8 @@
-"""The beat schedule of the waitlist, created once; staff can change it in
-the admin (django-celery-beat's "Periodic tasks")."""
+"""The beat schedule of the waitlist."""
 
 from django.db import migrations
 
-NAME = "Advance waitlist offers"
-TASK = "booking.advance_waitlist_offers"
-EVERY_SECONDS = 60
-
-
-def create(apps, schema_editor):
-    IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    interval, _ = IntervalSchedule.objects.get_or_create(every=EVERY_SECONDS, period="seconds")
-    PeriodicTask.objects.get_or_create(name=NAME, defaults={"task": TASK, "interval": interval})
-
-
-def remove(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=NAME).delete()
+from guitaronline.core.migration_ops import CreatePeriodicTasks
 
 
 class Migration(migrations.Migration):
@@ -25,4 +11,10 @@ class Migration(migrations.Migration):
         ("django_celery_beat", "0019_alter_periodictasks_options"),
     ]
 
-    operations = [migrations.RunPython(create, remove)]
+    operations = [
+        CreatePeriodicTasks(
+            [
+                ("Advance waitlist offers", "booking.advance_waitlist_offers", 60),
+            ]
+        )
+    ]

@@ -5,6 +5,8 @@
   checks under a row lock remain the guard.
 - `GrantPermissions`: permissions given to (and, backwards, taken from) the
   staff groups.
+- `CreatePeriodicTasks`: beat schedules, created once; staff can change them
+  in the admin (django-celery-beat's "Periodic tasks").
 """
 
 from django.db import migrations
@@ -60,3 +62,27 @@ class GrantPermissions(migrations.RunPython):
 
     def describe(self):
         return "Grant permissions to the staff groups"
+
+
+class CreatePeriodicTasks(migrations.RunPython):
+    """`CreatePeriodicTasks([(name, task, every_seconds), ...])`: each schedule
+    is created unless one of that name exists; backwards, they are removed.
+    The migration depends on django_celery_beat's."""
+
+    def __init__(self, schedules: list[tuple[str, str, int]]):
+        self.schedules = schedules
+        super().__init__(self._create, self._remove)
+
+    def _create(self, apps, schema_editor):
+        IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
+        PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
+        for name, task, seconds in self.schedules:
+            interval, _ = IntervalSchedule.objects.get_or_create(every=seconds, period="seconds")
+            PeriodicTask.objects.get_or_create(name=name, defaults={"task": task, "interval": interval})
+
+    def _remove(self, apps, schema_editor):
+        names = [name for name, _, _ in self.schedules]
+        apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name__in=names).delete()
+
+    def describe(self):
+        return "Create beat schedules"
