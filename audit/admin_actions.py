@@ -1,6 +1,7 @@
 """What the staff console's model admins share: read-only admins for rows
-only services write, staff capabilities as the rights of admin actions, and
-the shape every admin action has (call a service for each selected row)."""
+only services write, staff capabilities as the rights of admin actions, the
+shape every admin action has (call a service for each selected row), and the
+page an action shows when it must ask something first."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.db import transaction
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 
 from audit.services import admin_action_record
@@ -89,3 +91,18 @@ def apply_service(
                 messages.ERROR,
             )
     return changed
+
+
+def action_form_page(modeladmin, request, *, template: str, title, objects, form, action: str) -> TemplateResponse:
+    """The page an admin action shows to ask what it needs (`form`) about the
+    selected `objects`; submitted with `apply`, the action runs again with it
+    (templates extend admin/action_form.html)."""
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": title,
+        "objects": objects,
+        "form": form,
+        "opts": modeladmin.model._meta,
+        "action": action,
+    }
+    return TemplateResponse(request, template, context)

@@ -13,12 +13,11 @@ from decimal import Decimal
 from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
-from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts.models import Role, User
-from audit.admin_actions import CapabilityAdmin, ReadOnlyAdmin, apply_service
+from audit.admin_actions import CapabilityAdmin, ReadOnlyAdmin, action_form_page, apply_service
 from audit.services import admin_action_record
 from billing import payments, selectors, services
 from billing.models import LessonPackage, Payment, PaymentEvent, Product
@@ -280,15 +279,15 @@ class PaymentAdmin(ServiceAddAdmin):
         package), then refunds each payment through its provider."""
         form = RefundForm(request.POST if "apply" in request.POST else None)
         if not form.is_valid():
-            context = {
-                **self.admin_site.each_context(request),
-                "title": _("Refund payments"),
-                "payments": queryset.select_related("student", "package"),
-                "form": form,
-                "opts": self.model._meta,
-                "action": "refund_payments",
-            }
-            return TemplateResponse(request, "admin/billing/refund.html", context)
+            return action_form_page(
+                self,
+                request,
+                template="admin/billing/refund.html",
+                title=_("Refund payments"),
+                objects=queryset.select_related("student", "package"),
+                form=form,
+                action="refund_payments",
+            )
 
         def refund(payment):
             before = payment.status  # the service updates the instance too
@@ -359,15 +358,15 @@ class ProductAdmin(CapabilityAdmin):
         the payment (received) and the package at once."""
         form = SellForm(request.POST if "apply" in request.POST else None)
         if not form.is_valid():
-            context = {
-                **self.admin_site.each_context(request),
-                "title": _("Sell lessons paid at the desk"),
-                "products": queryset,
-                "form": form,
-                "opts": self.model._meta,
-                "action": "sell_offline",
-            }
-            return TemplateResponse(request, "admin/billing/sell.html", context)
+            return action_form_page(
+                self,
+                request,
+                template="admin/billing/sell.html",
+                title=_("Sell lessons paid at the desk"),
+                objects=queryset,
+                form=form,
+                action="sell_offline",
+            )
         student = form.cleaned_data["student"]
 
         def sell(product):
