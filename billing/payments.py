@@ -250,6 +250,30 @@ def _reconcile_one(payment: Payment, *, now: datetime, expire_before: datetime) 
     return "unchanged"
 
 
+def _expire_before(payment: Payment, now: datetime) -> datetime:
+    """A checkout created before this is abandoned."""
+    if payment.provider == "offline":
+        return now - timedelta(days=settings.BILLING_OFFLINE_CHECKOUT_DAYS)
+    return now - timedelta(minutes=settings.BILLING_CHECKOUT_MINUTES)
+
+
+def payment_refresh(*, payment: Payment, now: datetime | None = None) -> Payment:
+    """The student is back from the provider's page: a checkout still pending
+    there is asked about once, as the reconciliation would (the notification
+    may still be on its way), and settled. A provider that does not answer
+    leaves it pending; the reconciliation asks again later."""
+    if payment.status != Status.PENDING or payment.product_id is None or not get_provider(payment.provider).hosted:
+        return payment
+    now = _now(now)
+    try:
+        with transaction.atomic():
+            _reconcile_one(payment, now=now, expire_before=_expire_before(payment, now))
+    except PaymentProviderUnavailable:
+        return payment
+    payment.refresh_from_db()
+    return payment
+
+
 def payments_reconcile(*, now: datetime | None = None) -> dict[str, int]:
     """The periodic step for checkouts a notification may have missed: those
     pending for BILLING_RECONCILE_AFTER_MINUTES are asked about at their
@@ -258,15 +282,12 @@ def payments_reconcile(*, now: datetime | None = None) -> dict[str, int]:
     does not answer is asked again next time."""
     now = _now(now)
     asked_before = now - timedelta(minutes=settings.BILLING_RECONCILE_AFTER_MINUTES)
-    hosted_expiry = now - timedelta(minutes=settings.BILLING_CHECKOUT_MINUTES)
-    offline_expiry = now - timedelta(days=settings.BILLING_OFFLINE_CHECKOUT_DAYS)
     result: dict[str, int] = {}
     pending = Payment.objects.filter(status=Status.PENDING, product__isnull=False, created_at__lte=asked_before)
     for payment in pending.order_by("created_at").iterator():
-        expire_before = offline_expiry if payment.provider == "offline" else hosted_expiry
         try:
             with transaction.atomic():
-                outcome = _reconcile_one(payment, now=now, expire_before=expire_before)
+                outcome = _reconcile_one(payment, now=now, expire_before=_expire_before(payment, now))
         except PaymentProviderUnavailable:
             outcome = "provider_unavailable"
         result[outcome] = result.get(outcome, 0) + 1

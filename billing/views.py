@@ -60,8 +60,9 @@ def _offline_instructions() -> str:
 @student_page
 def payment_detail(request: HttpRequest, payment_id: int) -> HttpResponse:
     """A payment as its student sees it: received (with the receipt to print),
-    still processing at the provider, waiting for the school (how to pay
-    offline), refunded, or not completed."""
-    payment = selectors.payment_for_student(user=request.user, payment_id=payment_id)
+    still processing at the provider (asked once more on each visit; the page
+    reloads itself meanwhile), waiting for the school (how to pay offline),
+    refunded, or not completed."""
+    payment = payments.payment_refresh(payment=selectors.payment_for_student(user=request.user, payment_id=payment_id))
     context = {"payment": payment, "instructions": _offline_instructions(), "school": settings.SITE_URL}
     return render(request, "billing/payment_detail.html", context)

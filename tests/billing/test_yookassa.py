@@ -471,6 +471,39 @@ def test_reconciliation_asks_again_when_yookassa_does_not_answer(student, produc
     assert payments.payments_reconcile(now=timezone.now() + timedelta(minutes=61)) == {"fulfilled": 1}
 
 
+@pytest.mark.django_db
+def test_the_return_page_asks_yookassa_when_the_notification_is_late(student, product, yookassa):
+    payment = checkout(student, product)
+    url = reverse("billing:payment-detail", args=[payment.pk])
+    waiting = signed_in(student).get(url)
+    assert "waiting for the payment service" in text(waiting)
+    assert '<meta http-equiv="refresh" content="5">' in waiting.content.decode()
+
+    yookassa.succeed(payment.provider_reference)  # paid; the notification is still on its way
+    shown = text(signed_in(student).get(url))
+
+    assert "Payment received. Thank you!" in shown
+    payment.refresh_from_db()
+    assert (payment.status, payment.package.lessons_total) == (Status.SUCCEEDED, 10)
+    assert deliver(yookassa.notification("payment.succeeded", payment.provider_reference)).json() == {
+        "result": "ignored"
+    }
+    assert LessonPackage.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_return_page_says_processing_while_yookassa_does_not_answer(student, product, yookassa):
+    payment = checkout(student, product)
+    yookassa.succeed(payment.provider_reference)
+    yookassa.go_down("error")
+
+    page = signed_in(student).get(reverse("billing:payment-detail", args=[payment.pk]))
+
+    assert page.status_code == 200 and "waiting for the payment service" in text(page)
+    payment.refresh_from_db()
+    assert payment.status == Status.PENDING
+
+
 # --- refunds -----------------------------------------------------------------------------------
 
 
