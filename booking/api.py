@@ -19,6 +19,7 @@ from booking import selectors, services, waitlist
 from booking.models import Booking, WaitlistEntry
 from booking.serializers import (
     BookingSerializer,
+    CancelRequestSerializer,
     ExpiredCountSerializer,
     HoldRequestSerializer,
     RescheduleRequestSerializer,
@@ -87,16 +88,18 @@ class ConfirmApi(APIView):
 class CancelApi(APIView):
     @extend_schema(
         tags=["booking"],
-        request=None,
+        request=CancelRequestSerializer,
         parameters=[IDEMPOTENCY_KEY_PARAMETER],
-        responses={200: BookingSerializer, **error_responses(401, 403, 404, 409)},
+        responses={200: BookingSerializer, **error_responses(400, 401, 403, 404, 409)},
         description="Cancel (owner student, the slot's teacher, staff). `lesson_returned` tells whether the "
-        "lesson went back to the package.",
+        "lesson went back to the package. The slot's teacher gives a `reason` the student reads; their "
+        "cancellation always returns the lesson and withdraws the slot.",
     )
     @idempotent
     def post(self, request, booking_id: int):
         booking = selectors.booking_for_user(user=request.user, booking_id=booking_id)
-        return _render(services.booking_cancel(booking=booking, actor=request.user))
+        reason = request.data.get("reason", "") if isinstance(request.data, dict) else ""
+        return _render(services.booking_cancel(booking=booking, actor=request.user, reason=reason))
 
 
 class RescheduleApi(APIView):

@@ -86,3 +86,14 @@ class WaitlistJoinForm(forms.Form):
         input_formats=["%H:%M", "%H:%M:%S"],
         widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
     )
+
+
+class TeacherCancelForm(forms.Form):
+    """The teacher's reason for canceling a lesson; the service checks it."""
+
+    reason = forms.CharField(
+        label=_("Why is the lesson canceled?"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("The student reads it in the message that tells them of the cancellation."),
+    )

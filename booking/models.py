@@ -54,6 +54,9 @@ class BookingQuerySet(models.QuerySet):
         )
 
 
+CANCEL_REASON_MAX_LENGTH = 500
+
+
 class Booking(TimeStampedModel):
     """A student's hold on, then confirmed booking of, one slot.
 
@@ -115,6 +118,9 @@ class Booking(TimeStampedModel):
         related_name="+",
     )
     lesson_returned = models.BooleanField(_("lesson returned"), null=True, blank=True)
+    cancel_reason = models.CharField(
+        _("reason for canceling"), max_length=CANCEL_REASON_MAX_LENGTH, blank=True, help_text=_("The student reads it.")
+    )
 
     objects = BookingQuerySet.as_manager()
 

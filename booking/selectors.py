@@ -65,6 +65,17 @@ def booking_for_user(*, user, booking_id) -> Booking:
         raise NotFound() from exc
 
 
+def booking_for_teacher(*, user, booking_id) -> Booking:
+    """A booking of the signed-in teacher's slots (their pages); not-found for
+    anyone else."""
+    if not (user.is_authenticated and user.is_teacher):
+        raise NotFound()
+    try:
+        return _base().filter(slot__teacher=user).with_effective_status().get(pk=object_id(booking_id))
+    except Booking.DoesNotExist as exc:
+        raise NotFound() from exc
+
+
 def holds_stale(*, now: datetime | None = None) -> QuerySet[Booking]:
     """Holds past their expiry that the periodic job has not persisted yet."""
     return Booking.objects.dead_holds(now=now or timezone.now())
@@ -189,12 +200,13 @@ def teacher_slots_with_takers(
 ) -> QuerySet[Slot]:
     """`teacher_slots_taken` with who takes each slot, in one query:
     `booking_status` ("confirmed", "hold" or None), `booked_by` (the
-    student's name), `lesson_id`, and `started`."""
+    student's name), `booking_id`, `lesson_id`, and `started`."""
     now = now or timezone.now()
     taking = Booking.objects.taking_slot(now=now).filter(slot=OuterRef("pk")).order_by("pk")
     return teacher_slots_taken(teacher=teacher, start=start, end=end, now=now).annotate(
         booking_status=Subquery(taking.values("status")[:1]),
         booked_by=Subquery(taking.values("student__full_name")[:1]),
+        booking_id=Subquery(taking.values("pk")[:1]),
         lesson_id=Subquery(taking.values("lesson_id")[:1]),
         started=ExpressionWrapper(Q(start_at__lte=now), output_field=BooleanField()),
     )

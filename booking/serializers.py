@@ -35,6 +35,7 @@ class BookingSerializer(serializers.ModelSerializer):
             "lesson_id",
             "package_id",
             "lesson_returned",
+            "cancel_reason",
             "rescheduled_from",
             "rescheduled_to",
             "created_at",
@@ -50,6 +51,12 @@ class BookingSerializer(serializers.ModelSerializer):
 
 class HoldRequestSerializer(serializers.Serializer):
     slot_id = serializers.IntegerField(min_value=1)
+
+
+class CancelRequestSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        required=False, allow_blank=True, help_text="Required when the slot's teacher cancels; the student reads it."
+    )
 
 
 class RescheduleRequestSerializer(serializers.Serializer):

@@ -36,7 +36,7 @@ from booking.errors import (
     SlotInUse,
     SlotUnavailable,
 )
-from booking.models import Booking, BookingQuerySet, WaitlistOffer
+from booking.models import CANCEL_REASON_MAX_LENGTH, Booking, BookingQuerySet, WaitlistOffer
 from guitaronline.core import capabilities
 from guitaronline.core.capabilities import Capability
 from guitaronline.core.errors import Forbidden, InvalidInput, NotFound
@@ -263,20 +263,45 @@ def _cancel_locked(booking: Booking, *, actor, now: datetime, rescheduling: bool
     booking.status = Booking.Status.CANCELED
     booking.canceled_at = now
     booking.canceled_by = actor
-    booking.save(update_fields=["status", "canceled_at", "canceled_by", "lesson_returned", "updated_at"])
+    booking.save(
+        update_fields=["status", "canceled_at", "canceled_by", "lesson_returned", "cancel_reason", "updated_at"]
+    )
     change_record(
         actor=actor,
         action="booking.canceled",
         entity=booking,
-        payload=_payload(booking, lesson_returned=booking.lesson_returned, rescheduling=rescheduling),
+        payload=_payload(
+            booking,
+            lesson_returned=booking.lesson_returned,
+            rescheduling=rescheduling,
+            by_teacher=actor.pk == booking.slot.teacher_id,
+            reason=booking.cancel_reason,
+        ),
     )
     return booking
 
 
+def _validated_reason(reason, *, required: bool) -> str:
+    reason = str(reason or "").strip()
+    if required and not reason:
+        raise InvalidInput(details={"reason": [_("Tell the student why the lesson is canceled.")]})
+    if len(reason) > CANCEL_REASON_MAX_LENGTH:
+        message = _("Keep the reason under %(limit)d characters.") % {"limit": CANCEL_REASON_MAX_LENGTH}
+        raise InvalidInput(details={"reason": [message]})
+    return reason
+
+
 @transaction.atomic
-def booking_cancel(*, booking: Booking, actor, now: datetime | None = None) -> Booking:
+def booking_cancel(*, booking: Booking, actor, reason: str = "", now: datetime | None = None) -> Booking:
     """Cancel a hold or a confirmed booking (the student, the slot's teacher or
-    staff). Canceling a canceled booking returns it unchanged."""
+    staff). Canceling a canceled booking returns it unchanged.
+
+    The slot's teacher cancels before the start and gives a reason the
+    student reads: the lesson always goes back to the package, and the slot
+    is withdrawn (the teacher cannot teach then: it is not offered to the
+    waitlist or to anyone else). The student is told, with the teacher's open
+    slots to pick a make-up time from. Otherwise the freed slot goes to the
+    waitlist."""
     now = _now(now)
     booking = _lock_booking(booking)
     _require_may_cancel(booking, actor)
@@ -284,8 +309,15 @@ def booking_cancel(*, booking: Booking, actor, now: datetime | None = None) -> B
         return booking
     if booking.status == Booking.Status.EXPIRED or booking.is_dead_hold(now=now):
         raise BookingNotActive(details={"status": Booking.Status.EXPIRED})
+    by_teacher = actor.pk == booking.slot.teacher_id
+    booking.cancel_reason = _validated_reason(reason, required=by_teacher)
+    if by_teacher and now >= booking.slot.start_at:
+        raise BookingStarted()
     booking = _cancel_locked(booking, actor=actor, now=now)
-    waitlist.slot_offer_next(slot_id=booking.slot_id, now=now)
+    if by_teacher:
+        scheduling_services.slot_delete(teacher=actor, slot=booking.slot, now=now)
+    else:
+        waitlist.slot_offer_next(slot_id=booking.slot_id, now=now)
     return booking
 
 

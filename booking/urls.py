@@ -9,6 +9,7 @@ urlpatterns = [
     path("teacher/", views.teacher_dashboard, name="teacher-dashboard"),
     path("teacher/schedule/", views.teacher_week, name="teacher-week"),
     path("teacher/schedule/<int:slot_id>/remove/", views.slot_remove, name="slot-remove"),
+    path("teacher/bookings/<int:booking_id>/cancel/", views.teacher_cancel, name="teacher-cancel"),
     path("teachers/", views.teacher_list, name="teacher-list"),
     path("teachers/<int:teacher_id>/", views.teacher_detail, name="teacher-detail"),
     path("teachers/<int:teacher_id>/hold/", views.hold, name="hold"),

@@ -25,9 +25,9 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts import selectors as account_selectors
 from booking import selectors, services, waitlist
 from booking.errors import SlotUnavailable
-from booking.forms import SlotChoiceForm, TeacherFilterForm, WaitlistJoinForm, WeekForm
+from booking.forms import SlotChoiceForm, TeacherCancelForm, TeacherFilterForm, WaitlistJoinForm, WeekForm
 from guitaronline.core.errors import ApplicationError, NotFound
-from guitaronline.core.pages import area_page, error_messages
+from guitaronline.core.pages import area_page, error_messages, form_errors
 from guitaronline.core.times import in_zone
 from guitaronline.core.weeks import local_week
 from scheduling import selectors as scheduling_selectors
@@ -307,6 +307,27 @@ def teacher_week(request: HttpRequest) -> HttpResponse:
         "this_week_url": None if start <= now < end else reverse("booking:teacher-week"),
     }
     return render(request, "booking/teacher_week.html", context)
+
+
+@teacher_page
+def teacher_cancel(request: HttpRequest, booking_id: int) -> HttpResponse:
+    """The teacher cancels a booked lesson, with a reason for the student; the
+    lesson goes back to the student's package and the slot is withdrawn."""
+    booking = selectors.booking_for_teacher(user=request.user, booking_id=booking_id)
+    form = TeacherCancelForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.booking_cancel(booking=booking, actor=request.user, reason=form.cleaned_data["reason"])
+        except ApplicationError as error:
+            form_errors(form, error)
+        else:
+            messages.success(
+                request,
+                _("The lesson of %(when)s is canceled; it went back to %(name)s's package, and they are told.")
+                % {"when": _when(booking.slot.start_at), "name": booking.student.full_name},
+            )
+            return redirect(_teacher_week_url(in_zone(booking.slot.start_at).date()))
+    return render(request, "booking/teacher_cancel.html", {"booking": booking, "form": form})
 
 
 @teacher_page

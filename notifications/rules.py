@@ -72,12 +72,14 @@ def _to_both(payload: dict, users: dict[int, User], template: str, **extra) -> l
     return messages
 
 
-def _to_student(payload: dict, users: dict[int, User], template: str, channels=BOTH, **extra) -> list[Message]:
+def _to_student(
+    payload: dict, users: dict[int, User], template: str, channels=BOTH, link: str | None = None, **extra
+) -> list[Message]:
     student = users.get(payload.get("student_id"))
     if student is None:
         return []
     context = {**_lesson_context(payload, users), **payload, **extra}
-    return [Message(student, template, context, _link(payload, for_student=True), channels)]
+    return [Message(student, template, context, link or _link(payload, for_student=True), channels)]
 
 
 def booking_confirmed(event: OutboxEvent, users: dict[int, User]) -> list[Message]:
@@ -90,6 +92,10 @@ def booking_canceled(event: OutboxEvent, users: dict[int, User]) -> list[Message
     payload = event.payload
     if payload.get("rescheduling") or payload.get("lesson_returned") is None:
         return []  # part of a reschedule, or only a hold was let go
+    if payload.get("by_teacher"):
+        # the teacher knows; the student picks a make-up time among the teacher's open slots
+        make_up = reverse("booking:teacher-detail", args=[payload["teacher_id"]])
+        return _to_student(payload, users, "booking_canceled_by_teacher", link=make_up)
     return _to_both(payload, users, "booking_canceled", lesson_returned=payload["lesson_returned"])
 
 

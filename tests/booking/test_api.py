@@ -137,6 +137,8 @@ def test_permission_matrix_over_booking_endpoints(school, clients, action, role)
         response = client.get(f"/api/v1/booking/{booking.pk}")
     elif action == "reschedule":
         response = client.post(f"/api/v1/booking/{booking.pk}/reschedule", {"new_slot_id": new_slot.pk}, format="json")
+    elif action == "cancel":  # with a reason, as the slot's teacher must give one
+        response = client.post(f"/api/v1/booking/{booking.pk}/cancel", {"reason": "Ill"}, format="json")
     else:
         response = client.post(f"/api/v1/booking/{booking.pk}/{action}")
     expected = MATRIX[action][role]

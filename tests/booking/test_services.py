@@ -17,6 +17,7 @@ from booking.errors import (
     SlotUnavailable,
 )
 from booking.models import Booking
+from booking.selectors import open_slots
 from guitaronline.core.errors import Forbidden, InvalidInput, NotFound
 from lessons.models import Lesson
 from tests.factories import StaffFactory, TeacherFactory, make_package, make_slot
@@ -224,9 +225,36 @@ def test_the_refund_window_boundary_is_exclusive(school, settings):
 def test_the_teacher_canceling_always_returns_the_lesson(school, settings):
     slot = make_slot(school.teacher, starts_in=timedelta(hours=3))
     booking = confirmed(school, slot)
-    assert services.booking_cancel(booking=booking, actor=school.teacher).lesson_returned is True
+    canceled = services.booking_cancel(booking=booking, actor=school.teacher, reason="  I am ill.  ")
+    assert (canceled.lesson_returned, canceled.cancel_reason) == (True, "I am ill.")
     school.package.refresh_from_db()
     assert school.package.lessons_left == 10
+    slot.refresh_from_db()
+    assert slot.removed_at is not None  # the teacher cannot teach then: the time is withdrawn
+    assert not open_slots(teacher_id=school.teacher.pk).filter(pk=slot.pk).exists()
+    event = OutboxEvent.objects.filter(event_type="booking.canceled", aggregate_id=str(booking.pk)).get()
+    assert (event.payload["by_teacher"], event.payload["reason"]) == (True, "I am ill.")
+
+
+@pytest.mark.parametrize("reason", ["", "   ", "x" * 501])
+def test_the_teacher_cancels_only_with_a_reason_the_student_can_read(school, reason):
+    booking = confirmed(school)
+    before = booking_snapshot()
+    with pytest.raises(InvalidInput) as refused:
+        services.booking_cancel(booking=booking, actor=school.teacher, reason=reason)
+    assert "reason" in refused.value.details
+    assert booking_snapshot() == before
+
+
+def test_the_teacher_cannot_cancel_a_lesson_that_has_started(school):
+    slot = make_slot(school.teacher, starts_in=timedelta(hours=3))
+    booking = confirmed(school, slot)
+    before = booking_snapshot()
+    with pytest.raises(BookingStarted):
+        services.booking_cancel(
+            booking=booking, actor=school.teacher, reason="Late", now=slot.start_at + timedelta(minutes=1)
+        )
+    assert booking_snapshot() == before
 
 
 def test_staff_cancel_on_the_students_behalf_follows_the_window(school):

@@ -261,9 +261,9 @@ def test_a_student_gets_one_open_offer_at_a_time(waiting):
     assert open_offer(other).entry == waiting.second_entry
 
 
-def test_the_teacher_canceling_offers_the_slot_too(waiting):
-    services.booking_cancel(booking=waiting.booking, actor=waiting.teacher)
-    assert open_offer(waiting.slot).entry == waiting.first_entry
+def test_the_teacher_canceling_withdraws_the_slot_instead_of_offering_it(waiting):
+    services.booking_cancel(booking=waiting.booking, actor=waiting.teacher, reason="A concert that evening")
+    assert not WaitlistOffer.objects.filter(slot=waiting.slot).exists()
 
 
 def test_a_slot_too_soon_to_hold_is_not_offered(school, settings):

@@ -157,7 +157,7 @@ def test_the_group_with_the_capability_and_the_system_may(world, capability, ind
 
 
 def test_the_student_and_the_teacher_cancel_their_own_bookings_without_any_capability(world):
-    booking_services.booking_cancel(booking=world.booking, actor=world.teacher)
+    booking_services.booking_cancel(booking=world.booking, actor=world.teacher, reason="Ill")
     assert Booking.objects.get(pk=world.booking.pk).status == "canceled"
 
 
