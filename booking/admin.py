@@ -19,7 +19,7 @@ class BookingAdmin(CapabilityAdmin):
     list_select_related = ["student", "slot", "slot__teacher"]
     date_hierarchy = "created_at"
     readonly_fields = [field.name for field in Booking._meta.fields]
-    actions = ["expire_stale_holds", "cancel_bookings"]
+    actions = ["expire_stale_holds", "cancel_bookings", "mark_teacher_no_show"]
 
     def has_add_permission(self, request):
         return False
@@ -48,6 +48,23 @@ class BookingAdmin(CapabilityAdmin):
 
         bookings = queryset.select_related("slot", "slot__teacher")
         apply_service(self, request, bookings, cancel, admin_action="admin.booking.cancel")
+
+    @admin.action(
+        description=_("The teacher did not come: give the lesson back to the student"),
+        permissions=[Capability.CANCEL_FOR_STUDENTS],
+    )
+    def mark_teacher_no_show(self, request, queryset):
+        def mark(booking: Booking) -> bool:
+            services.lesson_teacher_no_show(booking=booking, actor=request.user)
+            self.message_user(
+                request,
+                _("Booking #%(id)s: the teacher's no-show is recorded; the lesson went back to the student.")
+                % {"id": booking.pk},
+                messages.SUCCESS,
+            )
+            return True
+
+        apply_service(self, request, queryset, mark, admin_action="admin.booking.teacher_no_show")
 
 
 @admin.register(WaitlistEntry)

@@ -388,6 +388,22 @@ def slot_remove(*, teacher, slot: Slot, now: datetime | None = None) -> None:
     scheduling_services.slot_delete(teacher=teacher, slot=slot, now=now)
 
 
+@transaction.atomic
+def lesson_teacher_no_show(*, booking: Booking, actor, now: datetime | None = None) -> Booking:
+    """Staff (who cancel for students) record that the teacher did not come to
+    the booked lesson: the lesson goes back to the student's package, once. A
+    student's no-show still counts as a lesson (the teacher marks it)."""
+    capabilities.require(actor, Capability.CANCEL_FOR_STUDENTS)
+    now = _now(now)
+    booking = _lock_booking(booking)
+    if booking.status != Booking.Status.CONFIRMED or booking.lesson_id is None:
+        raise BookingNotConfirmed(details={"status": booking.status})
+    _, changed = lesson_services.lesson_mark_teacher_no_show(lesson=booking.lesson, actor=actor, now=now)
+    if changed:
+        billing_services.package_return_lesson(package=booking.package, actor=actor, now=now)
+    return booking
+
+
 def bookings_expire_holds(*, now: datetime | None = None, actor=None, batch_size: int = 500) -> int:
     """Persist `expired` for dead holds and emit `booking.expired` once each.
     Holds are already dead wherever they are read; this only tidies up.

@@ -14,6 +14,7 @@ class Lesson(TimeStampedModel):
         SCHEDULED = "scheduled", _("scheduled")
         COMPLETED = "completed", _("completed")
         NO_SHOW = "no_show", _("no-show")
+        TEACHER_NO_SHOW = "teacher_no_show", _("teacher's no-show")
         CANCELED = "canceled", _("canceled")
 
     teacher = models.ForeignKey(
@@ -39,7 +40,8 @@ class Lesson(TimeStampedModel):
         constraints = [
             models.CheckConstraint(condition=Q(end_at__gt=F("start_at")), name="lesson_end_after_start"),
             models.CheckConstraint(
-                condition=Q(status__in=["scheduled", "completed", "no_show", "canceled"]), name="lesson_status_valid"
+                condition=Q(status__in=["scheduled", "completed", "no_show", "teacher_no_show", "canceled"]),
+                name="lesson_status_valid",
             ),
         ]
         indexes = [

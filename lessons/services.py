@@ -16,7 +16,8 @@ from guitaronline.core.errors import Forbidden, InvalidInput
 from lessons.errors import LessonCanceled, LessonFinished, LessonNotStarted
 from lessons.models import HomeworkItem, Lesson
 
-FINISHED = (Lesson.Status.COMPLETED, Lesson.Status.NO_SHOW)
+FINISHED = (Lesson.Status.COMPLETED, Lesson.Status.NO_SHOW)  # what the teacher marks
+CLOSED = (*FINISHED, Lesson.Status.TEACHER_NO_SHOW)
 TEXT_MAX_LENGTH = 10000
 
 
@@ -44,7 +45,7 @@ def lesson_cancel(*, lesson: Lesson, actor) -> Lesson:
     lesson = Lesson.objects.select_for_update().get(pk=lesson.pk)
     if lesson.status == Lesson.Status.CANCELED:
         return lesson
-    if lesson.status in FINISHED:
+    if lesson.status in CLOSED:
         raise LessonFinished()
     lesson.status = Lesson.Status.CANCELED
     lesson.save(update_fields=["status", "updated_at"])
@@ -86,7 +87,7 @@ def lesson_mark(
         raise LessonCanceled()
     if lesson.status == status and notes is None and homework is None:
         return lesson
-    if lesson.status in FINISHED and lesson.status != status:
+    if lesson.status in CLOSED and lesson.status != status:
         raise LessonFinished()
     if now < lesson.start_at:
         raise LessonNotStarted()
@@ -142,6 +143,33 @@ def lesson_update_notes(
 
 # kind -> (how long before the start, the field that records it was sent)
 REMINDERS = {"24h": (timedelta(hours=24), "reminded_24h_at"), "1h": (timedelta(hours=1), "reminded_1h_at")}
+
+
+@transaction.atomic
+def lesson_mark_teacher_no_show(*, lesson: Lesson, actor, now: datetime | None = None) -> tuple[Lesson, bool]:
+    """Staff record that the teacher did not come (the lesson started; it was
+    scheduled, or marked as the student's no-show by mistake). Returns the
+    lesson and whether it changed: marking twice is a no-op. Giving the
+    lesson back to the student is the booking's part
+    (`booking.services.lesson_teacher_no_show`)."""
+    now = now or timezone.now()
+    lesson = Lesson.objects.select_for_update().get(pk=lesson.pk)
+    if lesson.status == Lesson.Status.TEACHER_NO_SHOW:
+        return lesson, False
+    if lesson.status == Lesson.Status.CANCELED:
+        raise LessonCanceled()
+    if lesson.status == Lesson.Status.COMPLETED:
+        raise LessonFinished()
+    if now < lesson.start_at:
+        raise LessonNotStarted()
+    previous = lesson.status
+    lesson.status = Lesson.Status.TEACHER_NO_SHOW
+    lesson.finished_at = lesson.finished_at or now
+    lesson.save(update_fields=["status", "finished_at", "updated_at"])
+    change_record(
+        actor=actor, action="lesson.teacher_no_show", entity=lesson, payload=_payload(lesson, previous=previous)
+    )
+    return lesson, True
 
 
 def lesson_reminders_emit(*, now: datetime | None = None) -> int:

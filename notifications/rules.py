@@ -121,6 +121,10 @@ def lesson_no_show(event: OutboxEvent, users: dict[int, User]) -> list[Message]:
     return _to_student(event.payload, users, "lesson_no_show")
 
 
+def lesson_teacher_no_show(event: OutboxEvent, users: dict[int, User]) -> list[Message]:
+    return _to_student(event.payload, users, "lesson_teacher_no_show")
+
+
 def lesson_reminder(event: OutboxEvent, users: dict[int, User]) -> list[Message]:
     return _to_both(event.payload, users, "lesson_reminder", kind=event.payload.get("kind"))
 
@@ -168,6 +172,7 @@ RULES: dict[str, Callable[[OutboxEvent, dict[int, User]], list[Message]]] = {
     "booking.waitlist.offered": waitlist_offered,
     "lesson.completed": lesson_completed,
     "lesson.no_show": lesson_no_show,
+    "lesson.teacher_no_show": lesson_teacher_no_show,
     "lesson.reminder": lesson_reminder,
     "billing.package.created": package_created,
     "billing.package.expired": package_expired,
