@@ -1,12 +1,14 @@
 """What the staff console's model admins share: read-only admins for rows
 only services write, staff capabilities as the rights of admin actions, the
 shape every admin action has (call a service for each selected row), and the
-page an action shows when it must ask something first."""
+page an action shows when it must ask something first, and adds that go
+through a create service (`ServiceAddAdmin`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
@@ -17,6 +19,7 @@ from django.utils.translation import gettext as _
 from audit.services import admin_action_record
 from guitaronline.core.capabilities import Capability, staff_can
 from guitaronline.core.errors import ApplicationError
+from guitaronline.core.pages import form_errors
 
 
 class CapabilityAdmin(admin.ModelAdmin):
@@ -106,3 +109,70 @@ def action_form_page(modeladmin, request, *, template: str, title, objects, form
         "action": action,
     }
     return TemplateResponse(request, template, context)
+
+
+class ServiceAddForm(forms.ModelForm):
+    """An add form whose validation calls a create service.
+
+    The admin's add view runs in one transaction; when the service refuses,
+    nothing was written and its message shows on the form. When it succeeds,
+    `instance` is the created object and the admin has nothing left to save.
+    """
+
+    actor = None  # set per request by `ServiceAddAdmin.get_form`
+
+    def create(self, data: dict):
+        raise NotImplementedError
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        try:
+            self.instance = self.create(data)
+        except ApplicationError as exc:
+            self._add_application_error(exc)
+        return data
+
+    def _post_clean(self):
+        """The service validated and saved the object; skip the model's own pass."""
+
+    def _add_application_error(self, exc: ApplicationError) -> None:
+        """Field messages of invalid input go on their fields (`student_id` on
+        `student`); everything else on top."""
+        form_errors(self, exc, {f"{name}_id": name for name in self.fields})
+
+
+class ServiceAddAdmin(CapabilityAdmin):
+    """Adds go through a service, for those with `add_capability`; existing
+    rows are read-only, and change only through the admin actions."""
+
+    add_form: type[ServiceAddForm]
+    add_capability: Capability
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = self.add_form
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.actor = request.user  # `form` is a fresh class built for this request
+        return form
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return list(self.add_form._meta.fields)
+        return super().get_fields(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else self.detail_readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        """The service saved the new object in `form.clean`; changes are not editable."""
+
+    def has_add_permission(self, request):
+        return self.has_capability(request, self.add_capability)
+
+    def has_change_permission(self, request, obj=None):
+        return False  # read-only rows; the actions carry their own capabilities
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # money and balances are never deleted

@@ -17,80 +17,18 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts.models import Role, User
-from audit.admin_actions import CapabilityAdmin, ReadOnlyAdmin, action_form_page, apply_service
+from audit.admin_actions import (
+    CapabilityAdmin,
+    ReadOnlyAdmin,
+    ServiceAddAdmin,
+    ServiceAddForm,
+    action_form_page,
+    apply_service,
+)
 from audit.services import admin_action_record
 from billing import payments, selectors, services
 from billing.models import LessonPackage, Payment, PaymentEvent, Product
 from guitaronline.core.capabilities import Capability
-from guitaronline.core.errors import ApplicationError
-from guitaronline.core.pages import form_errors
-
-
-class ServiceAddForm(forms.ModelForm):
-    """An add form whose validation calls a create service.
-
-    The admin's add view runs in one transaction; when the service refuses,
-    nothing was written and its message shows on the form. When it succeeds,
-    `instance` is the created object and the admin has nothing left to save.
-    """
-
-    actor = None  # set per request by `ServiceAddAdmin.get_form`
-
-    def create(self, data: dict):
-        raise NotImplementedError
-
-    def clean(self):
-        data = super().clean()
-        if self.errors:
-            return data
-        try:
-            self.instance = self.create(data)
-        except ApplicationError as exc:
-            self._add_application_error(exc)
-        return data
-
-    def _post_clean(self):
-        """The service validated and saved the object; skip the model's own pass."""
-
-    def _add_application_error(self, exc: ApplicationError) -> None:
-        """Field messages of invalid input go on their fields (`student_id` on
-        `student`); everything else on top."""
-        form_errors(self, exc, {f"{name}_id": name for name in self.fields})
-
-
-class ServiceAddAdmin(CapabilityAdmin):
-    """Adds go through a service, for those with `add_capability`; existing
-    rows are read-only, and change only through the admin actions."""
-
-    add_form: type[ServiceAddForm]
-    add_capability: Capability
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        if obj is None:
-            kwargs["form"] = self.add_form
-        form = super().get_form(request, obj, change=change, **kwargs)
-        form.actor = request.user  # `form` is a fresh class built for this request
-        return form
-
-    def get_fields(self, request, obj=None):
-        if obj is None:
-            return list(self.add_form._meta.fields)
-        return super().get_fields(request, obj)
-
-    def get_readonly_fields(self, request, obj=None):
-        return [] if obj is None else self.detail_readonly_fields
-
-    def save_model(self, request, obj, form, change):
-        """The service saved the new object in `form.clean`; changes are not editable."""
-
-    def has_add_permission(self, request):
-        return self.has_capability(request, self.add_capability)
-
-    def has_change_permission(self, request, obj=None):
-        return False  # read-only rows; the actions carry their own capabilities
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # money and balances are never deleted
 
 
 class PackageAddForm(ServiceAddForm):

@@ -2,11 +2,12 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from audit.admin_actions import CapabilityAdmin, ReadOnlyAdmin, apply_service
+from audit.admin_actions import CapabilityAdmin, ReadOnlyAdmin, ServiceAddAdmin, ServiceAddForm, apply_service
 from audit.services import admin_action_record
 from booking import services
 from booking.models import Booking, WaitlistEntry, WaitlistOffer
 from guitaronline.core.capabilities import Capability
+from scheduling.models import TimeOff
 
 
 @admin.register(Booking)
@@ -89,3 +90,35 @@ class WaitlistOfferAdmin(ReadOnlyAdmin):
     @admin.display(description=_("student"), ordering="entry__student__email")
     def student(self, offer: WaitlistOffer):
         return offer.entry.student
+
+
+class TimeOffAddForm(ServiceAddForm):
+    class Meta:
+        model = TimeOff
+        fields = ["teacher", "start_date", "end_date", "reason"]
+
+    def create(self, data: dict) -> TimeOff:
+        time_off, _removed = services.time_off_take(actor=self.actor, **data)
+        return time_off
+
+
+@admin.register(TimeOff)
+class TimeOffAdmin(ServiceAddAdmin):
+    """Staff who run bookings enter a teacher's days off (the free slots in
+    them are removed, as when the teacher does it); the teacher takes them
+    back on their own page."""
+
+    add_form = TimeOffAddForm
+    add_capability = Capability.CANCEL_FOR_STUDENTS
+    list_display = ["id", "teacher", "start_date", "end_date", "reason", "created_by", "created_at"]
+    search_fields = ["teacher__email", "teacher__full_name", "reason"]
+    list_select_related = ["teacher", "created_by"]
+    date_hierarchy = "start_date"
+    detail_readonly_fields = [field.name for field in TimeOff._meta.fields]
+    autocomplete_fields = ["teacher"]
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_staff  # every staff group reads the schedule
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)

@@ -24,6 +24,8 @@ from booking.serializers import (
     HoldRequestSerializer,
     RescheduleRequestSerializer,
     TeacherSlotSerializer,
+    TimeOffCreatedSerializer,
+    TimeOffSerializer,
     WaitlistEntrySerializer,
     WaitlistJoinSerializer,
 )
@@ -357,4 +359,43 @@ class SlotDetailApi(APIView):
     def delete(self, request, slot_id: int):
         slot = scheduling_selectors.slot_for_teacher(user=request.user, slot_id=slot_id)
         services.slot_remove(teacher=request.user, slot=slot)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TimeOffListApi(APIView):
+    """The signed-in teacher's time off not over yet (GET), or new days off
+    (POST): their free slots are removed; the lessons still booked in them
+    come back in `bookings`, to cancel."""
+
+    permission_classes = [IsTeacher]
+
+    @extend_schema(tags=["scheduling"], responses={200: TimeOffSerializer(many=True), **error_responses(401, 403)})
+    def get(self, request):
+        return Response(TimeOffSerializer(selectors.time_off_for_teacher(teacher=request.user), many=True).data)
+
+    @extend_schema(
+        tags=["scheduling"],
+        request=TimeOffSerializer,
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        responses={201: TimeOffCreatedSerializer, **error_responses(400, 401, 403, 409)},
+    )
+    @idempotent
+    def post(self, request):
+        given = TimeOffSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        time_off, removed = services.time_off_take(teacher=request.user, actor=request.user, **given.validated_data)
+        time_off.bookings = list(selectors.bookings_in_time_off(time_off=time_off))
+        time_off.slots_removed = removed
+        return Response(TimeOffCreatedSerializer(time_off).data, status=status.HTTP_201_CREATED)
+
+
+class TimeOffDetailApi(APIView):
+    """DELETE takes the signed-in teacher's time off back."""
+
+    permission_classes = [IsTeacher]
+
+    @extend_schema(tags=["scheduling"], responses={204: None, **error_responses(401, 403, 404)})
+    def delete(self, request, time_off_id: int):
+        time_off = selectors.time_off_of_teacher(user=request.user, time_off_id=time_off_id)
+        services.time_off_cancel(time_off=time_off, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

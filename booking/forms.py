@@ -97,3 +97,13 @@ class TeacherCancelForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("The student reads it in the message that tells them of the cancellation."),
     )
+
+
+class TimeOffForm(forms.Form):
+    """Days off (the teacher's own calendar); the service checks them."""
+
+    start_date = forms.DateField(label=_("First day"), widget=forms.DateInput(attrs={"type": "date"}))
+    end_date = forms.DateField(label=_("Last day"), widget=forms.DateInput(attrs={"type": "date"}))
+    reason = forms.CharField(
+        label=_("Reason"), required=False, max_length=200, help_text=_("For the school; students do not see it.")
+    )

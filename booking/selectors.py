@@ -553,3 +553,42 @@ def waitlist_offer_for_student(*, user, offer_id, now: datetime | None = None) -
 def waitlisted_with_teacher(*, user, teacher_id) -> bool:
     """Whether the signed-in student waits for this teacher (the teacher page says so)."""
     return _is_student(user) and WaitlistEntry.objects.filter(student=user, teacher_id=teacher_id, active=True).exists()
+
+
+# --- time off ------------------------------------------------------------------
+
+
+def bookings_in_time_off(*, time_off, now: datetime | None = None) -> QuerySet[Booking]:
+    """The confirmed lessons still booked in a teacher's days off: theirs to
+    cancel or move."""
+    now = now or timezone.now()
+    return (
+        Booking.objects.taking_slot(now=now)
+        .filter(
+            status=Booking.Status.CONFIRMED,
+            slot__teacher_id=time_off.teacher_id,
+            slot__start_at__lt=time_off.end_at,
+            slot__end_at__gt=time_off.start_at,
+            slot__start_at__gt=now,
+        )
+        .select_related("slot", "student")
+        .order_by("slot__start_at")
+    )
+
+
+def time_off_for_teacher(*, teacher, now: datetime | None = None) -> list:
+    """The teacher's time off not over yet, each with `bookings`: the lessons
+    still booked in it."""
+    now = now or timezone.now()
+    periods = list(scheduling_selectors.time_off_upcoming(teacher=teacher, now=now))
+    for period in periods:
+        period.bookings = list(bookings_in_time_off(time_off=period, now=now))
+    return periods
+
+
+def time_off_of_teacher(*, user, time_off_id):
+    """A time off of the signed-in teacher; not-found for anyone else."""
+    found = scheduling_selectors.time_off_upcoming(teacher=user, now=None).filter(pk=object_id(time_off_id)).first()
+    if found is None:
+        raise NotFound()
+    return found

@@ -116,3 +116,22 @@ class TeacherSlotSerializer(SlotSerializer):
     class Meta(SlotSerializer.Meta):
         fields = [*SlotSerializer.Meta.fields, "taken"]
         read_only_fields = fields
+
+
+class TimeOffBookingSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    student = serializers.IntegerField(source="student_id")
+    start_at = ZonedDateTimeField(source="slot.start_at")
+    end_at = ZonedDateTimeField(source="slot.end_at")
+
+
+class TimeOffSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    start_date = serializers.DateField()
+    end_date = serializers.DateField()
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    bookings = TimeOffBookingSerializer(many=True, read_only=True, help_text="Lessons still booked in these days.")
+
+
+class TimeOffCreatedSerializer(TimeOffSerializer):
+    slots_removed = serializers.IntegerField(read_only=True)

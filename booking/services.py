@@ -45,7 +45,7 @@ from guitaronline.core.shared_answers import SLOT_AVAILABILITY, answers_outdated
 from lessons import services as lesson_services
 from scheduling import selectors as scheduling_selectors
 from scheduling import services as scheduling_services
-from scheduling.models import Slot
+from scheduling.models import Slot, TimeOff
 
 
 def _now(now: datetime | None) -> datetime:
@@ -402,6 +402,41 @@ def lesson_teacher_no_show(*, booking: Booking, actor, now: datetime | None = No
     if changed:
         billing_services.package_return_lesson(package=booking.package, actor=actor, now=now)
     return booking
+
+
+@transaction.atomic
+def time_off_take(
+    *, teacher, start_date, end_date, reason: str = "", actor, now: datetime | None = None
+) -> tuple[TimeOff, int]:
+    """The teacher (or staff who run bookings) enters days off
+    (`scheduling.services.time_off_create`): the free slots in them are
+    removed; the booked lessons stay, for the teacher to cancel or move
+    (`selectors.bookings_in_time_off`). Returns the time off and how many
+    free slots were removed."""
+    if actor.pk != teacher.pk:
+        capabilities.require(actor, Capability.CANCEL_FOR_STUDENTS)
+    now = _now(now)
+    time_off = scheduling_services.time_off_create(
+        teacher=teacher, start_date=start_date, end_date=end_date, reason=reason, actor=actor, now=now
+    )
+    free = (
+        scheduling_selectors.live_slots()
+        .filter(teacher=teacher, start_at__lt=time_off.end_at, end_at__gt=time_off.start_at, start_at__gt=now)
+        .exclude(pk__in=Booking.objects.taking_slot(now=now).values("slot_id"))
+    )
+    removed = 0
+    for slot in free.select_for_update():
+        scheduling_services.slot_delete(teacher=teacher, slot=slot, now=now)
+        removed += 1
+    return time_off, removed
+
+
+@transaction.atomic
+def time_off_cancel(*, time_off: TimeOff, actor) -> None:
+    """The teacher (or staff) takes time off back; the days are open to new slots."""
+    if actor.pk != time_off.teacher_id:
+        capabilities.require(actor, Capability.CANCEL_FOR_STUDENTS)
+    scheduling_services.time_off_delete(time_off=time_off, actor=actor)
 
 
 def bookings_expire_holds(*, now: datetime | None = None, actor=None, batch_size: int = 500) -> int:

@@ -20,12 +20,20 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import selectors as account_selectors
 from booking import selectors, services, waitlist
 from booking.errors import SlotUnavailable
-from booking.forms import SlotChoiceForm, TeacherCancelForm, TeacherFilterForm, WaitlistJoinForm, WeekForm
+from booking.forms import (
+    SlotChoiceForm,
+    TeacherCancelForm,
+    TeacherFilterForm,
+    TimeOffForm,
+    WaitlistJoinForm,
+    WeekForm,
+)
 from guitaronline.core.errors import ApplicationError, NotFound
 from guitaronline.core.pages import area_page, error_messages, form_errors
 from guitaronline.core.times import in_zone
@@ -328,6 +336,51 @@ def teacher_cancel(request: HttpRequest, booking_id: int) -> HttpResponse:
             )
             return redirect(_teacher_week_url(in_zone(booking.slot.start_at).date()))
     return render(request, "booking/teacher_cancel.html", {"booking": booking, "form": form})
+
+
+@teacher_page
+def teacher_time_off(request: HttpRequest) -> HttpResponse:
+    """The teacher's days off: enter new ones (their free slots are removed),
+    and see those ahead with the lessons still booked in them, to cancel."""
+    form = TimeOffForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            time_off, removed = services.time_off_take(teacher=request.user, actor=request.user, **form.cleaned_data)
+        except ApplicationError as error:
+            form_errors(form, error)
+        else:
+            booked = len(selectors.bookings_in_time_off(time_off=time_off))
+            messages.success(
+                request,
+                ngettext(
+                    "Time off saved; %(count)d free slot in these days is removed.",
+                    "Time off saved; %(count)d free slots in these days are removed.",
+                    removed,
+                )
+                % {"count": removed},
+            )
+            if booked:
+                messages.warning(
+                    request,
+                    ngettext(
+                        "%(count)d lesson is still booked in these days: cancel it below.",
+                        "%(count)d lessons are still booked in these days: cancel them below.",
+                        booked,
+                    )
+                    % {"count": booked},
+                )
+            return redirect("booking:teacher-time-off")
+    periods = selectors.time_off_for_teacher(teacher=request.user)
+    return render(request, "booking/teacher_time_off.html", {"form": form, "periods": periods})
+
+
+@teacher_page
+@require_POST
+def time_off_cancel(request: HttpRequest, time_off_id: int) -> HttpResponse:
+    time_off = selectors.time_off_of_teacher(user=request.user, time_off_id=time_off_id)
+    services.time_off_cancel(time_off=time_off, actor=request.user)
+    messages.success(request, _("Time off removed; you can open slots in these days again."))
+    return redirect("booking:teacher-time-off")
 
 
 @teacher_page

@@ -34,3 +34,13 @@ class SlotInPast(Conflict):
 class SlotOverlap(Conflict):
     code = "slot_overlap"
     default_message = _("This slot overlaps another of your slots.")
+
+
+class TimeOffOverlap(Conflict):
+    code = "time_off_overlap"
+    default_message = _("These days overlap time off you have already entered.")
+
+
+class SlotInTimeOff(Conflict):
+    code = "slot_in_time_off"
+    default_message = _("This slot falls in your time off.")

@@ -44,3 +44,46 @@ class Slot(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.teacher_id} {self.start_at:%Y-%m-%d %H:%M}–{self.end_at:%H:%M} UTC"
+
+
+class TimeOff(TimeStampedModel):
+    """Days a teacher does not teach, from `start_date` to `end_date`
+    inclusive, in the teacher's own calendar; `start_at` and `end_at` are
+    those days' bounds in UTC (local midnight to the midnight after the last
+    day). No slot is open in them. One teacher's periods of time off never
+    overlap (an exclusion constraint on PostgreSQL, the service's check under
+    the teacher's row lock everywhere)."""
+
+    teacher = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("teacher"),
+        on_delete=models.CASCADE,
+        related_name="time_off",
+        limit_choices_to={"role": "teacher"},
+    )
+    start_date = models.DateField(_("first day"))
+    end_date = models.DateField(_("last day"))
+    start_at = models.DateTimeField(_("starts at"))
+    end_at = models.DateTimeField(_("ends at"))
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("entered by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("time off")
+        verbose_name_plural = _("time off")
+        ordering = ["start_date", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(end_date__gte=F("start_date")), name="time_off_dates_in_order"),
+            models.CheckConstraint(condition=Q(end_at__gt=F("start_at")), name="time_off_end_after_start"),
+        ]
+        indexes = [models.Index(fields=["teacher", "end_at"], name="time_off_teacher_end_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.teacher_id} {self.start_date}–{self.end_date}"

@@ -32,7 +32,7 @@ from django.db.models import (
 from accounts.models import TeacherProfile, User
 from guitaronline.core.errors import NotFound
 from guitaronline.core.ids import object_id
-from scheduling.models import LIVE, Slot
+from scheduling.models import LIVE, Slot, TimeOff
 
 
 def live_slots() -> QuerySet[Slot]:
@@ -123,3 +123,9 @@ def teacher_rules_lock(*, slot_id: int) -> None:
     """
     teacher_of_slot = live_slots().filter(pk=slot_id).values("teacher_id")
     list(TeacherProfile.objects.select_for_update(no_key=True).filter(pk=Subquery(teacher_of_slot)).values("pk"))
+
+
+def time_off_upcoming(*, teacher, now: datetime | None) -> QuerySet[TimeOff]:
+    """The teacher's time off not over at `now` (all of it when `now` is None)."""
+    periods = TimeOff.objects.filter(teacher=teacher)
+    return periods.filter(end_at__gt=now) if now is not None else periods

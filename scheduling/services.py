@@ -37,8 +37,16 @@ from audit.services import change_record
 from guitaronline.core.errors import InvalidInput, NotFound
 from guitaronline.core.shared_answers import SLOT_AVAILABILITY, answers_outdated
 from scheduling import selectors
-from scheduling.errors import NotATeacher, SlotInPast, SlotOverlap, SlotStartInPast, SlotTooFarAhead
-from scheduling.models import Slot
+from scheduling.errors import (
+    NotATeacher,
+    SlotInPast,
+    SlotInTimeOff,
+    SlotOverlap,
+    SlotStartInPast,
+    SlotTooFarAhead,
+    TimeOffOverlap,
+)
+from scheduling.models import Slot, TimeOff
 
 UTC = dt.UTC
 
@@ -51,6 +59,9 @@ SKIP_PAST = "past"
 SKIP_OVERLAP = "overlap"
 SKIP_NONEXISTENT = "nonexistent_local_time"
 SKIP_BEYOND_MAX_DAYS_AHEAD = "beyond_max_days_ahead"
+SKIP_TIME_OFF = "time_off"
+TIME_OFF_MAX_DAYS = 366
+TIME_OFF_REASON_MAX_LENGTH = 200
 
 # Database constraints that mean "this teacher already has a slot there".
 _OVERLAP_CONSTRAINTS = {"slot_no_overlap", "slot_teacher_start_unique"}
@@ -119,6 +130,11 @@ def _validate_length(length: dt.timedelta, field_name: str) -> None:
 def _overlapping(*, teacher: User, start_at: dt.datetime, end_at: dt.datetime):
     """The teacher's live slots sharing some time with [start_at, end_at); touching ends do not overlap."""
     return selectors.live_slots().filter(teacher=teacher, start_at__lt=end_at, end_at__gt=start_at)
+
+
+def _time_off_overlapping(*, teacher: User, start_at: dt.datetime, end_at: dt.datetime):
+    """The teacher's time off sharing some time with [start_at, end_at)."""
+    return TimeOff.objects.filter(teacher=teacher, start_at__lt=end_at, end_at__gt=start_at)
 
 
 def _is_overlap_violation(exc: IntegrityError) -> bool:
@@ -190,6 +206,8 @@ def slot_create(*, teacher: User, start_at: dt.datetime, end_at: dt.datetime, no
     _lock_teacher(teacher)
     if _overlapping(teacher=teacher, start_at=start_at, end_at=end_at).exists():
         raise SlotOverlap()
+    if _time_off_overlapping(teacher=teacher, start_at=start_at, end_at=end_at).exists():
+        raise SlotInTimeOff()
     try:
         with transaction.atomic():
             slot = Slot.objects.create(teacher=teacher, start_at=start_at, end_at=end_at)
@@ -247,7 +265,8 @@ def slot_create_recurring(
     the reason: occurrences already started (`past`), those starting more
     than SCHEDULING_MAX_DAYS_AHEAD days after `now` (`beyond_max_days_ahead`),
     those overlapping an existing slot or an earlier one of this rule
-    (`overlap`, e.g. the shortened night of a spring-forward), and local times
+    (`overlap`, e.g. the shortened night of a spring-forward), those in the
+    teacher's time off (`time_off`), and local times
     that do not exist that day (`nonexistent_local_time`). A remainder of the
     window shorter than one slot is left out.
 
@@ -295,15 +314,16 @@ def slot_create_recurring(
     new_slots: list[Slot] = []
     if candidates:
         _lock_teacher(teacher)
-        busy = list(
-            _overlapping(
-                teacher=teacher,
-                start_at=min(start_at for start_at, _end_at in candidates),
-                end_at=max(end_at for _start_at, end_at in candidates),
-            ).values_list("start_at", "end_at")
-        )
+        span = {
+            "start_at": min(start_at for start_at, _end_at in candidates),
+            "end_at": max(end_at for _start_at, end_at in candidates),
+        }
+        busy = list(_overlapping(teacher=teacher, **span).values_list("start_at", "end_at"))
+        away = list(_time_off_overlapping(teacher=teacher, **span).values_list("start_at", "end_at"))
         for start_at, end_at in candidates:
-            if any(start_at < busy_end and end_at > busy_start for busy_start, busy_end in busy):
+            if any(start_at < away_end and end_at > away_start for away_start, away_end in away):
+                result.skipped.append(_skipped(start_at.astimezone(zone), start_at, SKIP_TIME_OFF))
+            elif any(start_at < busy_end and end_at > busy_start for busy_start, busy_end in busy):
                 result.skipped.append(_skipped(start_at.astimezone(zone), start_at, SKIP_OVERLAP))
             else:
                 busy.append((start_at, end_at))
@@ -368,3 +388,88 @@ def slot_delete(*, teacher: User, slot: Slot, now: dt.datetime | None = None) ->
             slot.delete()
     except ProtectedError:
         selectors.live_slots().filter(pk=slot.pk).update(removed_at=now, updated_at=now)
+
+
+# --- time off -----------------------------------------------------------------
+
+
+def local_day_start(day: dt.date, zone: ZoneInfo) -> dt.datetime:
+    """The first instant of a local calendar day, in UTC (where midnight falls
+    in a clock change's gap, the instant the day's clock starts)."""
+    return dt.datetime.combine(day, dt.time(0), tzinfo=zone).astimezone(UTC)
+
+
+def _validated_days(start_date: Any, end_date: Any, *, today: dt.date) -> tuple[dt.date, dt.date]:
+    for name, value in (("start_date", start_date), ("end_date", end_date)):
+        if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
+            raise InvalidInput(details={name: [_("A date is required.")]})
+    if end_date < start_date:
+        raise InvalidInput(details={"end_date": [_("The last day cannot come before the first.")]})
+    if end_date < today:
+        raise InvalidInput(details={"end_date": [_("These days are over already.")]})
+    if (end_date - start_date).days + 1 > TIME_OFF_MAX_DAYS:
+        message = _("Time off lasts at most %(days)d days; enter a longer absence in parts.")
+        raise InvalidInput(details={"end_date": [message % {"days": TIME_OFF_MAX_DAYS}]})
+    return start_date, end_date
+
+
+@transaction.atomic
+def time_off_create(
+    *, teacher: User, start_date: dt.date, end_date: dt.date, reason: str = "", actor, now: dt.datetime | None = None
+) -> TimeOff:
+    """Days off for the teacher, from `start_date` to `end_date` inclusive in
+    the teacher's calendar. Refused when they overlap other time off
+    (`time_off_overlap`). New slots are refused in them (`slot_in_time_off`;
+    a weekly rule skips them). What happens to the slots already in them is
+    booking's part (`booking.services.time_off_take`, which interfaces call)."""
+    now = now or timezone.now()
+    _require_teacher(teacher)
+    zone = _zone_of(teacher)
+    start_date, end_date = _validated_days(start_date, end_date, today=now.astimezone(zone).date())
+    reason = str(reason or "").strip()
+    if len(reason) > TIME_OFF_REASON_MAX_LENGTH:
+        message = _("At most %(max)d characters.") % {"max": TIME_OFF_REASON_MAX_LENGTH}
+        raise InvalidInput(details={"reason": [message]})
+    start_at = local_day_start(start_date, zone)
+    end_at = local_day_start(end_date + dt.timedelta(days=1), zone)
+    _lock_teacher(teacher)
+    if _time_off_overlapping(teacher=teacher, start_at=start_at, end_at=end_at).exists():
+        raise TimeOffOverlap()
+    try:
+        with transaction.atomic():
+            time_off = TimeOff.objects.create(
+                teacher=teacher,
+                start_date=start_date,
+                end_date=end_date,
+                start_at=start_at,
+                end_at=end_at,
+                reason=reason,
+                created_by=actor,
+            )
+    except IntegrityError as exc:  # PostgreSQL's exclusion constraint: a writer that skipped the lock
+        if getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None) == "time_off_no_overlap":
+            raise TimeOffOverlap() from exc
+        raise
+    change_record(
+        actor=actor, action="scheduling.time_off.created", entity=time_off, payload=_time_off_payload(time_off)
+    )
+    return time_off
+
+
+def _time_off_payload(time_off: TimeOff) -> dict[str, Any]:
+    return {
+        "teacher_id": time_off.teacher_id,
+        "start_date": time_off.start_date.isoformat(),
+        "end_date": time_off.end_date.isoformat(),
+        "reason": time_off.reason,
+    }
+
+
+@transaction.atomic
+def time_off_delete(*, time_off: TimeOff, actor) -> None:
+    """The teacher is back: the days are open to new slots again (the slots
+    removed for them are not restored)."""
+    change_record(
+        actor=actor, action="scheduling.time_off.deleted", entity=time_off, payload=_time_off_payload(time_off)
+    )
+    time_off.delete()
