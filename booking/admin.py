@@ -5,7 +5,7 @@ from django.utils.translation import ngettext
 from audit.admin_actions import CapabilityAdmin, ReadOnlyAdmin, ServiceAddAdmin, ServiceAddForm, apply_service
 from audit.services import admin_action_record
 from booking import services
-from booking.models import Booking, WaitlistEntry, WaitlistOffer
+from booking.models import Booking, MoveProposal, WaitlistEntry, WaitlistOffer
 from guitaronline.core.capabilities import Capability
 from scheduling.models import TimeOff
 
@@ -122,3 +122,15 @@ class TimeOffAdmin(ServiceAddAdmin):
 
     def has_module_permission(self, request):
         return self.has_view_permission(request)
+
+
+@admin.register(MoveProposal)
+class MoveProposalAdmin(ReadOnlyAdmin):
+    """Teachers propose and students answer on their pages; staff read them."""
+
+    list_display = ["id", "booking", "new_slot", "status", "expires_at", "answered_at", "created_at"]
+    list_filter = ["status"]
+    search_fields = ["booking__student__email", "booking__slot__teacher__email"]
+    list_select_related = ["booking", "new_slot"]
+    date_hierarchy = "created_at"
+    readonly_fields = [field.name for field in MoveProposal._meta.fields]

@@ -22,6 +22,8 @@ from booking.serializers import (
     CancelRequestSerializer,
     ExpiredCountSerializer,
     HoldRequestSerializer,
+    MoveProposalRequestSerializer,
+    MoveProposalSerializer,
     RescheduleRequestSerializer,
     TeacherSlotSerializer,
     TimeOffCreatedSerializer,
@@ -399,3 +401,73 @@ class TimeOffDetailApi(APIView):
         time_off = selectors.time_off_of_teacher(user=request.user, time_off_id=time_off_id)
         services.time_off_cancel(time_off=time_off, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- a teacher's proposals to move a lesson ------------------------------------------
+
+
+class MoveProposeApi(APIView):
+    @extend_schema(
+        tags=["booking"],
+        request=MoveProposalRequestSerializer,
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        responses={201: MoveProposalSerializer, **error_responses(400, 401, 403, 404, 409)},
+        description="The lesson's teacher proposes another of their open slots; the student accepts or declines "
+        "by `expires_at`. One pending proposal per booking (409 `proposal_pending`).",
+    )
+    @idempotent
+    def post(self, request, booking_id: int):
+        booking = selectors.booking_for_user(user=request.user, booking_id=booking_id)
+        data = request.data if isinstance(request.data, dict) else {}
+        proposal = services.booking_move_propose(
+            booking=booking, teacher=request.user, new_slot_id=data.get("new_slot_id"), message=data.get("message", "")
+        )
+        return Response(MoveProposalSerializer(proposal).data, status=status.HTTP_201_CREATED)
+
+
+class MyProposalsApi(ListAPIView):
+    """Proposals waiting for an answer: to the signed-in student's lessons, or made by the signed-in teacher."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = MoveProposalSerializer
+    pagination_class = None
+
+    def get_queryset(self):
+        return selectors.proposals_for_user(user=self.request.user)
+
+    @extend_schema(tags=["booking"], responses={200: MoveProposalSerializer(many=True), **error_responses(401)})
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class ProposalAcceptApi(APIView):
+    permission_classes = [IsStudent]
+
+    @extend_schema(
+        tags=["booking"],
+        request=None,
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        responses={200: BookingSerializer, **error_responses(401, 403, 404, 409)},
+        description="The student accepts: the booking moves (the answer is the booking at the new time) and the "
+        "package is unchanged. 409 `proposal_closed` when answered or run out, `slot_unavailable` when the time "
+        "was taken meanwhile.",
+    )
+    @idempotent
+    def post(self, request, proposal_id: int):
+        proposal = selectors.proposal_for_student(user=request.user, proposal_id=proposal_id)
+        return _render(services.move_proposal_accept(proposal=proposal, student=request.user))
+
+
+class ProposalDeclineApi(APIView):
+    permission_classes = [IsStudent]
+
+    @extend_schema(
+        tags=["booking"],
+        request=None,
+        responses={200: MoveProposalSerializer, **error_responses(401, 403, 404, 409)},
+        description="The student declines: the lesson keeps its time; the teacher is told.",
+    )
+    def post(self, request, proposal_id: int):
+        proposal = selectors.proposal_for_student(user=request.user, proposal_id=proposal_id)
+        declined = services.move_proposal_decline(proposal=proposal, student=request.user)
+        return Response(MoveProposalSerializer(declined).data)

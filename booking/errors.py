@@ -70,3 +70,15 @@ class SlotBuffer(Conflict):
 
     code = "slot_buffer"
     default_message = _("Too close to another lesson of this teacher.")
+
+
+class ProposalPending(Conflict):
+    code = "proposal_pending"
+    default_message = _("A new time for this lesson is already proposed; wait for the student's answer.")
+
+
+class ProposalClosed(Conflict):
+    """The proposal was answered already, or its time to answer is over; details give its status."""
+
+    code = "proposal_closed"
+    default_message = _("This proposal has already been answered or has run out.")

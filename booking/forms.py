@@ -7,9 +7,11 @@ from datetime import date
 
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from booking.models import WaitlistEntry
+from guitaronline.core.times import in_zone
 
 # Weeks far outside any schedule are refused, so date arithmetic never overflows.
 _FIRST_WEEK = date(2000, 1, 1)
@@ -107,3 +109,21 @@ class TimeOffForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason"), required=False, max_length=200, help_text=_("For the school; students do not see it.")
     )
+
+
+class MoveProposalForm(forms.Form):
+    """The new time a teacher proposes (one of `slots`) and a word to the student."""
+
+    new_slot = forms.TypedChoiceField(label=_("New time"), coerce=int, widget=forms.RadioSelect)
+    message = forms.CharField(
+        label=_("Message to the student"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, slots=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["new_slot"].choices = [(slot.pk, _slot_label(slot)) for slot in slots]
+
+
+def _slot_label(slot) -> str:
+    start, end = in_zone(slot.start_at), in_zone(slot.end_at)
+    return f"{date_format(start, 'l, j E, H:i')}–{date_format(end, 'H:i')}"

@@ -312,3 +312,62 @@ class WaitlistOffer(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"#{self.pk} slot {self.slot_id} → entry {self.entry_id} ({self.status})"
+
+
+class MoveProposal(TimeStampedModel):
+    """A teacher's proposal to move a booked lesson to another of their slots.
+
+    pending -> accepted (the booking moved; the package is unchanged) |
+    declined | expired (not answered by `expires_at`) | withdrawn (the
+    booking was canceled or moved meanwhile). Declined, expired or withdrawn,
+    the booking stays as it was. At most one pending proposal per booking
+    (a database constraint)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", pgettext_lazy("move proposal status", "waiting for the student")
+        ACCEPTED = "accepted", pgettext_lazy("move proposal status", "accepted")
+        DECLINED = "declined", pgettext_lazy("move proposal status", "declined")
+        EXPIRED = "expired", pgettext_lazy("move proposal status", "not answered in time")
+        WITHDRAWN = "withdrawn", pgettext_lazy("move proposal status", "withdrawn")
+
+    booking = models.ForeignKey(
+        Booking, verbose_name=_("booking"), on_delete=models.CASCADE, related_name="move_proposals"
+    )
+    new_slot = models.ForeignKey(
+        "scheduling.Slot", verbose_name=_("proposed slot"), on_delete=models.PROTECT, related_name="move_proposals"
+    )
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    message = models.CharField(_("message to the student"), max_length=500, blank=True)
+    expires_at = models.DateTimeField(_("answer by"))
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    moved_to = models.OneToOneField(
+        Booking,
+        verbose_name=_("booking after the move"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("move proposal")
+        verbose_name_plural = _("move proposals")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["booking"], condition=Q(status="pending"), name="move_proposal_one_pending_per_booking"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "accepted", "declined", "expired", "withdrawn"]),
+                name="move_proposal_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="accepted") | Q(moved_to__isnull=False), name="move_proposal_accepted_has_booking"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["expires_at"], name="move_proposal_pending_idx", condition=Q(status="pending")),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} booking {self.booking_id} -> slot {self.new_slot_id} ({self.status})"

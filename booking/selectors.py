@@ -15,7 +15,7 @@ from accounts.models import Role, TeacherProfile
 from billing import selectors as billing_selectors
 from billing.models import LessonPackage
 from booking.errors import SlotBuffer, SlotTooSoon, SlotUnavailable
-from booking.models import Booking, WaitlistEntry, WaitlistOffer
+from booking.models import Booking, MoveProposal, WaitlistEntry, WaitlistOffer
 from guitaronline.core.errors import NotFound
 from guitaronline.core.ids import object_id
 from guitaronline.core.tallies import Tally, tally
@@ -592,3 +592,45 @@ def time_off_of_teacher(*, user, time_off_id):
     if found is None:
         raise NotFound()
     return found
+
+
+# --- a teacher's proposals to move a lesson ------------------------------------------
+
+
+PROPOSAL_WEEKS_AHEAD = 4
+
+
+def proposal_pending(*, booking: Booking) -> MoveProposal | None:
+    """The booking's proposal waiting for the student's answer, with its slot."""
+    return booking.move_proposals.filter(status=MoveProposal.Status.PENDING).select_related("new_slot").first()
+
+
+def proposal_slots(*, booking: Booking, now: datetime | None = None) -> QuerySet[Slot]:
+    """The teacher's slots a booked lesson may be moved to: open now, in the
+    next PROPOSAL_WEEKS_AHEAD weeks, other than its own."""
+    now = now or timezone.now()
+    return open_slots(
+        teacher_id=booking.slot.teacher_id, start=now, end=now + timedelta(weeks=PROPOSAL_WEEKS_AHEAD), now=now
+    ).exclude(pk=booking.slot_id)
+
+
+def proposal_for_student(*, user, proposal_id) -> MoveProposal:
+    """A proposal to move one of the signed-in student's lessons; not-found otherwise."""
+    if not _is_student(user):
+        raise NotFound()
+    found = (
+        MoveProposal.objects.filter(pk=object_id(proposal_id), booking__student=user)
+        .select_related("booking", "new_slot")
+        .first()
+    )
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def proposals_for_user(*, user) -> QuerySet[MoveProposal]:
+    """Proposals waiting for an answer: to the student's lessons, or made by the teacher."""
+    pending = MoveProposal.objects.filter(status=MoveProposal.Status.PENDING).select_related(
+        "booking", "booking__slot", "new_slot"
+    )
+    return pending.filter(Q(booking__student=user) | Q(booking__slot__teacher=user)).order_by("expires_at")

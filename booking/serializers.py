@@ -1,7 +1,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from booking.models import Booking, WaitlistEntry, WaitlistOffer
+from booking.models import Booking, MoveProposal, WaitlistEntry, WaitlistOffer
 from guitaronline.core.api import ZonedDateTimeField
 from scheduling.serializers import SlotSerializer
 
@@ -135,3 +135,20 @@ class TimeOffSerializer(serializers.Serializer):
 
 class TimeOffCreatedSerializer(TimeOffSerializer):
     slots_removed = serializers.IntegerField(read_only=True)
+
+
+class MoveProposalRequestSerializer(serializers.Serializer):
+    new_slot_id = serializers.IntegerField(min_value=1)
+    message = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class MoveProposalSerializer(serializers.ModelSerializer):
+    booking_id = serializers.IntegerField()
+    new_slot = BookingSlotSerializer()
+    expires_at = ZonedDateTimeField()
+    answered_at = ZonedDateTimeField(allow_null=True)
+    moved_to = serializers.IntegerField(source="moved_to_id", allow_null=True)
+
+    class Meta:
+        model = MoveProposal
+        fields = ["id", "booking_id", "new_slot", "status", "message", "expires_at", "answered_at", "moved_to"]

@@ -33,10 +33,12 @@ from booking.errors import (
     BookingStarted,
     HoldExpired,
     HoldLimitReached,
+    ProposalClosed,
+    ProposalPending,
     SlotInUse,
     SlotUnavailable,
 )
-from booking.models import CANCEL_REASON_MAX_LENGTH, Booking, BookingQuerySet, WaitlistOffer
+from booking.models import CANCEL_REASON_MAX_LENGTH, Booking, BookingQuerySet, MoveProposal, WaitlistOffer
 from guitaronline.core import capabilities
 from guitaronline.core.capabilities import Capability
 from guitaronline.core.errors import Forbidden, InvalidInput, NotFound
@@ -260,6 +262,9 @@ def _cancel_locked(booking: Booking, *, actor, now: datetime, rescheduling: bool
             billing_services.package_return_lesson(package=booking.package, actor=actor, now=now)
         booking.lesson_returned = refund
     answers_outdated(SLOT_AVAILABILITY)
+    MoveProposal.objects.filter(booking=booking, status=MoveProposal.Status.PENDING).update(
+        status=MoveProposal.Status.WITHDRAWN, answered_at=now, updated_at=now
+    )
     booking.status = Booking.Status.CANCELED
     booking.canceled_at = now
     booking.canceled_by = actor
@@ -346,8 +351,16 @@ def booking_reschedule(*, booking: Booking, new_slot_id, actor, now: datetime | 
         raise InvalidInput(details={"new_slot_id": [_("Choose a different slot.")]})
 
     new_slot = _lock_open_slot(new_slot_id, now=now, releasing_slot_id=booking.slot_id)
+    return _move_locked(booking, new_slot, actor=actor, now=now)
+
+
+def _move_locked(booking: Booking, new_slot: Slot, *, actor, now: datetime, canceled_by=None) -> Booking:
+    """Cancel a locked confirmed booking and confirm its locked new slot in
+    its place. The old lesson goes back by the cancel rule of `canceled_by`
+    (the actor by default; the teacher when the move is the teacher's
+    proposal, so it always goes back)."""
     offer = waitlist.slot_open_offer(slot=new_slot, student=booking.student, now=now)
-    _cancel_locked(booking, actor=actor, now=now, rescheduling=True)
+    _cancel_locked(booking, actor=canceled_by or actor, now=now, rescheduling=True)
     successor = _take_slot(
         student=booking.student,
         slot=new_slot,
@@ -475,3 +488,148 @@ def waitlist_offer_accept(*, offer: WaitlistOffer, student, now: datetime | None
         status = offer.status if offer.status != WaitlistOffer.Status.OFFERED else WaitlistOffer.Status.LAPSED
         raise waitlist.WaitlistOfferClosed(details={"status": status})
     return booking_hold(student=student, slot_id=offer.slot_id, now=now)
+
+
+# --- a teacher's proposal to move a lesson ----------------------------------------------------
+
+PROPOSAL_MESSAGE_MAX_LENGTH = 500
+
+
+def _proposal_payload(proposal: MoveProposal, booking: Booking, **extra) -> dict:
+    """What the messages need; no lesson id, so the student's link is the booking's page."""
+    return {
+        "proposal_id": proposal.pk,
+        "booking_id": booking.pk,
+        "student_id": booking.student_id,
+        "teacher_id": booking.slot.teacher_id,
+        "start_at": booking.slot.start_at.isoformat(),
+        "end_at": booking.slot.end_at.isoformat(),
+        "new_slot_id": proposal.new_slot_id,
+        "new_start_at": proposal.new_slot.start_at.isoformat(),
+        "new_end_at": proposal.new_slot.end_at.isoformat(),
+        "expires_at": proposal.expires_at.isoformat(),
+        "message": proposal.message,
+        **extra,
+    }
+
+
+@transaction.atomic
+def booking_move_propose(
+    *, booking: Booking, teacher, new_slot_id, message: str = "", now: datetime | None = None
+) -> MoveProposal:
+    """The lesson's teacher proposes another of their open slots for a booked
+    lesson that has not started; the student has until BOOKING_PROPOSAL_HOURS
+    from now (never past either start) to accept or decline. The new slot is
+    not reserved: it must still be open when the student accepts."""
+    now = _now(now)
+    booking = _lock_booking(booking)
+    if teacher.pk != booking.slot.teacher_id:
+        raise Forbidden(message=_("Only the lesson's teacher can propose a new time."))
+    if booking.status != Booking.Status.CONFIRMED:
+        raise BookingNotConfirmed(details={"status": booking.status})
+    if now >= booking.slot.start_at:
+        raise BookingStarted()
+    try:
+        new_slot_id = int(new_slot_id)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(details={"new_slot_id": [_("A slot id is required.")]}) from exc
+    if new_slot_id == booking.slot_id:
+        raise InvalidInput(details={"new_slot_id": [_("Choose a different slot.")]})
+    message = str(message or "").strip()
+    if len(message) > PROPOSAL_MESSAGE_MAX_LENGTH:
+        limit = {"limit": PROPOSAL_MESSAGE_MAX_LENGTH}
+        raise InvalidInput(details={"message": [_("Keep the message under %(limit)d characters.") % limit]})
+    new_slot = _lock_open_slot(new_slot_id, now=now, releasing_slot_id=booking.slot_id)
+    if new_slot.teacher_id != teacher.pk:
+        raise InvalidInput(details={"new_slot_id": [_("Propose one of your own open slots.")]})
+    expires_at = min(now + timedelta(hours=settings.BOOKING_PROPOSAL_HOURS), booking.slot.start_at, new_slot.start_at)
+    try:
+        with transaction.atomic():
+            proposal = MoveProposal.objects.create(
+                booking=booking, new_slot=new_slot, message=message, expires_at=expires_at
+            )
+    except IntegrityError as exc:  # one pending proposal per booking
+        raise ProposalPending() from exc
+    change_record(
+        actor=teacher, action="booking.move_proposed", entity=proposal, payload=_proposal_payload(proposal, booking)
+    )
+    return proposal
+
+
+def _lock_proposal(proposal: MoveProposal) -> MoveProposal:
+    return (
+        MoveProposal.objects.select_for_update(of=("self",))
+        .select_related("new_slot", "booking", "booking__slot")
+        .get(pk=proposal.pk)
+    )
+
+
+def _answerable(proposal: MoveProposal, student, *, now: datetime) -> tuple[MoveProposal, Booking]:
+    """The proposal and its booking, locked (the booking first, as a cancel
+    locks it before withdrawing its proposals), when `student` may still
+    answer it."""
+    booking = _lock_booking(proposal.booking)
+    proposal = _lock_proposal(proposal)
+    if student.pk != booking.student_id:
+        raise Forbidden(message=_("Only the lesson's student can answer this proposal."))
+    if proposal.status != MoveProposal.Status.PENDING:
+        raise ProposalClosed(details={"status": proposal.status})
+    if now >= proposal.expires_at:
+        raise ProposalClosed(details={"status": MoveProposal.Status.EXPIRED})
+    return proposal, booking
+
+
+@transaction.atomic
+def move_proposal_accept(*, proposal: MoveProposal, student, now: datetime | None = None) -> Booking:
+    """The student accepts: the booking moves to the proposed slot and the
+    package is unchanged (the old lesson goes back, the new one is taken).
+    Returns the booking at the new time."""
+    now = _now(now)
+    proposal, booking = _answerable(proposal, student, now=now)
+    new_slot = _lock_open_slot(proposal.new_slot_id, now=now, releasing_slot_id=booking.slot_id)
+    successor = _move_locked(booking, new_slot, actor=student, now=now, canceled_by=booking.slot.teacher)
+    proposal.status, proposal.answered_at, proposal.moved_to = MoveProposal.Status.ACCEPTED, now, successor
+    proposal.save(update_fields=["status", "answered_at", "moved_to", "updated_at"])
+    change_record(
+        actor=student,
+        action="booking.move_accepted",
+        entity=proposal,
+        payload=_proposal_payload(proposal, booking, moved_to=successor.pk),
+    )
+    return successor
+
+
+@transaction.atomic
+def move_proposal_decline(*, proposal: MoveProposal, student, now: datetime | None = None) -> MoveProposal:
+    """The student declines: the booking stays as it was; the teacher is told."""
+    now = _now(now)
+    proposal, booking = _answerable(proposal, student, now=now)
+    proposal.status, proposal.answered_at = MoveProposal.Status.DECLINED, now
+    proposal.save(update_fields=["status", "answered_at", "updated_at"])
+    change_record(
+        actor=student, action="booking.move_declined", entity=proposal, payload=_proposal_payload(proposal, booking)
+    )
+    return proposal
+
+
+def move_proposals_expire(*, now: datetime | None = None) -> int:
+    """The periodic step: proposals not answered by their time expire (the
+    bookings stay as they were) and both sides are told, once each."""
+    now = _now(now)
+    expired = 0
+    due = MoveProposal.objects.filter(status=MoveProposal.Status.PENDING, expires_at__lte=now)
+    for pk in due.values_list("pk", flat=True):
+        with transaction.atomic():
+            changed = MoveProposal.objects.filter(pk=pk, status=MoveProposal.Status.PENDING).update(
+                status=MoveProposal.Status.EXPIRED, answered_at=now, updated_at=now
+            )
+            if changed:
+                proposal = MoveProposal.objects.select_related("new_slot", "booking__slot").get(pk=pk)
+                change_record(
+                    actor=None,
+                    action="booking.move_expired",
+                    entity=proposal,
+                    payload=_proposal_payload(proposal, proposal.booking),
+                )
+                expired += 1
+    return expired

@@ -13,3 +13,9 @@ def expire_holds() -> int:
 def advance_waitlist_offers() -> dict:
     """Lapse old waitlist offers and pass them on; offer open slots to waiting students."""
     return waitlist.waitlist_offers_advance()
+
+
+@shared_task(name="booking.expire_move_proposals", ignore_result=True)
+def expire_move_proposals() -> int:
+    """Proposals to move a lesson not answered in time: the lessons stay; both sides are told."""
+    return services.move_proposals_expire()

@@ -10,6 +10,7 @@ urlpatterns = [
     path("teacher/schedule/", views.teacher_week, name="teacher-week"),
     path("teacher/schedule/<int:slot_id>/remove/", views.slot_remove, name="slot-remove"),
     path("teacher/bookings/<int:booking_id>/cancel/", views.teacher_cancel, name="teacher-cancel"),
+    path("teacher/bookings/<int:booking_id>/move/", views.teacher_move, name="teacher-move"),
     path("teacher/time-off/", views.teacher_time_off, name="teacher-time-off"),
     path("teacher/time-off/<int:time_off_id>/remove/", views.time_off_cancel, name="time-off-remove"),
     path("teachers/", views.teacher_list, name="teacher-list"),
@@ -25,4 +26,16 @@ urlpatterns = [
     path("bookings/<int:booking_id>/confirm/", views.confirm, name="confirm"),
     path("bookings/<int:booking_id>/cancel/", views.cancel, name="cancel"),
     path("bookings/<int:booking_id>/reschedule/", views.reschedule, name="reschedule"),
+    path(
+        "bookings/proposals/<int:proposal_id>/accept/",
+        views.proposal_answer,
+        {"answer": "accept"},
+        name="proposal-accept",
+    ),
+    path(
+        "bookings/proposals/<int:proposal_id>/decline/",
+        views.proposal_answer,
+        {"answer": "decline"},
+        name="proposal-decline",
+    ),
 ]

@@ -10,8 +10,12 @@ urlpatterns = [
     path("waitlist/my", api.MyWaitlistApi.as_view(), name="booking-waitlist-my"),
     path("waitlist/<int:entry_id>", api.WaitlistEntryApi.as_view(), name="booking-waitlist-entry"),
     path("waitlist/offers/<int:offer_id>/accept", api.WaitlistOfferAcceptApi.as_view(), name="booking-waitlist-accept"),
+    path("proposals/my", api.MyProposalsApi.as_view(), name="booking-proposals-my"),
+    path("proposals/<int:proposal_id>/accept", api.ProposalAcceptApi.as_view(), name="booking-proposal-accept"),
+    path("proposals/<int:proposal_id>/decline", api.ProposalDeclineApi.as_view(), name="booking-proposal-decline"),
     path("<int:booking_id>", api.BookingDetailApi.as_view(), name="booking-detail"),
     path("<int:booking_id>/confirm", api.ConfirmApi.as_view(), name="booking-confirm"),
     path("<int:booking_id>/cancel", api.CancelApi.as_view(), name="booking-cancel"),
     path("<int:booking_id>/reschedule", api.RescheduleApi.as_view(), name="booking-reschedule"),
+    path("<int:booking_id>/propose-move", api.MoveProposeApi.as_view(), name="booking-propose-move"),
 ]

@@ -27,6 +27,7 @@ from accounts import selectors as account_selectors
 from booking import selectors, services, waitlist
 from booking.errors import SlotUnavailable
 from booking.forms import (
+    MoveProposalForm,
     SlotChoiceForm,
     TeacherCancelForm,
     TeacherFilterForm,
@@ -139,7 +140,28 @@ def booking_list(request: HttpRequest) -> HttpResponse:
 @student_page
 def booking_detail(request: HttpRequest, booking_id: int) -> HttpResponse:
     booking = selectors.booking_for_student(user=request.user, booking_id=booking_id)
-    return render(request, "booking/booking_detail.html", {"booking": booking})
+    context = {"booking": booking, "proposal": selectors.proposal_pending(booking=booking)}
+    return render(request, "booking/booking_detail.html", context)
+
+
+@student_page
+@require_POST
+def proposal_answer(request: HttpRequest, proposal_id: int, answer: str) -> HttpResponse:
+    """The student accepts a teacher's proposed new time (the booking moves) or declines it."""
+    proposal = selectors.proposal_for_student(user=request.user, proposal_id=proposal_id)
+    try:
+        if answer == "accept":
+            moved = services.move_proposal_accept(proposal=proposal, student=request.user)
+        else:
+            services.move_proposal_decline(proposal=proposal, student=request.user)
+    except ApplicationError as error:
+        _error(request, error)
+        return redirect("booking:booking-detail", proposal.booking_id)
+    if answer == "accept":
+        messages.success(request, _("Your lesson is moved to %(when)s.") % {"when": _when(moved.slot.start_at)})
+        return redirect("booking:booking-detail", moved.pk)
+    messages.success(request, _("You declined the new time; the lesson keeps its time."))
+    return redirect("booking:booking-detail", proposal.booking_id)
 
 
 @student_page
@@ -336,6 +358,29 @@ def teacher_cancel(request: HttpRequest, booking_id: int) -> HttpResponse:
             )
             return redirect(_teacher_week_url(in_zone(booking.slot.start_at).date()))
     return render(request, "booking/teacher_cancel.html", {"booking": booking, "form": form})
+
+
+@teacher_page
+def teacher_move(request: HttpRequest, booking_id: int) -> HttpResponse:
+    """The teacher proposes another of their open slots for a booked lesson;
+    the student accepts or declines."""
+    booking = selectors.booking_for_teacher(user=request.user, booking_id=booking_id)
+    form = MoveProposalForm(request.POST or None, slots=selectors.proposal_slots(booking=booking))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.booking_move_propose(
+                booking=booking,
+                teacher=request.user,
+                new_slot_id=form.cleaned_data["new_slot"],
+                message=form.cleaned_data["message"],
+            )
+        except ApplicationError as error:
+            form_errors(form, error, {"new_slot_id": "new_slot"})
+        else:
+            messages.success(request, _("The new time is proposed to %(name)s.") % {"name": booking.student.full_name})
+            return redirect(_teacher_week_url(in_zone(booking.slot.start_at).date()))
+    context = {"booking": booking, "form": form, "proposal": selectors.proposal_pending(booking=booking)}
+    return render(request, "booking/teacher_move.html", context)
 
 
 @teacher_page

@@ -292,6 +292,8 @@ SPECTACULAR_SETTINGS = {
 BOOKING_HOLD_MINUTES = env.int("BOOKING_HOLD_MINUTES", default=10)
 BOOKING_REFUND_WINDOW_HOURS = env.int("BOOKING_REFUND_WINDOW_HOURS", default=24)
 BOOKING_MIN_NOTICE_HOURS = env.int("BOOKING_MIN_NOTICE_HOURS", default=2)
+# How long a student has to answer a teacher's proposal to move a lesson (never past the lesson).
+BOOKING_PROPOSAL_HOURS = env.int("BOOKING_PROPOSAL_HOURS", default=48)
 # Seconds the open-slots API shares one answer per question (guitaronline/core/shared_answers.py);
 # 0 computes every answer (the tests, which must see every change at once).
 OPEN_SLOTS_CACHE_SECONDS = env.int("OPEN_SLOTS_CACHE_SECONDS", default=0 if TESTING else 10)

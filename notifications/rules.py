@@ -109,6 +109,31 @@ def booking_rescheduled(event: OutboxEvent, users: dict[int, User]) -> list[Mess
     )
 
 
+def _move_context(payload: dict) -> dict:
+    return {"new_start": _dt(payload.get("new_start_at")), "expires": _dt(payload.get("expires_at"))}
+
+
+def move_proposed(event: OutboxEvent, users: dict[int, User]) -> list[Message]:
+    """The student is asked; the link opens the booking, where they accept or decline."""
+    return _to_student(event.payload, users, "move_proposed", **_move_context(event.payload))
+
+
+def _to_teacher(payload: dict, users: dict[int, User], template: str, **extra) -> list[Message]:
+    teacher = users.get(payload.get("teacher_id"))
+    if teacher is None:
+        return []
+    context = {**_lesson_context(payload, users), **payload, **extra}
+    return [Message(teacher, template, context, _link(payload, for_student=False))]
+
+
+def move_declined(event: OutboxEvent, users: dict[int, User]) -> list[Message]:
+    return _to_teacher(event.payload, users, "move_declined_teacher", **_move_context(event.payload))
+
+
+def move_expired(event: OutboxEvent, users: dict[int, User]) -> list[Message]:
+    return _to_both(event.payload, users, "move_expired", **_move_context(event.payload))
+
+
 def booking_expired(event: OutboxEvent, users: dict[int, User]) -> list[Message]:
     return _to_student(event.payload, users, "booking_expired", channels=(IN_APP,))
 
@@ -169,6 +194,9 @@ RULES: dict[str, Callable[[OutboxEvent, dict[int, User]], list[Message]]] = {
     "booking.canceled": booking_canceled,
     "booking.rescheduled": booking_rescheduled,
     "booking.expired": booking_expired,
+    "booking.move_proposed": move_proposed,
+    "booking.move_declined": move_declined,
+    "booking.move_expired": move_expired,
     "booking.waitlist.offered": waitlist_offered,
     "lesson.completed": lesson_completed,
     "lesson.no_show": lesson_no_show,
