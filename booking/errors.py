@@ -82,3 +82,18 @@ class ProposalClosed(Conflict):
 
     code = "proposal_closed"
     default_message = _("This proposal has already been answered or has run out.")
+
+
+class SeriesLongerThanPackage(Conflict):
+    """More bookable weeks than lessons left; details give both."""
+
+    code = "series_exceeds_package"
+    default_message = _(
+        "You have fewer lessons left than the weeks of this series. Buy a package, or book fewer weeks."
+    )
+    link = BUY_LESSONS
+
+
+class SeriesNothingBookable(Conflict):
+    code = "series_nothing_bookable"
+    default_message = _("None of these weeks can be booked now.")

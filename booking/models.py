@@ -57,6 +57,61 @@ class BookingQuerySet(models.QuerySet):
 CANCEL_REASON_MAX_LENGTH = 500
 
 
+class Series(TimeStampedModel):
+    """A standing weekly lesson: one student, one teacher, the same weekday
+    and local time in the teacher's zone (`timezone`, kept from when it was
+    booked, so DST changes keep the wall-clock time), from `first_date`:
+    for `weeks` weeks, until `until`, or open-ended (the next weeks are
+    booked as the teacher's availability and the student's package allow).
+    Each occurrence is an ordinary booking (`Booking.series`)."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", pgettext_lazy("series status", "running")
+        ENDED = "ended", pgettext_lazy("series status", "ended")
+        CANCELED = "canceled", pgettext_lazy("series status", "canceled")
+
+    student = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("student"), on_delete=models.PROTECT, related_name="series"
+    )
+    teacher = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("teacher"), on_delete=models.PROTECT, related_name="series_taught"
+    )
+    timezone = models.CharField(_("time zone"), max_length=64)
+    weekday = models.PositiveSmallIntegerField(_("weekday"))  # 0 = Monday, in `timezone`
+    local_time = models.TimeField(_("local time"))
+    minutes = models.PositiveSmallIntegerField(_("minutes"))
+    first_date = models.DateField(_("first week"))
+    weeks = models.PositiveSmallIntegerField(_("weeks"), null=True, blank=True)
+    until = models.DateField(_("until"), null=True, blank=True)
+    open_ended = models.BooleanField(_("open-ended"), default=False)
+    # the last week an open-ended series has been booked (or found unbookable) for: each week is tried once
+    looked_through = models.DateField(_("weeks looked at through"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("weekly series")
+        verbose_name_plural = _("weekly series")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(weekday__lte=6), name="series_weekday_valid"),
+            models.CheckConstraint(condition=Q(status__in=["active", "ended", "canceled"]), name="series_status_valid"),
+            # exactly one way to end: a number of weeks, a date, or none (open-ended)
+            models.CheckConstraint(
+                condition=(Q(weeks__isnull=False) & Q(until__isnull=True) & Q(open_ended=False))
+                | (Q(weeks__isnull=True) & Q(until__isnull=False) & Q(open_ended=False))
+                | (Q(weeks__isnull=True) & Q(until__isnull=True) & Q(open_ended=True)),
+                name="series_one_end",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["open_ended"], name="series_open_active_idx", condition=Q(status="active")),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.student_id} with {self.teacher_id}, weekday {self.weekday} {self.local_time:%H:%M}"
+
+
 class Booking(TimeStampedModel):
     """A student's hold on, then confirmed booking of, one slot.
 
@@ -118,6 +173,14 @@ class Booking(TimeStampedModel):
         related_name="+",
     )
     lesson_returned = models.BooleanField(_("lesson returned"), null=True, blank=True)
+    series = models.ForeignKey(
+        Series,
+        verbose_name=_("weekly series"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="bookings",
+    )
     cancel_reason = models.CharField(
         _("reason for canceling"), max_length=CANCEL_REASON_MAX_LENGTH, blank=True, help_text=_("The student reads it.")
     )

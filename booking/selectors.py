@@ -3,23 +3,25 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _lazy
 
 from accounts import selectors as account_selectors
 from accounts.models import Role, TeacherProfile
 from billing import selectors as billing_selectors
 from billing.models import LessonPackage
 from booking.errors import SlotBuffer, SlotTooSoon, SlotUnavailable
-from booking.models import Booking, MoveProposal, WaitlistEntry, WaitlistOffer
+from booking.models import Booking, MoveProposal, Series, WaitlistEntry, WaitlistOffer
 from guitaronline.core.errors import NotFound
 from guitaronline.core.ids import object_id
 from guitaronline.core.tallies import Tally, tally
-from guitaronline.core.times import in_zone
+from guitaronline.core.times import in_zone, local_to_utc
 from guitaronline.core.weeks import local_week, week_monday
 from lessons import selectors as lesson_selectors
 from lessons.models import Lesson
@@ -634,3 +636,140 @@ def proposals_for_user(*, user) -> QuerySet[MoveProposal]:
         "booking", "booking__slot", "new_slot"
     )
     return pending.filter(Q(booking__student=user) | Q(booking__slot__teacher=user)).order_by("expires_at")
+
+
+# --- weekly series ---------------------------------------------------------------------
+
+SERIES_MAX_WEEKS = 52
+SERIES_AHEAD_WEEKS = 4  # how far ahead an open-ended series is booked (and previewed)
+
+# Why a week of a series cannot be booked.
+NO_SLOT = "no_slot"
+TAKEN = "taken"
+TOO_SOON = "too_soon"
+BUFFER = "buffer"
+TIME_OFF = "time_off"
+NO_LESSON = "no_lesson"
+WEEK_REASONS = {
+    NO_SLOT: _lazy("the teacher has no open slot at this time"),
+    TAKEN: _lazy("taken"),
+    TOO_SOON: _lazy("too soon to book"),
+    BUFFER: _lazy("too close to another lesson of the teacher"),
+    TIME_OFF: _lazy("the teacher's time off"),
+    NO_LESSON: _lazy("no lesson left in your package"),
+}
+
+
+@dataclass
+class SeriesWeek:
+    """One week of a series: the local date, the start in UTC (None when the
+    local time does not exist that day), the teacher's slot, and whether it
+    can be booked now, or why not."""
+
+    local_date: date
+    start_at: datetime | None
+    slot: Slot | None = None
+    reason: str = ""
+
+    @property
+    def bookable(self) -> bool:
+        return not self.reason
+
+    @property
+    def reason_text(self) -> str:
+        return str(WEEK_REASONS.get(self.reason, ""))
+
+
+def _check_reason(slot: Slot, *, now: datetime) -> str:
+    try:
+        slot_check_open(slot=slot, now=now)
+    except SlotTooSoon:
+        return TOO_SOON
+    except SlotBuffer:
+        return BUFFER
+    except SlotUnavailable:
+        return TAKEN
+    return ""
+
+
+def series_weeks(
+    *, teacher, zone: ZoneInfo, weekday_date: date, local_time, minutes: int, count: int, now: datetime
+) -> list[SeriesWeek]:
+    """`count` weeks from `weekday_date` at `local_time` in the teacher's
+    `zone` (the same wall-clock time across DST changes), each with the
+    teacher's slot of exactly that start and length, and whether it can be
+    booked now. Two queries, whatever the count."""
+    weeks = []
+    for index in range(count):
+        local_date = weekday_date + timedelta(weeks=index)
+        weeks.append(SeriesWeek(local_date, local_to_utc(datetime.combine(local_date, local_time), zone)))
+    starts = [week.start_at for week in weeks if week.start_at is not None]
+    slots = {
+        slot.start_at: slot
+        for slot in scheduling_selectors.live_slots()
+        .filter(teacher=teacher, start_at__in=starts)
+        .select_related("teacher", "teacher__teacher_profile")
+    }
+    away = list(scheduling_selectors.time_off_upcoming(teacher=teacher, now=now).values_list("start_at", "end_at"))
+    for week in weeks:
+        slot = slots.get(week.start_at)
+        if week.start_at is not None and any(start <= week.start_at < end for start, end in away):
+            week.reason = TIME_OFF
+        elif slot is None or slot.end_at - slot.start_at != timedelta(minutes=minutes):
+            week.reason = NO_SLOT
+        else:
+            week.slot = slot
+            week.reason = _check_reason(slot, now=now)
+    return weeks
+
+
+def series_preview(
+    *, slot_id, weeks: int | None = None, until: date | None = None, now: datetime | None = None
+) -> list[SeriesWeek]:
+    """The weeks a series from an open slot would have: `weeks` of them,
+    those up to `until`, or (neither) the next SERIES_AHEAD_WEEKS of an
+    open-ended one; each bookable or not, with the reason."""
+    now = now or timezone.now()
+    slot = scheduling_selectors.live_slots().select_related("teacher").filter(pk=object_id(slot_id)).first()
+    if slot is None:
+        raise NotFound()
+    zone = ZoneInfo(slot.teacher.timezone)
+    local = slot.start_at.astimezone(zone)
+    count = series_count(first_date=local.date(), weeks=weeks, until=until)
+    return series_weeks(
+        teacher=slot.teacher,
+        zone=zone,
+        weekday_date=local.date(),
+        local_time=local.time(),
+        minutes=int((slot.end_at - slot.start_at).total_seconds() // 60),
+        count=count,
+        now=now,
+    )
+
+
+def series_count(*, first_date: date, weeks: int | None, until: date | None) -> int:
+    """How many weeks a series has (within SERIES_MAX_WEEKS): `weeks`, those up
+    to `until`, or SERIES_AHEAD_WEEKS ahead for an open-ended one."""
+    if weeks is not None:
+        return max(0, min(weeks, SERIES_MAX_WEEKS))
+    if until is not None:
+        return max(0, min((until - first_date).days // 7 + 1, SERIES_MAX_WEEKS))
+    return SERIES_AHEAD_WEEKS
+
+
+def series_for_user(*, user) -> QuerySet[Series]:
+    """The signed-in student's or teacher's series, newest first, with their bookings."""
+    return (
+        Series.objects.filter(Q(student=user) | Q(teacher=user))
+        .select_related("student", "teacher")
+        .prefetch_related(
+            Prefetch("bookings", queryset=Booking.objects.select_related("slot").order_by("slot__start_at"))
+        )
+    )
+
+
+def series_of_user(*, user, series_id) -> Series:
+    found = series_for_user(user=user).filter(pk=object_id(series_id)).first()
+    if found is None:
+        raise NotFound()
+    return found

@@ -14,6 +14,7 @@ through an offer settles it.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -35,10 +36,14 @@ from booking.errors import (
     HoldLimitReached,
     ProposalClosed,
     ProposalPending,
+    SeriesLongerThanPackage,
+    SeriesNothingBookable,
+    SlotBuffer,
     SlotInUse,
+    SlotTooSoon,
     SlotUnavailable,
 )
-from booking.models import CANCEL_REASON_MAX_LENGTH, Booking, BookingQuerySet, MoveProposal, WaitlistOffer
+from booking.models import CANCEL_REASON_MAX_LENGTH, Booking, BookingQuerySet, MoveProposal, Series, WaitlistOffer
 from guitaronline.core import capabilities
 from guitaronline.core.capabilities import Capability
 from guitaronline.core.errors import Forbidden, InvalidInput, NotFound
@@ -368,6 +373,7 @@ def _move_locked(booking: Booking, new_slot: Slot, *, actor, now: datetime, canc
         status=Booking.Status.HOLD,
         hold_expires_at=_hold_expiry(now),
         rescheduled_from=booking,
+        series_id=booking.series_id,  # a moved occurrence stays in its series
     )
     if offer is not None:
         waitlist.offer_settle(offer=offer, booking=successor, now=now)
@@ -633,3 +639,272 @@ def move_proposals_expire(*, now: datetime | None = None) -> int:
                 )
                 expired += 1
     return expired
+
+
+# --- weekly series -------------------------------------------------------------------------
+
+
+def _series_payload(series: Series, **extra) -> dict:
+    return {
+        "series_id": series.pk,
+        "student_id": series.student_id,
+        "teacher_id": series.teacher_id,
+        "timezone": series.timezone,
+        "weekday": series.weekday,
+        "local_time": series.local_time.isoformat(timespec="minutes"),
+        "first_date": series.first_date.isoformat(),
+        "weeks": series.weeks,
+        "until": series.until.isoformat() if series.until else None,
+        "open_ended": series.open_ended,
+        **extra,
+    }
+
+
+def _series_terms(*, weeks, until, open_ended: bool, first_date) -> tuple[int | None, object, bool]:
+    """Exactly one way for the series to end, within SERIES_MAX_WEEKS."""
+    given = [weeks is not None, until is not None, bool(open_ended)]
+    if sum(given) != 1:
+        message = _("Give the number of weeks, a last date, or make the series open-ended: one of them.")
+        raise InvalidInput(details={"weeks": [message]})
+    limit = selectors.SERIES_MAX_WEEKS
+    if weeks is not None:
+        try:
+            weeks = int(weeks)
+        except (TypeError, ValueError) as exc:
+            raise InvalidInput(details={"weeks": [_("A whole number of weeks is required.")]}) from exc
+        if not 2 <= weeks <= limit:
+            message = _("A series lasts from 2 to %(max)d weeks.") % {"max": limit}
+            raise InvalidInput(details={"weeks": [message]})
+    if until is not None:
+        if until < first_date + timedelta(weeks=1):
+            raise InvalidInput(details={"until": [_("The last date must be at least a week after the first lesson.")]})
+        if until > first_date + timedelta(weeks=limit - 1):
+            message = _("A series lasts at most %(max)d weeks.") % {"max": limit}
+            raise InvalidInput(details={"until": [message]})
+    return weeks, until, bool(open_ended)
+
+
+def _book_week(series: Series, week, *, now: datetime) -> Booking | None:
+    """Book one week of a series as a hold made and confirmed at once; None
+    when its slot was taken meanwhile (another student's series got it)."""
+    try:
+        with transaction.atomic():
+            slot = _lock_open_slot(week.slot.pk, now=now)
+            offer = waitlist.slot_open_offer(slot=slot, student=series.student, now=now)
+            booking = _take_slot(
+                student=series.student,
+                slot=slot,
+                now=now,
+                status=Booking.Status.HOLD,
+                hold_expires_at=_hold_expiry(now),
+                series=series,
+            )
+            if offer is not None:
+                waitlist.offer_settle(offer=offer, booking=booking, now=now)
+            return _confirm_locked(booking, actor=series.student, now=now)
+    except (SlotUnavailable, SlotTooSoon, SlotBuffer, NotFound):
+        return None
+
+
+def _lessons_left(student, *, now: datetime) -> int:
+    """The student's lessons left in usable packages, those packages locked
+    (as a hold and a confirm lock them)."""
+    usable = billing_selectors.packages_usable(student=student, now=now).select_for_update(no_key=True)
+    return sum(usable.values_list("lessons_left", flat=True))
+
+
+@transaction.atomic
+def series_book(
+    *,
+    student,
+    slot_id,
+    weeks: int | None = None,
+    until=None,
+    open_ended: bool = False,
+    now: datetime | None = None,
+) -> tuple[Series, list, list[Booking]]:
+    """A weekly series from an open slot: the same weekday and local time with
+    the same teacher, for `weeks` weeks, until a date, or open-ended (the
+    next SERIES_AHEAD_WEEKS now; `series_extend` books on). Every bookable
+    week is booked as a confirmed lesson, each taking one lesson from the
+    package; the student must have a lesson for each (`series_exceeds_package`),
+    except open-ended, which books what the package allows. Weeks taken
+    meanwhile by another student's series are left out. Returns the series,
+    its weeks as seen now (each bookable or not, with the reason) and the
+    bookings made."""
+    now = _now(now)
+    if not student.is_student:
+        raise Forbidden(message=_("Only students can book lessons."))
+    first = scheduling_selectors.live_slots().select_related("teacher").filter(pk=object_id(slot_id)).first()
+    if first is None:
+        raise NotFound()
+    zone = ZoneInfo(first.teacher.timezone)
+    local = first.start_at.astimezone(zone)
+    weeks, until, open_ended = _series_terms(weeks=weeks, until=until, open_ended=open_ended, first_date=local.date())
+    plan = selectors.series_weeks(
+        teacher=first.teacher,
+        zone=zone,
+        weekday_date=local.date(),
+        local_time=local.time(),
+        minutes=int((first.end_at - first.start_at).total_seconds() // 60),
+        count=selectors.series_count(first_date=local.date(), weeks=weeks, until=until),
+        now=now,
+    )
+    bookable = [week for week in plan if week.bookable]
+    if not bookable:
+        raise SeriesNothingBookable()
+    left = _lessons_left(student, now=now)
+    if not left:
+        raise NoActivePackage()
+    if not open_ended and left < len(bookable):
+        raise SeriesLongerThanPackage(details={"lessons_left": left, "bookable_weeks": len(bookable)})
+    series = Series.objects.create(
+        student=student,
+        teacher=first.teacher,
+        timezone=first.teacher.timezone,
+        weekday=local.weekday(),
+        local_time=local.time(),
+        minutes=int((first.end_at - first.start_at).total_seconds() // 60),
+        first_date=local.date(),
+        weeks=weeks,
+        until=until,
+        open_ended=open_ended,
+        looked_through=plan[-1].local_date if open_ended else None,
+    )
+    booked = []
+    for week in bookable[:left]:
+        booking = _book_week(series, week, now=now)
+        if booking is None:
+            week.reason = selectors.TAKEN
+        else:
+            booked.append(booking)
+    for week in bookable[left:]:
+        week.reason = selectors.NO_LESSON
+    if not booked:
+        raise SeriesNothingBookable()  # every week went to someone else meanwhile: nothing is kept
+    change_record(
+        actor=student,
+        action="booking.series.created",
+        entity=series,
+        payload=_series_payload(
+            series,
+            booking_ids=[booking.pk for booking in booked],
+            skipped=[week.local_date.isoformat() for week in plan if not week.bookable],
+        ),
+    )
+    return series, plan, booked
+
+
+@transaction.atomic
+def series_cancel(*, series: Series, actor, from_booking_id, now: datetime | None = None) -> list[Booking]:
+    """Cancel this occurrence and all later ones (the student, the teacher or
+    staff who cancel for students): each by the usual rule (the student's
+    lesson comes back more than BOOKING_REFUND_WINDOW_HOURS ahead), and the
+    series ends. Returns the canceled bookings."""
+    now = _now(now)
+    series = Series.objects.select_for_update().get(pk=series.pk)
+    if actor.pk not in (series.student_id, series.teacher_id):
+        capabilities.require(actor, Capability.CANCEL_FOR_STUDENTS)
+    start = series.bookings.filter(pk=object_id(from_booking_id)).values_list("slot__start_at", flat=True).first()
+    if start is None:
+        raise InvalidInput(details={"from_booking_id": [_("Choose a lesson of this series.")]})
+    canceled = []
+    later = series.bookings.filter(slot__start_at__gte=start, status__in=Booking.ACTIVE_STATUSES).order_by(
+        "slot__start_at"
+    )
+    for booking in later:
+        booking = _lock_booking(booking)
+        if booking.status == Booking.Status.CONFIRMED and now >= booking.slot.start_at:
+            continue  # begun already: it stays
+        if not booking.takes_slot(now=now):
+            continue
+        canceled.append(_cancel_locked(booking, actor=actor, now=now))
+        waitlist.slot_offer_next(slot_id=booking.slot_id, now=now)
+    series.status, series.ended_at = Series.Status.CANCELED, now
+    series.save(update_fields=["status", "ended_at", "updated_at"])
+    change_record(
+        actor=actor,
+        action="booking.series.canceled",
+        entity=series,
+        payload=_series_payload(series, from_booking_id=int(from_booking_id), canceled=[b.pk for b in canceled]),
+    )
+    return canceled
+
+
+LOW_LESSONS = 2  # an open-ended series warns when its package has this many lessons left, or fewer
+
+
+def series_extend(*, now: datetime | None = None) -> dict[str, int]:
+    """The periodic step for open-ended series: book each one's weeks up to
+    SERIES_AHEAD_WEEKS ahead, as the teacher's slots and the student's
+    package allow. Idempotent: each week is looked at once (`looked_through`),
+    booked or found unbookable and told. Each run
+    that had a week to book writes one event per series (the weeks booked,
+    those that could not be, and the lessons left), which tells the student
+    when a week was missed or the package is about to run out."""
+    now = _now(now)
+    result = {"series": 0, "booked": 0, "missed": 0}
+    for series_id in Series.objects.filter(status=Series.Status.ACTIVE, open_ended=True).values_list("pk", flat=True):
+        with transaction.atomic():
+            booked, missed = _series_extend_one(series_id, now=now)
+        result["series"] += 1
+        result["booked"] += booked
+        result["missed"] += missed
+    return result
+
+
+def _series_extend_one(series_id: int, *, now: datetime) -> tuple[int, int]:
+    series = Series.objects.select_for_update().select_related("student", "teacher").get(pk=series_id)
+    if series.status != Series.Status.ACTIVE:
+        return 0, 0
+    zone = ZoneInfo(series.timezone)
+    today = now.astimezone(zone).date()
+    ahead = today + timedelta(weeks=selectors.SERIES_AHEAD_WEEKS)
+    first = max(series.first_date, today - timedelta(days=(today.weekday() - series.weekday) % 7))
+    count = (ahead - first).days // 7 + 1
+    plan = selectors.series_weeks(
+        teacher=series.teacher,
+        zone=zone,
+        weekday_date=first,
+        local_time=series.local_time,
+        minutes=series.minutes,
+        count=count,
+        now=now,
+    )
+    handled = set(series.bookings.values_list("slot__start_at", flat=True))
+    seen = series.looked_through or series.first_date
+    todo = [
+        week
+        for week in plan
+        if week.local_date > seen and week.start_at not in handled and (week.start_at is None or week.start_at > now)
+    ]
+    if not todo:
+        return 0, 0
+    series.looked_through = plan[-1].local_date
+    series.save(update_fields=["looked_through", "updated_at"])
+    left = _lessons_left(series.student, now=now)
+    booked, missed = [], []
+    for week in todo:
+        if week.bookable and left > len(booked):  # each week is tried once: a missed one is told, not retried
+            booking = _book_week(series, week, now=now)
+            if booking is not None:
+                booked.append(booking)
+                continue
+            week.reason = selectors.TAKEN
+        elif week.bookable:
+            week.reason = selectors.NO_LESSON
+        missed.append(week)
+    lessons_left = left - len(booked)
+    change_record(
+        actor=None,
+        action="booking.series.extended",
+        entity=series,
+        payload=_series_payload(
+            series,
+            booking_ids=[booking.pk for booking in booked],
+            missed=[{"date": week.local_date.isoformat(), "reason": week.reason} for week in missed],
+            lessons_left=lessons_left,
+            low=lessons_left <= LOW_LESSONS,
+        ),
+    )
+    return len(booked), len(missed)

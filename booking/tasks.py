@@ -19,3 +19,9 @@ def advance_waitlist_offers() -> dict:
 def expire_move_proposals() -> int:
     """Proposals to move a lesson not answered in time: the lessons stay; both sides are told."""
     return services.move_proposals_expire()
+
+
+@shared_task(name="booking.extend_series", ignore_result=True)
+def extend_series() -> dict:
+    """Book open-ended weekly series ahead, as slots and packages allow."""
+    return services.series_extend()

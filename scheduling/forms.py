@@ -12,6 +12,7 @@ from django import forms
 from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext_lazy as _
 
+from guitaronline.core.times import local_to_utc
 from scheduling import services
 
 
@@ -38,7 +39,7 @@ class SlotForm(forms.Form):
         super().__init__(*args, **kwargs)
 
     def _aware(self, day: dt.date, at: dt.time, field: str) -> dt.datetime | None:
-        as_utc = services.local_to_utc(dt.datetime.combine(day, at), self.zone)
+        as_utc = local_to_utc(dt.datetime.combine(day, at), self.zone)
         if as_utc is None:
             self.add_error(
                 field,

@@ -36,6 +36,7 @@ from accounts.models import User
 from audit.services import change_record
 from guitaronline.core.errors import InvalidInput, NotFound
 from guitaronline.core.shared_answers import SLOT_AVAILABILITY, answers_outdated
+from guitaronline.core.times import local_to_utc
 from scheduling import selectors
 from scheduling.errors import (
     NotATeacher,
@@ -155,17 +156,6 @@ def _zone_of(teacher: User) -> ZoneInfo:
         return ZoneInfo(teacher.timezone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise InvalidInput(details={"timezone": [_("Your profile has an unknown time zone.")]}) from exc
-
-
-def local_to_utc(local: dt.datetime, zone: ZoneInfo) -> dt.datetime | None:
-    """A naive wall-clock time in `zone` as UTC; None when that time does not
-    exist there (the gap of a spring-forward). An ambiguous time (the repeated
-    hour of a fall-back) is read as its first occurrence (fold=0)."""
-    aware = local.replace(tzinfo=zone, fold=0)
-    as_utc = aware.astimezone(UTC)
-    if as_utc.astimezone(zone).replace(tzinfo=None) != local:
-        return None
-    return as_utc
 
 
 def _skipped(local_start: dt.datetime, start_at: dt.datetime | None, reason: str) -> dict[str, Any]:

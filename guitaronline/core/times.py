@@ -1,8 +1,10 @@
-"""Instants on a viewer's wall clock, also at the ends of datetime's range."""
+"""Instants on a viewer's wall clock, also at the ends of datetime's range,
+and wall-clock times of a zone as instants."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, tzinfo
+from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
@@ -20,3 +22,14 @@ def in_zone(moment: datetime, zone: tzinfo | None = None) -> datetime:
         return moment.astimezone(zone or timezone.get_current_timezone())
     except OverflowError:
         return moment.astimezone(UTC)
+
+
+def local_to_utc(local: datetime, zone: ZoneInfo) -> datetime | None:
+    """A naive wall-clock time in `zone` as UTC; None when that time does not
+    exist there (the gap of a spring-forward). An ambiguous time (the repeated
+    hour of a fall-back) is read as its first occurrence (fold=0)."""
+    aware = local.replace(tzinfo=zone, fold=0)
+    as_utc = aware.astimezone(UTC)
+    if as_utc.astimezone(zone).replace(tzinfo=None) != local:
+        return None
+    return as_utc
