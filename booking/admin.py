@@ -5,7 +5,7 @@ from django.utils.translation import ngettext
 from audit.admin_actions import CapabilityAdmin, ReadOnlyAdmin, ServiceAddAdmin, ServiceAddForm, apply_service
 from audit.services import admin_action_record
 from booking import services
-from booking.models import Booking, MoveProposal, WaitlistEntry, WaitlistOffer
+from booking.models import Booking, MoveProposal, Series, WaitlistEntry, WaitlistOffer
 from guitaronline.core.capabilities import Capability
 from scheduling.models import TimeOff
 
@@ -134,3 +134,26 @@ class MoveProposalAdmin(ReadOnlyAdmin):
     list_select_related = ["booking", "new_slot"]
     date_hierarchy = "created_at"
     readonly_fields = [field.name for field in MoveProposal._meta.fields]
+
+
+@admin.register(Series)
+class SeriesAdmin(ReadOnlyAdmin):
+    """Students book and cancel series on their pages and the API; staff read them (each lesson is a booking)."""
+
+    list_display = [
+        "id",
+        "student",
+        "teacher",
+        "weekday",
+        "local_time",
+        "timezone",
+        "weeks",
+        "until",
+        "open_ended",
+        "status",
+    ]
+    list_filter = ["status", "open_ended", "weekday"]
+    search_fields = ["student__email", "teacher__email"]
+    list_select_related = ["student", "teacher"]
+    date_hierarchy = "created_at"
+    readonly_fields = [field.name for field in Series._meta.fields]

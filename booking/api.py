@@ -25,6 +25,10 @@ from booking.serializers import (
     MoveProposalRequestSerializer,
     MoveProposalSerializer,
     RescheduleRequestSerializer,
+    SeriesCancelSerializer,
+    SeriesPreviewSerializer,
+    SeriesSerializer,
+    SeriesTermsSerializer,
     TeacherSlotSerializer,
     TimeOffCreatedSerializer,
     TimeOffSerializer,
@@ -471,3 +475,77 @@ class ProposalDeclineApi(APIView):
         proposal = selectors.proposal_for_student(user=request.user, proposal_id=proposal_id)
         declined = services.move_proposal_decline(proposal=proposal, student=request.user)
         return Response(MoveProposalSerializer(declined).data)
+
+
+# --- weekly series -------------------------------------------------------------------------
+
+
+class SeriesPreviewApi(APIView):
+    permission_classes = [IsStudent]
+
+    @extend_schema(
+        tags=["booking"],
+        parameters=[SeriesTermsSerializer],
+        responses={200: SeriesPreviewSerializer, **error_responses(400, 401, 403, 404)},
+        description="The weeks a series from `slot_id` would book: `weeks`, up to `until`, or (neither) the next "
+        "weeks of an open-ended one; `slot_id` is null where the teacher has no slot at that local time.",
+    )
+    def get(self, request):
+        query = _parsed_query(SeriesTermsSerializer, request)
+        weeks = selectors.series_preview(slot_id=query["slot_id"], weeks=query["weeks"], until=query["until"])
+        return Response(SeriesPreviewSerializer({"weeks": weeks}).data)
+
+
+class SeriesApi(APIView):
+    permission_classes = [IsStudent]
+
+    @extend_schema(
+        tags=["booking"],
+        request=SeriesTermsSerializer,
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        responses={201: SeriesSerializer, **error_responses(400, 401, 403, 404, 409)},
+        description="Book a weekly series: every bookable week becomes a confirmed booking taking one lesson. "
+        "409 `series_exceeds_package` when there are fewer lessons than bookable weeks (not for open-ended).",
+    )
+    @idempotent
+    def post(self, request):
+        terms = SeriesTermsSerializer(data=request.data)
+        terms.is_valid(raise_exception=True)
+        series, _, _ = services.series_book(student=request.user, **terms.validated_data)
+        return Response(
+            SeriesSerializer(selectors.series_of_user(user=request.user, series_id=series.pk)).data, status=201
+        )
+
+
+class MySeriesApi(ListAPIView):
+    """The signed-in student's or teacher's weekly series, with their bookings."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = SeriesSerializer
+
+    def get_queryset(self):
+        return selectors.series_for_user(user=self.request.user)
+
+    @extend_schema(tags=["booking"], responses={200: SeriesSerializer(many=True), **error_responses(401)})
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class SeriesCancelApi(APIView):
+    @extend_schema(
+        tags=["booking"],
+        request=SeriesCancelSerializer,
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        responses={200: SeriesSerializer, **error_responses(400, 401, 403, 404)},
+        description="Cancel `from_booking_id` and every later lesson of the series, each by the usual 24 h rule; "
+        "the series ends.",
+    )
+    @idempotent
+    def post(self, request, series_id: int):
+        series = selectors.series_of_user(user=request.user, series_id=series_id)
+        given = SeriesCancelSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        services.series_cancel(
+            series=series, actor=request.user, from_booking_id=given.validated_data["from_booking_id"]
+        )
+        return Response(SeriesSerializer(selectors.series_of_user(user=request.user, series_id=series.pk)).data)

@@ -127,3 +127,37 @@ class MoveProposalForm(forms.Form):
 def _slot_label(slot) -> str:
     start, end = in_zone(slot.start_at), in_zone(slot.end_at)
     return f"{date_format(start, 'l, j E, H:i')}–{date_format(end, 'H:i')}"
+
+
+class SeriesForm(forms.Form):
+    """A weekly series from an open slot: for some weeks, until a date, or open-ended."""
+
+    FOR_WEEKS, UNTIL, OPEN_ENDED = "weeks", "until", "open"
+    slot = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    length = forms.ChoiceField(
+        label=_("How long"),
+        choices=[
+            (FOR_WEEKS, _("For a number of weeks")),
+            (UNTIL, _("Until a date")),
+            (OPEN_ENDED, _("Open-ended, while my package lasts")),
+        ],
+        widget=forms.RadioSelect,
+        initial=FOR_WEEKS,
+    )
+    weeks = forms.IntegerField(label=_("Weeks"), required=False, min_value=2, max_value=52, initial=8)
+    until = forms.DateField(label=_("Last date"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def terms(self) -> dict:
+        """The service's terms: exactly one of weeks, until, open_ended."""
+        length = self.cleaned_data["length"]
+        if length == self.FOR_WEEKS:
+            return {"weeks": self.cleaned_data.get("weeks") or self.fields["weeks"].initial}
+        if length == self.UNTIL:
+            return {"until": self.cleaned_data.get("until")}
+        return {"open_ended": True}
+
+    def clean(self):
+        data = super().clean()
+        if data.get("length") == self.UNTIL and not data.get("until"):
+            self.add_error("until", _("Choose the last date."))
+        return data

@@ -10,7 +10,6 @@ from django.core.paginator import Page, Paginator
 from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _lazy
 
 from accounts import selectors as account_selectors
 from accounts.models import Role, TeacherProfile
@@ -643,21 +642,13 @@ def proposals_for_user(*, user) -> QuerySet[MoveProposal]:
 SERIES_MAX_WEEKS = 52
 SERIES_AHEAD_WEEKS = 4  # how far ahead an open-ended series is booked (and previewed)
 
-# Why a week of a series cannot be booked.
+# Why a week of a series cannot be booked (said in templates/booking/includes/week_reason.html).
 NO_SLOT = "no_slot"
 TAKEN = "taken"
 TOO_SOON = "too_soon"
 BUFFER = "buffer"
 TIME_OFF = "time_off"
 NO_LESSON = "no_lesson"
-WEEK_REASONS = {
-    NO_SLOT: _lazy("the teacher has no open slot at this time"),
-    TAKEN: _lazy("taken"),
-    TOO_SOON: _lazy("too soon to book"),
-    BUFFER: _lazy("too close to another lesson of the teacher"),
-    TIME_OFF: _lazy("the teacher's time off"),
-    NO_LESSON: _lazy("no lesson left in your package"),
-}
 
 
 @dataclass
@@ -674,10 +665,6 @@ class SeriesWeek:
     @property
     def bookable(self) -> bool:
         return not self.reason
-
-    @property
-    def reason_text(self) -> str:
-        return str(WEEK_REASONS.get(self.reason, ""))
 
 
 def _check_reason(slot: Slot, *, now: datetime) -> str:

@@ -1,7 +1,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from booking.models import Booking, MoveProposal, WaitlistEntry, WaitlistOffer
+from booking.models import Booking, MoveProposal, Series, WaitlistEntry, WaitlistOffer
 from guitaronline.core.api import ZonedDateTimeField
 from scheduling.serializers import SlotSerializer
 
@@ -152,3 +152,60 @@ class MoveProposalSerializer(serializers.ModelSerializer):
     class Meta:
         model = MoveProposal
         fields = ["id", "booking_id", "new_slot", "status", "message", "expires_at", "answered_at", "moved_to"]
+
+
+class SeriesTermsSerializer(serializers.Serializer):
+    """How a series ends: `weeks`, `until`, or `open_ended` (one of them; the service checks)."""
+
+    slot_id = serializers.IntegerField(min_value=1)
+    weeks = serializers.IntegerField(required=False, allow_null=True, default=None)
+    until = serializers.DateField(required=False, allow_null=True, default=None)
+    open_ended = serializers.BooleanField(required=False, default=False)
+
+
+class SeriesWeekSerializer(serializers.Serializer):
+    start_at = ZonedDateTimeField(allow_null=True)
+    slot_id = serializers.SerializerMethodField()
+    bookable = serializers.BooleanField()
+    reason = serializers.CharField(help_text="Empty when bookable; else no_slot, taken, too_soon, buffer, time_off.")
+
+    def get_slot_id(self, week) -> int | None:
+        return week.slot.pk if week.slot is not None else None
+
+
+class SeriesPreviewSerializer(serializers.Serializer):
+    weeks = SeriesWeekSerializer(many=True)
+
+
+class SeriesBookingSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+    slot_id = serializers.IntegerField()
+    start_at = ZonedDateTimeField(source="slot.start_at")
+
+
+class SeriesSerializer(serializers.ModelSerializer):
+    teacher = serializers.IntegerField(source="teacher_id")
+    student = serializers.IntegerField(source="student_id")
+    bookings = SeriesBookingSerializer(many=True)
+
+    class Meta:
+        model = Series
+        fields = [
+            "id",
+            "student",
+            "teacher",
+            "timezone",
+            "weekday",
+            "local_time",
+            "first_date",
+            "weeks",
+            "until",
+            "open_ended",
+            "status",
+            "bookings",
+        ]
+
+
+class SeriesCancelSerializer(serializers.Serializer):
+    from_booking_id = serializers.IntegerField(min_value=1)

@@ -221,7 +221,11 @@ def _confirm_locked(booking: Booking, *, actor, now: datetime) -> Booking:
         action="booking.confirmed",
         entity=booking,
         payload=_payload(
-            booking, lesson_id=lesson.pk, package_id=package.pk, rescheduled_from=booking.rescheduled_from_id
+            booking,
+            lesson_id=lesson.pk,
+            package_id=package.pk,
+            rescheduled_from=booking.rescheduled_from_id,
+            **({"series_id": booking.series_id} if booking.series_id else {}),  # told once, for the series
         ),
     )
     waitlist.entry_leave_after_booking(booking=booking, actor=actor, now=now)
@@ -254,7 +258,9 @@ def _require_may_cancel(booking: Booking, actor) -> None:
         capabilities.require(actor, Capability.CANCEL_FOR_STUDENTS)
 
 
-def _cancel_locked(booking: Booking, *, actor, now: datetime, rescheduling: bool = False) -> Booking:
+def _cancel_locked(
+    booking: Booking, *, actor, now: datetime, rescheduling: bool = False, with_series: bool = False
+) -> Booking:
     if booking.status == Booking.Status.HOLD:
         booking.lesson_returned = None
     else:
@@ -284,6 +290,7 @@ def _cancel_locked(booking: Booking, *, actor, now: datetime, rescheduling: bool
             booking,
             lesson_returned=booking.lesson_returned,
             rescheduling=rescheduling,
+            **({"with_series": True} if with_series else {}),  # told once, for the series
             by_teacher=actor.pk == booking.slot.teacher_id,
             reason=booking.cancel_reason,
         ),
@@ -789,7 +796,10 @@ def series_book(
         payload=_series_payload(
             series,
             booking_ids=[booking.pk for booking in booked],
-            skipped=[week.local_date.isoformat() for week in plan if not week.bookable],
+            booked=[booking.slot.start_at.isoformat() for booking in booked],
+            skipped=[
+                {"date": week.local_date.isoformat(), "reason": week.reason} for week in plan if not week.bookable
+            ],
         ),
     )
     return series, plan, booked
@@ -818,7 +828,7 @@ def series_cancel(*, series: Series, actor, from_booking_id, now: datetime | Non
             continue  # begun already: it stays
         if not booking.takes_slot(now=now):
             continue
-        canceled.append(_cancel_locked(booking, actor=actor, now=now))
+        canceled.append(_cancel_locked(booking, actor=actor, now=now, with_series=True))
         waitlist.slot_offer_next(slot_id=booking.slot_id, now=now)
     series.status, series.ended_at = Series.Status.CANCELED, now
     series.save(update_fields=["status", "ended_at", "updated_at"])
@@ -826,7 +836,12 @@ def series_cancel(*, series: Series, actor, from_booking_id, now: datetime | Non
         actor=actor,
         action="booking.series.canceled",
         entity=series,
-        payload=_series_payload(series, from_booking_id=int(from_booking_id), canceled=[b.pk for b in canceled]),
+        payload=_series_payload(
+            series,
+            from_booking_id=int(from_booking_id),
+            canceled=[booking.slot.start_at.isoformat() for booking in canceled],
+            lessons_returned=sum(1 for booking in canceled if booking.lesson_returned),
+        ),
     )
     return canceled
 
@@ -902,6 +917,7 @@ def _series_extend_one(series_id: int, *, now: datetime) -> tuple[int, int]:
         payload=_series_payload(
             series,
             booking_ids=[booking.pk for booking in booked],
+            booked=[booking.slot.start_at.isoformat() for booking in booked],
             missed=[{"date": week.local_date.isoformat(), "reason": week.reason} for week in missed],
             lessons_left=lessons_left,
             low=lessons_left <= LOW_LESSONS,

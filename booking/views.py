@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -28,6 +29,7 @@ from booking import selectors, services, waitlist
 from booking.errors import SlotUnavailable
 from booking.forms import (
     MoveProposalForm,
+    SeriesForm,
     SlotChoiceForm,
     TeacherCancelForm,
     TeacherFilterForm,
@@ -440,3 +442,87 @@ def slot_remove(request: HttpRequest, slot_id: int) -> HttpResponse:
     else:
         messages.success(request, _("Slot removed: %(when)s.") % {"when": when})
     return redirect(_teacher_week_url(in_zone(slot.start_at).date()))
+
+
+# --- weekly series ----------------------------------------------------------------
+
+
+@student_page
+def series_new(request: HttpRequest) -> HttpResponse:
+    """Book a slot every week: choose how long, see each week (bookable, or
+    why not), then book the bookable ones."""
+    data = request.POST if request.method == "POST" else request.GET
+    form = SeriesForm(data if "length" in data else None, initial={"slot": data.get("slot")})
+    weeks = None
+    if form.is_bound and form.is_valid():
+        terms = form.terms()
+        try:
+            if request.method == "POST":
+                series, _plan, booked = services.series_book(
+                    student=request.user, slot_id=form.cleaned_data["slot"], **terms
+                )
+                messages.success(
+                    request,
+                    ngettext("%(count)d weekly lesson is booked.", "%(count)d weekly lessons are booked.", len(booked))
+                    % {"count": len(booked)},
+                )
+                return redirect(f"{reverse('booking:series-list')}#series-{series.pk}")
+            weeks = selectors.series_preview(
+                slot_id=form.cleaned_data["slot"], weeks=terms.get("weeks"), until=terms.get("until")
+            )
+        except ApplicationError as error:
+            form_errors(form, error, {"slot_id": "slot"})
+    slot = scheduling_selectors.live_slots().select_related("teacher").filter(pk=_int_or_none(data.get("slot"))).first()
+    if slot is None:
+        raise NotFound()
+    first = in_zone(slot.start_at).time()
+    for week in weeks or ():  # the student's clock may move where the teacher's does not (DST on other dates)
+        week.shifted = week.start_at is not None and in_zone(week.start_at).time() != first
+    context = {
+        "form": form,
+        "slot": slot,
+        "weeks": weeks,
+        "bookable": sum(1 for week in weeks or () if week.bookable),
+        "shifts": any(getattr(week, "shifted", False) for week in weeks or ()),
+    }
+    return render(request, "booking/series_new.html", context)
+
+
+def _int_or_none(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+@login_required
+def series_list(request: HttpRequest) -> HttpResponse:
+    """The signed-in student's or teacher's weekly series, each with its lessons."""
+    return render(
+        request,
+        "booking/series_list.html",
+        {"all_series": selectors.series_for_user(user=request.user), "now": timezone.now()},
+    )
+
+
+@login_required
+@require_POST
+def series_cancel(request: HttpRequest, series_id: int) -> HttpResponse:
+    series = selectors.series_of_user(user=request.user, series_id=series_id)
+    try:
+        canceled = services.series_cancel(
+            series=series, actor=request.user, from_booking_id=request.POST.get("from_booking_id")
+        )
+    except ApplicationError as error:
+        _error(request, error)
+    else:
+        returned = sum(1 for booking in canceled if booking.lesson_returned)
+        messages.success(
+            request,
+            ngettext("%(count)d lesson canceled", "%(count)d lessons canceled", len(canceled))
+            % {"count": len(canceled)}
+            + "; "
+            + ngettext("%(count)d went back to the package.", "%(count)d went back to the package.", returned)
+            % {"count": returned},
+        )
+    return redirect("booking:series-list")

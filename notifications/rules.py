@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time
 
 from django.urls import reverse
 
@@ -83,15 +83,15 @@ def _to_student(
 
 
 def booking_confirmed(event: OutboxEvent, users: dict[int, User]) -> list[Message]:
-    if event.payload.get("rescheduled_from"):
-        return []  # told once, by booking.rescheduled
+    if event.payload.get("rescheduled_from") or event.payload.get("series_id"):
+        return []  # told once, by booking.rescheduled or booking.series.created
     return _to_both(event.payload, users, "booking_confirmed")
 
 
 def booking_canceled(event: OutboxEvent, users: dict[int, User]) -> list[Message]:
     payload = event.payload
-    if payload.get("rescheduling") or payload.get("lesson_returned") is None:
-        return []  # part of a reschedule, or only a hold was let go
+    if payload.get("rescheduling") or payload.get("with_series") or payload.get("lesson_returned") is None:
+        return []  # part of a reschedule or of a series canceled, or only a hold was let go
     if payload.get("by_teacher"):
         # the teacher knows; the student picks a make-up time among the teacher's open slots
         make_up = reverse("booking:teacher-detail", args=[payload["teacher_id"]])
@@ -132,6 +132,93 @@ def move_declined(event: OutboxEvent, users: dict[int, User]) -> list[Message]:
 
 def move_expired(event: OutboxEvent, users: dict[int, User]) -> list[Message]:
     return _to_both(event.payload, users, "move_expired", **_move_context(event.payload))
+
+
+def _series_context(payload: dict) -> dict:
+    weeks = [
+        {"date": date.fromisoformat(week["date"]), "reason": week["reason"]}
+        for week in payload.get("skipped") or payload.get("missed") or []
+    ]
+    return {
+        "booked": [_dt(start) for start in payload.get("booked") or payload.get("canceled") or []],
+        "not_booked": weeks,
+        "local_time": time.fromisoformat(payload["local_time"]),
+    }
+
+
+def _series_link(payload: dict, *, for_student: bool) -> str:
+    return reverse("booking:series-list") if for_student else reverse("booking:teacher-dashboard")
+
+
+def series_created(event: OutboxEvent, users: dict[int, User]) -> list[Message]:
+    payload, context = event.payload, _series_context(event.payload)
+    messages = []
+    if student := users.get(payload.get("student_id")):
+        messages.append(
+            Message(
+                student,
+                "series_booked_student",
+                {**_lesson_context(payload, users), **context},
+                _series_link(payload, for_student=True),
+            )
+        )
+    if teacher := users.get(payload.get("teacher_id")):
+        messages.append(
+            Message(
+                teacher,
+                "series_booked_teacher",
+                {**_lesson_context(payload, users), **context},
+                _series_link(payload, for_student=False),
+            )
+        )
+    return messages
+
+
+def series_extended(event: OutboxEvent, users: dict[int, User]) -> list[Message]:
+    """The student hears of a week that could not be booked, or of a package running out."""
+    payload = event.payload
+    student = users.get(payload.get("student_id"))
+    if student is None or not (payload.get("missed") or payload.get("low")):
+        return []
+    context = {
+        **_lesson_context(payload, users),
+        **_series_context(payload),
+        "lessons_left": payload["lessons_left"],
+        "low": payload.get("low"),
+    }
+    return [
+        Message(
+            student,
+            "series_extended",
+            context,
+            reverse("billing:product-list") if payload.get("low") else _series_link(payload, for_student=True),
+        )
+    ]
+
+
+def series_canceled(event: OutboxEvent, users: dict[int, User]) -> list[Message]:
+    payload = event.payload
+    context = {**_series_context(payload), "lessons_returned": payload.get("lessons_returned", 0)}
+    messages = []
+    if student := users.get(payload.get("student_id")):
+        messages.append(
+            Message(
+                student,
+                "series_canceled_student",
+                {**_lesson_context(payload, users), **context},
+                _series_link(payload, for_student=True),
+            )
+        )
+    if teacher := users.get(payload.get("teacher_id")):
+        messages.append(
+            Message(
+                teacher,
+                "series_canceled_teacher",
+                {**_lesson_context(payload, users), **context},
+                _series_link(payload, for_student=False),
+            )
+        )
+    return messages
 
 
 def booking_expired(event: OutboxEvent, users: dict[int, User]) -> list[Message]:
@@ -195,6 +282,9 @@ RULES: dict[str, Callable[[OutboxEvent, dict[int, User]], list[Message]]] = {
     "booking.rescheduled": booking_rescheduled,
     "booking.expired": booking_expired,
     "booking.move_proposed": move_proposed,
+    "booking.series.created": series_created,
+    "booking.series.extended": series_extended,
+    "booking.series.canceled": series_canceled,
     "booking.move_declined": move_declined,
     "booking.move_expired": move_expired,
     "booking.waitlist.offered": waitlist_offered,

@@ -7,6 +7,8 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core import mail
+from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditLog
@@ -16,8 +18,11 @@ from booking import selectors, services
 from booking.errors import SeriesLongerThanPackage, SeriesNothingBookable
 from booking.models import Booking, Series
 from guitaronline.core.errors import InvalidInput
+from notifications.services import outbox_dispatch
 from scheduling.models import Slot
+from tests.clients import client_for, signed_in
 from tests.factories import StudentFactory, TeacherFactory, make_package
+from tests.pages import text
 from tests.races import race_n
 from tests.snapshots import booking_snapshot
 
@@ -188,3 +193,61 @@ def test_overlapping_series_race_fairly_each_week_to_one(postgres_only):
     assert sum(len(booked) for _, _, booked in won) == 8
     for student in students:  # nobody paid for a week they did not get
         assert lessons_left(student) == 10 - Booking.objects.filter(student=student, status="confirmed").count()
+
+
+# --- pages, API and messages ---------------------------------------------------------------
+
+
+def test_the_student_previews_then_books_on_the_pages(student, tuesdays):
+    tuesdays[2].delete()
+    page = signed_in(student)
+    week = tuesdays[0].start_at.astimezone(BERLIN).date().isoformat()
+    teacher_page = page.get(
+        reverse("booking:teacher-detail", args=[tuesdays[0].teacher_id]), {"week": week}
+    ).content.decode()
+    assert f"{reverse('booking:series-new')}?slot={tuesdays[0].pk}" in teacher_page
+    preview = page.get(reverse("booking:series-new"), {"slot": tuesdays[0].pk, "length": "weeks", "weeks": 4})
+    shown = text(preview)
+    assert shown.count("bookable") - shown.count("not bookable") == 3
+    assert "the teacher has no open slot at this time" in shown and "Book 3 weeks" in shown
+
+    booked = page.post(
+        reverse("booking:series-new"), {"slot": tuesdays[0].pk, "length": "weeks", "weeks": 4, "until": ""}, follow=True
+    )
+    assert "3 weekly lessons are booked." in text(booked)
+    assert Booking.objects.filter(student=student, series__isnull=False, status="confirmed").count() == 3
+
+
+def test_the_api_previews_books_lists_and_cancels(student, tuesdays):
+    api = client_for(student)
+    preview = api.get("/api/v1/booking/series/preview", {"slot_id": tuesdays[0].pk, "weeks": 3}).json()
+    assert [(w["slot_id"], w["bookable"], w["reason"]) for w in preview["weeks"]] == [
+        (slot.pk, True, "") for slot in tuesdays[:3]
+    ]
+    made = api.post("/api/v1/booking/series", {"slot_id": tuesdays[0].pk, "weeks": 3}, format="json")
+    assert made.status_code == 201, made.content
+    body = made.json()
+    assert [b["slot_id"] for b in body["bookings"]] == [slot.pk for slot in tuesdays[:3]]
+    assert [s["id"] for s in api.get("/api/v1/booking/series/my").json()["results"]] == [body["id"]]
+    canceled = api.post(
+        f"/api/v1/booking/series/{body['id']}/cancel", {"from_booking_id": body["bookings"][1]["id"]}, format="json"
+    ).json()
+    assert [b["status"] for b in canceled["bookings"]] == ["confirmed", "canceled", "canceled"]
+    LessonPackage.objects.filter(student=student).update(lessons_left=1)
+    too_long = api.post("/api/v1/booking/series", {"slot_id": tuesdays[3].pk, "weeks": 3}, format="json")
+    assert (too_long.status_code, too_long.json()["error"]["code"]) == (409, "series_exceeds_package")
+
+
+def test_a_series_is_told_once_not_week_by_week(student, tuesdays):
+    outbox_dispatch()
+    mail.outbox.clear()
+    series, _, booked = services.series_book(student=student, slot_id=tuesdays[0].pk, weeks=4)
+    outbox_dispatch()
+    to_student = [m for m in mail.outbox if m.to == [student.email]]
+    assert len(to_student) == 1 and to_student[0].subject.startswith("Weekly lessons booked")
+    assert len([m for m in mail.outbox if m.to == [series.teacher.email]]) == 1
+    mail.outbox.clear()
+    services.series_cancel(series=series, actor=student, from_booking_id=booked[1].pk)
+    outbox_dispatch()
+    [told] = [m for m in mail.outbox if m.to == [student.email]]
+    assert "3 lessons are canceled" in told.body and "3 lessons went back to your package" in told.body

@@ -9,7 +9,7 @@ Staff come as a superuser and as a member of each staff group (`support`,
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -24,11 +24,11 @@ from billing import payments as billing_payments
 from billing.models import LessonPackage, Payment, Product
 from booking import services as booking_services
 from booking import waitlist
-from booking.models import Booking, WaitlistEntry, WaitlistOffer
+from booking.models import Booking, MoveProposal, Series, WaitlistEntry, WaitlistOffer
 from lessons import services as lesson_services
 from lessons.models import HomeworkItem, Lesson
 from notifications.models import Notification
-from scheduling.models import Slot
+from scheduling.models import Slot, TimeOff
 from tests.clients import client_for
 from tests.factories import StaffFactory, StudentFactory, TeacherFactory, make_package, make_slot, staff_in
 
@@ -95,7 +95,15 @@ ENTITLED: dict[str, set[str] | dict[str, set[str]]] = {
     "api:lesson-homework-item": {"PATCH": {"owner", "teacher"}, "DELETE": {"teacher"}},
     "booking:waitlist-leave": {"owner"}, "booking:waitlist-offer": {"owner"}, "booking:waitlist-accept": {"owner"},
     "api:booking-waitlist-entry": {"owner"}, "api:booking-waitlist-accept": {"owner"},
-    "booking:slot-remove": {"teacher"}, "booking:teacher-cancel": {"teacher"},
+    "booking:slot-remove": {"teacher"}, "booking:teacher-cancel": {"teacher"}, "booking:teacher-move": {"teacher"},
+    "booking:proposal-accept": {"owner"}, "booking:proposal-decline": {"owner"},
+    "api:booking-propose-move": {"teacher"}, "api:booking-proposals-my": SIGNED_IN,
+    "api:booking-proposal-accept": {"owner"}, "api:booking-proposal-decline": {"owner"},
+    "booking:teacher-time-off": TEACHERS, "booking:time-off-remove": {"teacher"},
+    "api:scheduling-time-off": TEACHERS, "api:scheduling-time-off-detail": {"teacher"},
+    "booking:series-list": SIGNED_IN, "booking:series-new": STUDENTS, "booking:series-cancel": {"owner", "teacher"},
+    "api:booking-series": STUDENTS, "api:booking-series-preview": STUDENTS, "api:booking-series-my": SIGNED_IN,
+    "api:booking-series-cancel": {"owner", "teacher"},
     "api:scheduling-slot-detail": {"teacher"},
     "notifications:mark-read": {"owner"},
     "api:billing-packages-student": {"owner", *STAFF}, "api:billing-packages-detail": {"owner", *STAFF},
@@ -152,6 +160,22 @@ def world(db):
         price=Decimal("100.00"),
         currency="RUB",
     )
+    series = Series.objects.create(
+        student=owner,
+        teacher=teacher,
+        timezone=teacher.timezone,
+        weekday=1,
+        local_time=time(18),
+        minutes=60,
+        first_date=timezone.now().date(),
+        weeks=2,
+    )
+    tomorrow = timezone.now() + timedelta(days=1)
+    proposal = MoveProposal.objects.create(booking=booking, new_slot=free, expires_at=tomorrow)
+    far = timezone.now() + timedelta(days=200)
+    time_off = TimeOff.objects.create(
+        teacher=teacher, start_date=far.date(), end_date=far.date(), start_at=far, end_at=far + timedelta(days=1)
+    )
     notification = Notification.objects.create(
         recipient=owner, event_id=uuid.uuid4(), event_type="x", channel="in_app", subject="s", body="b", status="sent"
     )
@@ -166,6 +190,7 @@ def world(db):
             "student_id": owner.pk, "notification_id": notification.pk,
             "entry_id": entry.pk, "offer_id": offer.pk, "item_id": item.pk,
             "product_id": product.pk, "payment_id": payment.pk, "provider": "offline",
+            "series_id": series.pk, "proposal_id": proposal.pk, "time_off_id": time_off.pk,
         },
         "pk": {
             "api:teachers-detail": teacher.pk, "api:billing-packages-detail": package.pk,
@@ -189,7 +214,7 @@ def url_for(name: str, path: str, world) -> str:
 
 
 WATCHED = (Booking, Lesson, LessonPackage, Payment, Slot, Notification, TeacherProfile)
-WATCHED += (WaitlistEntry, WaitlistOffer, HomeworkItem)
+WATCHED += (WaitlistEntry, WaitlistOffer, HomeworkItem, Series, MoveProposal, TimeOff)
 
 
 def snapshot() -> list:
