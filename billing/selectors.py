@@ -7,10 +7,12 @@ and `package_effective_status` gives the same answer for one instance.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db.models import Case, CharField, F, Q, QuerySet, Sum, Value, When
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from accounts.models import Role, User
@@ -213,3 +215,65 @@ def payments_pending_stale(*, now: datetime | None = None, older_than: timedelta
 def payment_events_mismatched() -> QuerySet[PaymentEvent]:
     """Provider notifications whose amount or currency differs from our payment: never fulfilled, for staff."""
     return PaymentEvent.objects.filter(result=PaymentEvent.Result.MISMATCH)
+
+
+# --- finance ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MonthMoney:
+    month: date
+    revenue: Decimal  # received that month (also what was refunded later)
+    refunds: Decimal  # given back that month
+
+
+def _months(now: datetime, count: int) -> list[date]:
+    first = timezone.localtime(now).date().replace(day=1)
+    months = []
+    for _ in range(count):
+        months.append(first)
+        first = (first - timedelta(days=1)).replace(day=1)
+    return months[::-1]
+
+
+def money_by_month(*, months: int = 12, now: datetime | None = None) -> dict[str, list[MonthMoney]]:
+    """Revenue (payments received, by the month they were paid) and refunds
+    (by the month of the refund) per currency, for the last `months`
+    months in the current time zone, oldest first, months without money as
+    zero. Two grouped queries."""
+    now = now or timezone.now()
+    calendar = _months(now, months)
+    since = timezone.make_aware(datetime.combine(calendar[0], datetime.min.time()))
+    paid = (
+        Payment.objects.filter(status__in=[Payment.Status.SUCCEEDED, Payment.Status.REFUNDED], paid_at__gte=since)
+        .annotate(month=TruncMonth("paid_at"))
+        .values("currency", "month")
+        .annotate(total=Sum("amount"))
+    )
+    refunded = (
+        Payment.objects.filter(status=Payment.Status.REFUNDED, refunded_at__gte=since)
+        .annotate(month=TruncMonth("refunded_at"))
+        .values("currency", "month")
+        .annotate(total=Sum("refunded_amount"))
+    )
+    sums: dict[str, dict[date, list[Decimal]]] = {}
+    for index, rows in enumerate((paid, refunded)):
+        for row in rows:
+            month = timezone.localtime(row["month"]).date() if isinstance(row["month"], datetime) else row["month"]
+            cells = sums.setdefault(row["currency"], {})
+            cells.setdefault(month, [Decimal("0"), Decimal("0")])[index] += row["total"] or Decimal("0")
+    return {
+        currency: [MonthMoney(month, *cells.get(month, [Decimal("0"), Decimal("0")])) for month in calendar]
+        for currency, cells in sorted(sums.items())
+    }
+
+
+def payments_for_export(*, start: date, end: date) -> QuerySet[Payment]:
+    """The payments created from `start` to `end` (inclusive days, current time zone), oldest first."""
+    since = timezone.make_aware(datetime.combine(start, datetime.min.time()))
+    until = timezone.make_aware(datetime.combine(end + timedelta(days=1), datetime.min.time()))
+    return (
+        Payment.objects.filter(created_at__gte=since, created_at__lt=until)
+        .select_related("student", "product")
+        .order_by("created_at", "pk")
+    )

@@ -8,11 +8,19 @@ class GuitarOnlineAdminSite(admin.AdminSite):
     site_title = _("GuitarOnline staff")
     index_title = _("School administration")
 
+    def index(self, request, extra_context=None):
+        from guitaronline.core.capabilities import Capability, staff_can
+
+        extra = {"can_see_finance": staff_can(request.user, Capability.MANAGE_PAYMENTS), **(extra_context or {})}
+        return super().index(request, extra_context=extra)
+
     def get_urls(self):
         from guitaronline.staff import views
 
         return [
             path("dashboards/kpi/", self.admin_view(views.kpi_dashboard), name="kpi-dashboard"),
             path("dashboards/ops/", self.admin_view(views.ops_dashboard), name="ops-dashboard"),
+            path("dashboards/finance/", self.admin_view(views.finance_dashboard), name="finance-dashboard"),
+            path("dashboards/finance/export/", self.admin_view(views.finance_export), name="finance-export"),
             *super().get_urls(),
         ]

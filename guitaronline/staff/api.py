@@ -1,4 +1,5 @@
-"""Staff API: /api/v1/admin/kpi/overview and /api/v1/admin/ops/overview.
+"""Staff API: /api/v1/admin/kpi/overview, /api/v1/admin/ops/overview and
+/api/v1/admin/finance/overview.
 Each overview read is recorded as an AdminAction."""
 
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -8,6 +9,7 @@ from rest_framework.views import APIView
 
 from audit.services import admin_action_record
 from guitaronline.core.api import error_responses
+from guitaronline.core.capabilities import Capability, StaffCan
 from guitaronline.core.permissions import IsStaff
 from guitaronline.staff import selectors
 
@@ -46,3 +48,22 @@ class OpsOverviewApi(APIView):
         overview = selectors.ops_overview()
         admin_action_record(actor=request.user, action="admin.ops.view")
         return Response(overview)
+
+
+class FinanceOverviewApi(APIView):
+    permission_classes = [StaffCan.to(Capability.MANAGE_PAYMENTS)]
+
+    @extend_schema(
+        tags=["admin"],
+        responses={
+            200: inline_serializer("FinanceOverview", {"months": serializers.DictField()}),
+            **error_responses(401, 403),
+        },
+        description="Revenue and refunds per month per currency for the last 12 months (oldest first, empty "
+        "months as 0.00), payments pending for more than a day, and notifications whose amount or currency did "
+        "not match. For staff who manage payments.",
+    )
+    def get(self, request):
+        overview = selectors.finance_overview()
+        admin_action_record(actor=request.user, action="admin.finance.view")
+        return Response(overview.as_dict())

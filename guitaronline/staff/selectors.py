@@ -70,3 +70,53 @@ def ops_overview(*, now: datetime | None = None) -> dict:
         "stale_booking_holds": booking_selectors.holds_stale(now=now).count(),
         "overdue_active_packages": billing_selectors.packages_overdue(now=now).count(),
     }
+
+
+@dataclass(frozen=True)
+class FinanceOverview:
+    generated_at: datetime
+    months: dict  # currency -> [billing.selectors.MonthMoney], oldest first
+    pending_stale: list
+    mismatched_events: list
+
+    def as_dict(self) -> dict:
+        """The API's shape."""
+        return {
+            "generated_at": self.generated_at.isoformat(),
+            "months": {
+                currency: [
+                    {
+                        "month": row.month.isoformat()[:7],
+                        "revenue": f"{row.revenue:.2f}",
+                        "refunds": f"{row.refunds:.2f}",
+                    }
+                    for row in rows
+                ]
+                for currency, rows in self.months.items()
+            },
+            "pending_older_than_a_day": [
+                {
+                    "id": payment.pk,
+                    "student": payment.student.email,
+                    "amount": f"{payment.amount:.2f}",
+                    "currency": payment.currency,
+                    "provider": payment.provider,
+                    "created_at": payment.created_at.isoformat(),
+                }
+                for payment in self.pending_stale
+            ],
+            "mismatched_events": [
+                {"id": event.pk, "provider": event.provider, "event_id": event.event_id, "detail": event.detail}
+                for event in self.mismatched_events
+            ],
+        }
+
+
+def finance_overview(*, now: datetime | None = None) -> FinanceOverview:
+    now = now or timezone.now()
+    return FinanceOverview(
+        generated_at=now,
+        months=billing_selectors.money_by_month(months=12, now=now),
+        pending_stale=list(billing_selectors.payments_pending_stale(now=now)[:100]),
+        mismatched_events=list(billing_selectors.payment_events_mismatched().order_by("-created_at")[:50]),
+    )

@@ -80,6 +80,7 @@ ENTITLED: dict[str, set[str] | dict[str, set[str]]] = {
     "api:billing-payments-list": {"GET": STAFF, "POST": MANAGE_PAYMENTS},
     "api:booking-holds-expire": EXPIRE_OVERDUE, "api:notifications-delivery-metrics": STAFF,
     "api:admin-kpi-overview": STAFF, "api:admin-ops-overview": STAFF, "api:audit-outbox-pending": STAFF,
+    "api:admin-finance-overview": MANAGE_PAYMENTS,
     # student A's objects
     "booking:booking-detail": {"owner"}, "booking:confirm": {"owner"}, "booking:cancel": {"owner"},
     "booking:reschedule": {"owner"},
