@@ -117,6 +117,7 @@ class OfflineProvider:
 
 PROVIDERS: dict[str, str] = {
     "offline": "billing.providers.OfflineProvider",
+    "stripe": "billing.stripe_provider.StripeProvider",
     "yookassa": "billing.yookassa_provider.YooKassaProvider",
 }
 

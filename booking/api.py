@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 from audit.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from audit.services import admin_action_record
 from booking import selectors, services, waitlist
-from booking.models import Booking, WaitlistEntry
+from booking.models import Booking, MoveProposal, Series, WaitlistEntry
 from booking.serializers import (
     BookingSerializer,
     CancelRequestSerializer,
@@ -435,6 +435,7 @@ class MyProposalsApi(ListAPIView):
     permission_classes = [IsAuthenticated]
     serializer_class = MoveProposalSerializer
     pagination_class = None
+    queryset = MoveProposal.objects.none()  # for the schema; requests use the selector
 
     def get_queryset(self):
         return selectors.proposals_for_user(user=self.request.user)
@@ -522,6 +523,7 @@ class MySeriesApi(ListAPIView):
 
     permission_classes = [IsAuthenticated]
     serializer_class = SeriesSerializer
+    queryset = Series.objects.none()  # for the schema; requests use the selector
 
     def get_queryset(self):
         return selectors.series_for_user(user=self.request.user)

@@ -41,10 +41,33 @@ def production_problems(
 
 
 def payment_provider_problems(
-    *, provider: str, yookassa_shop_id: str, yookassa_secret_key: str, yookassa_api_base: str
+    *,
+    provider: str,
+    yookassa_shop_id: str,
+    yookassa_secret_key: str,
+    yookassa_api_base: str,
+    stripe_secret_key: str = "",
+    stripe_webhook_secret: str = "",
+    stripe_api_base: str = "https://api.stripe.com",
 ) -> list[str]:
     """Return one line per payment setting that makes a production start unsafe."""
     problems: list[str] = []
+    if provider.strip().lower() == "stripe":
+        missing = [
+            name
+            for name, value in (
+                ("STRIPE_SECRET_KEY", stripe_secret_key),
+                ("STRIPE_WEBHOOK_SECRET", stripe_webhook_secret),
+            )
+            if not value.strip()
+        ]
+        if missing:
+            problems.append(
+                f"BILLING_PAYMENT_PROVIDER=stripe needs {' and '.join(missing)}; copy them from Stripe's dashboard "
+                "(Developers: API keys, and the signing secret of the webhook endpoint)."
+            )
+        if not stripe_api_base.startswith("https://"):
+            problems.append(f"STRIPE_API_BASE must be an https:// address, not {stripe_api_base!r}.")
     if provider.strip().lower() == "yookassa":
         missing = [
             name

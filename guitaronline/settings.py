@@ -371,18 +371,30 @@ BILLING_OFFLINE_INSTRUCTIONS_RU = env.str("BILLING_OFFLINE_INSTRUCTIONS_RU", def
 YOOKASSA_SHOP_ID = env.str("YOOKASSA_SHOP_ID", default="")
 YOOKASSA_SECRET_KEY = env.str("YOOKASSA_SECRET_KEY", default="")
 YOOKASSA_API_BASE = env.str("YOOKASSA_API_BASE", default="https://api.yookassa.ru/v3").rstrip("/")
+# Stripe: the secret key (Developers, API keys) and the signing secret of the webhook endpoint
+# {SITE_URL}/api/v1/billing/webhooks/stripe, subscribed to checkout.session.completed,
+# checkout.session.async_payment_succeeded, checkout.session.async_payment_failed,
+# checkout.session.expired and charge.refunded. The API's address changes only for tests.
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="https://api.stripe.com").rstrip("/")
 if PRODUCTION:
     _problems = payment_provider_problems(
         provider=BILLING_PAYMENT_PROVIDER,
         yookassa_shop_id=YOOKASSA_SHOP_ID,
         yookassa_secret_key=YOOKASSA_SECRET_KEY,
         yookassa_api_base=YOOKASSA_API_BASE,
+        stripe_secret_key=STRIPE_SECRET_KEY,
+        stripe_webhook_secret=STRIPE_WEBHOOK_SECRET,
+        stripe_api_base=STRIPE_API_BASE,
     )
     if _problems:
         sys.exit("\n".join(f"Refusing to start: {problem}" for problem in _problems))
 # The hosted provider's payment page, where the checkout form's answer redirects: Chrome and
 # Safari check a form's redirects against the CSP form-action (below).
-BILLING_CHECKOUT_ORIGINS = {"yookassa": ["https://yoomoney.ru"]}.get(BILLING_PAYMENT_PROVIDER, [])
+BILLING_CHECKOUT_ORIGINS = {"yookassa": ["https://yoomoney.ru"], "stripe": ["https://checkout.stripe.com"]}.get(
+    BILLING_PAYMENT_PROVIDER, []
+)
 
 # --- Security ---------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -27,31 +27,18 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from html import escape
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlsplit
+
+from tests.fakes.server import Call, FakeProvider
 
 SHOP_ID = "506751"
 SECRET_KEY = "test_fake_secret_key"
-
-
-@dataclass(frozen=True)
-class Call:
-    """An API request the fake received."""
-
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: Any
 
 
 @dataclass(frozen=True)
@@ -83,70 +70,24 @@ def _money(value: Any) -> Decimal | None:
     return amount if amount.is_finite() and amount > 0 and amount == amount.quantize(Decimal("0.01")) else None
 
 
-class FakeYooKassa:
+class FakeYooKassa(FakeProvider):
+    API_PREFIX = "/v3/"
+    PAGE_PREFIX = "/checkout/"
+    name = "fake-yookassa"
+
     def __init__(self, *, shop_id: str = SHOP_ID, secret_key: str = SECRET_KEY, webhook_url: str = ""):
-        self.shop_id, self.secret_key, self.webhook_url = shop_id, secret_key, webhook_url
+        super().__init__(webhook_url=webhook_url)
+        self.shop_id, self.secret_key = shop_id, secret_key
         self.payments: dict[str, dict] = {}
         self.refunds: dict[str, dict] = {}
-        self.calls: list[Call] = []
         self.deliveries: list[Delivery] = []
-        self.failing = False  # "error": every API call answers 500
-        self.hanging = 0.0  # "hang": every API call answers after this many seconds
         self._keys: dict[tuple[str, str], tuple[str, int, dict]] = {}  # (path, key) -> (body, status, answer)
-        self._lock = threading.RLock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-        self.port = 0
-
-    # --- running --------------------------------------------------------------------------
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
     @property
     def api_base(self) -> str:
         return f"{self.url}/v3"
 
-    def start(self) -> FakeYooKassa:
-        server = ThreadingHTTPServer(("127.0.0.1", self.port), _Handler)
-        server.daemon_threads = True
-        server.fake = self
-        self.port = server.server_address[1]
-        self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, name="fake-yookassa", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join(timeout=10)
-            self._server = self._thread = None
-
-    def go_down(self, how: str = "refuse", *, seconds: float = 5.0) -> None:
-        """ "refuse": nothing listens on the port any more; "error": the API
-        answers 500; "hang": the API answers only after `seconds`."""
-        if how == "refuse":
-            self.stop()
-        elif how == "error":
-            self.failing = True
-        elif how == "hang":
-            self.hanging = seconds
-        else:
-            raise ValueError(how)
-
-    def come_back(self) -> None:
-        self.failing, self.hanging = False, 0.0
-        if self._server is None:
-            self.start()  # the same port again
-
     # --- what the tests look at ------------------------------------------------------------
-
-    def calls_to(self, method: str, path: str) -> list[Call]:
-        with self._lock:
-            return [call for call in self.calls if (call.method, call.path) == (method, path)]
 
     def payment(self, payment_id: str) -> dict:
         with self._lock:
@@ -221,14 +162,8 @@ class FakeYooKassa:
     def notify(self, event: str, object_id: str, **overrides) -> Delivery:
         """Send `notification(...)` to the app's webhook, as YooKassa does."""
         body = self.notification(event, object_id, **overrides)
-        request = urllib.request.Request(
-            self.webhook_url, data=body, method="POST", headers={"Content-Type": "application/json"}
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=60) as answer:
-                delivery = Delivery(event, object_id, answer.status, answer.read().decode())
-        except urllib.error.HTTPError as error:
-            delivery = Delivery(event, object_id, error.code, error.read().decode())
+        status, answer = self.post_to_app(body, {})
+        delivery = Delivery(event, object_id, status, answer)
         with self._lock:
             self.deliveries.append(delivery)
         return delivery
@@ -305,8 +240,7 @@ class FakeYooKassa:
             body = json.loads(raw) if raw else None
         except ValueError:
             body = raw.decode(errors="replace")
-        with self._lock:
-            self.calls.append(Call(method, path, headers, body))
+        self.record(Call(method, path, headers, body))
         if self.hanging:
             time.sleep(self.hanging)
         if self.failing:
@@ -366,39 +300,3 @@ class FakeYooKassa:
         self.succeed(payment_id)
         self.notify("payment.succeeded", payment_id)
         return 303, "", payment["confirmation"]["return_url"]
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: ThreadingHTTPServer
-
-    def log_message(self, format, *args):  # quiet
-        pass
-
-    def _reply(self, status: int, body: bytes, content_type: str, location: str = "") -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        if location:
-            self.send_header("Location", location)
-        self.end_headers()
-        self.wfile.write(body)
-
-    def _handle(self, method: str) -> None:
-        fake: FakeYooKassa = self.server.fake
-        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        path = urlsplit(self.path).path
-        if path.startswith("/v3/"):
-            headers = {name.lower(): value for name, value in self.headers.items()}
-            status, answer = fake.api(method, path, headers, raw)
-            self._reply(status, json.dumps(answer).encode(), "application/json")
-        elif path.startswith("/checkout/"):
-            status, html, location = fake.page(method, path.removeprefix("/checkout/"))
-            self._reply(status, html.encode(), "text/html; charset=utf-8", location)
-        else:
-            self._reply(404, b"", "text/plain")
-
-    def do_GET(self):
-        self._handle("GET")
-
-    def do_POST(self):
-        self._handle("POST")

@@ -1,0 +1,397 @@
+"""Buying lessons through Stripe, end to end against a fake Stripe: a real
+HTTP server on loopback (`tests.fakes.stripe`) that the official library
+talks to, with a hosted Checkout page, and that notifies the app (with
+`live_server`) with events signed as Stripe signs them; or the tests post
+the events themselves, signed, forged or stale."""
+
+from __future__ import annotations
+
+import time
+import urllib.error
+import urllib.request
+from datetime import timedelta
+from decimal import Decimal
+from urllib.parse import urlsplit
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from audit.models import AdminAction, AuditLog, IdempotencyRecord, OutboxEvent
+from billing import payments
+from billing.models import LessonPackage, Payment, PaymentEvent, Product
+from billing.stripe_provider import StripeProvider, from_minor, idempotency_key, to_minor
+from guitaronline.guards import payment_provider_problems
+from tests.clients import client_for, signed_in
+from tests.factories import StudentFactory, staff_in
+from tests.fakes.stripe import FakeStripe, sign
+from tests.pages import text
+from tests.races import race_n
+
+CHECKOUT = "/api/v1/billing/checkout"
+WEBHOOK = "/api/v1/billing/webhooks/stripe"
+
+Status = Payment.Status
+Result = PaymentEvent.Result
+
+
+# --- the world --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def stripe(settings):
+    """The fake Stripe, and the site set to take payments through it."""
+    fake = FakeStripe().start()
+    settings.BILLING_PAYMENT_PROVIDER = "stripe"
+    settings.STRIPE_SECRET_KEY = fake.secret_key
+    settings.STRIPE_WEBHOOK_SECRET = fake.webhook_secret
+    settings.STRIPE_API_BASE = fake.api_base
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def calling_back(stripe, live_server, settings):
+    """The fake Stripe sending its events to the running site."""
+    settings.SITE_URL = live_server.url
+    stripe.webhook_url = live_server.url + WEBHOOK
+    return stripe
+
+
+@pytest.fixture
+def product(db):
+    return Product.objects.create(
+        name_en="Ten lessons",
+        name_ru="Десять уроков",
+        lessons=10,
+        validity_days=90,
+        price=Decimal("150.00"),
+        currency="EUR",
+    )
+
+
+@pytest.fixture
+def finance_api(db):
+    return client_for(staff_in("finance"))
+
+
+def checkout(student, product) -> Payment:
+    payment, created = payments.product_checkout(student=student, product_id=product.pk)
+    assert created
+    return payment
+
+
+def deliver(stripe: FakeStripe, event_type: str, obj: dict, *, signature: str | None = None, body: bytes | None = None):
+    """Post an event to the webhook as Stripe would (signed; no login, no CSRF token)."""
+    body = stripe.event(event_type, obj) if body is None else body
+    return APIClient(enforce_csrf_checks=True).post(
+        WEBHOOK, data=body, content_type="application/json", HTTP_STRIPE_SIGNATURE=signature or sign(body)
+    )
+
+
+def paid(stripe: FakeStripe, student, product) -> Payment:
+    payment = checkout(student, product)
+    session = stripe.pay(payment.provider_reference)
+    assert deliver(stripe, "checkout.session.completed", session).json() == {"result": "fulfilled"}
+    payment.refresh_from_db()
+    return payment
+
+
+def state(*objects) -> dict:
+    tracked = (LessonPackage, Payment, PaymentEvent, AuditLog, OutboxEvent, AdminAction, IdempotencyRecord)
+    counts: dict = {model.__name__: model.objects.count() for model in tracked}
+    for obj in objects:
+        counts[f"{obj._meta.label}#{obj.pk}"] = type(obj).objects.filter(pk=obj.pk).values().get()
+    return counts
+
+
+def assert_error(response, status: int, code: str) -> dict:
+    assert response.status_code == status, response.content
+    error = response.json()["error"]
+    assert error["code"] == code
+    return error
+
+
+# --- checkout ------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_checkout_opens_a_checkout_session_with_our_payment_id(student, student_api, product, stripe, settings):
+    response = student_api.post(CHECKOUT, {"product_id": product.pk}, format="json")
+
+    assert response.status_code == 201, response.content
+    payment = Payment.objects.get()
+    (call,) = stripe.calls_to("POST", "/v1/checkout/sessions")
+    assert response.json()["checkout_url"] == stripe.session(payment.provider_reference)["url"]
+    assert call.body["mode"] == "payment"
+    assert call.body["client_reference_id"] == str(payment.pk)
+    assert call.body["metadata"] == {"payment_id": str(payment.pk)}
+    assert call.body["payment_intent_data"] == {"metadata": {"payment_id": str(payment.pk)}}
+    assert call.body["line_items"][0]["price_data"]["unit_amount"] == "15000"  # cents, from the product
+    assert call.body["line_items"][0]["price_data"]["currency"] == "eur"
+    assert call.body["success_url"] == f"{settings.SITE_URL}/payments/{payment.pk}/"
+    assert call.headers["idempotency-key"] == idempotency_key(payment, "checkout")
+    assert call.headers["authorization"] == f"Bearer {stripe.secret_key}"
+
+
+@pytest.mark.django_db
+def test_the_checkout_page_sends_the_student_to_stripe(student, product, stripe):
+    response = signed_in(student).post(reverse("billing:checkout", args=[product.pk]))
+    assert response.status_code == 302
+    assert response["Location"].startswith(f"{stripe.url}/pay/cs_test_")
+
+
+@pytest.mark.django_db
+def test_a_retried_call_never_opens_a_second_session(student, product, stripe):
+    payment = checkout(student, product)
+    again = StripeProvider().create_checkout(payment, return_url=payments.return_url(payment))
+    assert again.reference == payment.provider_reference and len(stripe.sessions) == 1
+
+
+def test_minor_units_follow_the_currency():
+    assert to_minor(Decimal("150.00"), "EUR") == 15000 and to_minor(Decimal("1500"), "JPY") == 1500
+    assert from_minor(15000, "usd") == Decimal("150") and from_minor(None, "EUR") is None
+
+
+# --- paying, and what Stripe tells us ------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_paying_on_stripes_page_fulfils_once_and_the_return_page_shows_the_receipt(
+    student, product, calling_back, settings
+):
+    body = client_for(student).post(CHECKOUT, {"product_id": product.pk}, format="json").json()
+    payment = Payment.objects.get(pk=body["payment_id"])
+
+    request = urllib.request.Request(body["checkout_url"], method="POST", data=b"")
+
+    class Stay(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    try:
+        urllib.request.build_opener(Stay).open(request, timeout=60)
+    except urllib.error.HTTPError as answer:
+        back = answer
+    assert back.code == 303 and back.headers["Location"] == f"{settings.SITE_URL}/payments/{payment.pk}/"
+    assert [(d.type, d.status) for d in calling_back.deliveries] == [("checkout.session.completed", 200)]
+    payment.refresh_from_db()
+    assert payment.status == Status.SUCCEEDED
+    assert (payment.package.lessons_total, payment.package.currency) == (10, "EUR")
+    shown = text(signed_in(student).get(urlsplit(back.headers["Location"]).path))
+    assert "Payment received. Thank you!" in shown and "150.00 EUR" in shown
+
+
+@pytest.mark.django_db
+def test_replayed_and_duplicate_events_create_one_package(student, product, stripe):
+    payment = checkout(student, product)
+    session = stripe.pay(payment.provider_reference)
+    body = stripe.event("checkout.session.completed", session)
+
+    first = deliver(stripe, "", {}, body=body)
+    replay = deliver(stripe, "", {}, body=body)
+    another_event = deliver(stripe, "checkout.session.completed", session)  # Stripe's own retry, a new event id
+
+    assert [r.json()["result"] for r in (first, replay, another_event)] == ["fulfilled", "fulfilled", "ignored"]
+    assert LessonPackage.objects.filter(student=student).count() == 1
+    assert PaymentEvent.objects.count() == 2
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("forgery", ["wrong secret", "stale", "no signature", "tampered"])
+def test_an_event_not_signed_by_stripe_is_400_and_records_nothing(student, product, stripe, forgery):
+    payment = checkout(student, product)
+    session = stripe.pay(payment.provider_reference)
+    body = stripe.event("checkout.session.completed", session)
+    signature = {
+        "wrong secret": sign(body, "whsec_someone_else"),
+        "stale": sign(body, timestamp=int(time.time()) - 3600),
+        "no signature": "",
+        "tampered": sign(body),
+    }[forgery]
+    if forgery == "tampered":
+        body = body.replace(b'"paid"', b'"paid" ')
+    before = state(payment)
+
+    response = APIClient().post(WEBHOOK, data=body, content_type="application/json", HTTP_STRIPE_SIGNATURE=signature)
+
+    assert_error(response, 400, "webhook_rejected")
+    assert state(payment) == before
+
+
+@pytest.mark.django_db
+def test_another_amount_is_recorded_as_a_mismatch_and_never_fulfils(client, student, product, stripe):
+    payment = checkout(student, product)
+    session = stripe.pay(payment.provider_reference, amount_total=150)
+
+    response = deliver(stripe, "checkout.session.completed", session)
+
+    assert response.json() == {"result": "mismatch"}
+    assert not LessonPackage.objects.exists()
+    event = PaymentEvent.objects.get()
+    assert event.detail == "amount 1.5 instead of 150.00"
+    client.force_login(staff_in("finance"))
+    assert "amount 1.5 instead of 150.00" in text(client.get(reverse("admin:billing_paymentevent_changelist")))
+
+
+@pytest.mark.django_db
+def test_an_event_for_an_unknown_payment_changes_nothing(stripe):
+    session = {"id": "cs_test_elsewhere", "object": "checkout.session", "payment_status": "paid",
+               "amount_total": 100, "currency": "eur", "metadata": {"payment_id": "999999"}}  # fmt: skip
+    response = deliver(stripe, "checkout.session.completed", session)
+    assert response.json() == {"result": "unknown_payment"}
+    assert not Payment.objects.exists() and not LessonPackage.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_expired_session_closes_the_payment(student, product, stripe):
+    payment = checkout(student, product)
+    session = stripe.expire(payment.provider_reference)
+    assert deliver(stripe, "checkout.session.expired", session).json() == {"result": "failed"}
+    payment.refresh_from_db()
+    assert payment.status == Status.FAILED
+
+
+# --- lost events: the reconciliation and the return page --------------------------------------------
+
+
+@pytest.mark.django_db
+def test_reconciliation_settles_what_stripe_says_and_expires_the_abandoned(product, stripe):
+    lost, abandoned, expired = (checkout(StudentFactory(), product) for _ in range(3))
+    stripe.pay(lost.provider_reference)
+    stripe.expire(expired.provider_reference)
+    now = timezone.now()
+
+    assert payments.payments_reconcile(now=now + timedelta(minutes=11)) == {
+        "fulfilled": 1,
+        "failed": 1,
+        "unchanged": 1,
+    }
+    assert payments.payments_reconcile(now=now + timedelta(minutes=61)) == {"expired": 1}
+    for payment in (lost, abandoned, expired):
+        payment.refresh_from_db()
+    assert (lost.status, lost.package.lessons_total) == (Status.SUCCEEDED, 10)
+    assert (abandoned.status, expired.status) == (Status.EXPIRED, Status.FAILED)
+
+
+@pytest.mark.django_db
+def test_the_return_page_asks_stripe_when_the_event_is_late(student, product, stripe):
+    payment = checkout(student, product)
+    stripe.pay(payment.provider_reference)
+    shown = text(signed_in(student).get(reverse("billing:payment-detail", args=[payment.pk])))
+    assert "Payment received. Thank you!" in shown
+    assert LessonPackage.objects.filter(student=student).count() == 1
+
+
+# --- refunds -----------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_finance_refunds_through_stripe_and_the_lessons_left_are_canceled(student, product, stripe, finance_api):
+    payment = paid(stripe, student, product)
+
+    response = finance_api.post(f"/api/v1/billing/payments/{payment.pk}/refund", {}, format="json")
+
+    assert response.status_code == 200, response.content
+    (call,) = stripe.calls_to("POST", "/v1/refunds")
+    assert call.body["amount"] == "15000" and call.body["payment_intent"].startswith("pi_")
+    assert call.headers["idempotency-key"] == idempotency_key(payment, "refund")
+    payment.refresh_from_db()
+    assert (payment.status, payment.refunded_amount) == (Status.REFUNDED, Decimal("150.00"))
+    assert payment.package.status == LessonPackage.Status.CANCELED
+
+
+@pytest.mark.django_db
+def test_a_refund_above_what_was_paid_is_400_and_stripe_is_not_asked(student, product, stripe, finance_api):
+    payment = paid(stripe, student, product)
+    LessonPackage.objects.filter(pk=payment.package_id).update(lessons_left=5)
+    response = finance_api.post(f"/api/v1/billing/payments/{payment.pk}/refund", {"amount": "150.01"}, format="json")
+    assert_error(response, 400, "refund_too_large")
+    assert stripe.calls_to("POST", "/v1/refunds") == []
+
+
+@pytest.mark.django_db
+def test_a_refund_stripe_refuses_changes_nothing(student, product, stripe, finance_api):
+    payment = paid(stripe, student, product)
+    stripe.refund_in_dashboard(payment.provider_reference, 15000, notify=False)  # already all given back there
+    before = state(payment, payment.package)
+    response = finance_api.post(f"/api/v1/billing/payments/{payment.pk}/refund", {}, format="json")
+    error = assert_error(response, 502, "payment_provider_error")
+    assert "Stripe refused the refund" in error["message"]
+    assert state(payment, payment.package) == before
+
+
+@pytest.mark.django_db
+def test_a_refund_made_in_stripes_dashboard_reaches_us(student, product, stripe, live_server, settings):
+    stripe.webhook_url = live_server.url + WEBHOOK
+    payment = paid(stripe, student, product)
+    LessonPackage.objects.filter(pk=payment.package_id).update(lessons_left=4)
+
+    delivery = stripe.refund_in_dashboard(payment.provider_reference, 5000)
+
+    assert (delivery.status, delivery.body) == (200, '{"result":"refunded"}')
+    payment.refresh_from_db()
+    assert (payment.status, payment.refunded_amount) == (Status.REFUNDED, Decimal("50.00"))
+    assert payment.package.status == LessonPackage.Status.CANCELED
+
+
+# --- Stripe down -----------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("how", ["refuse", "error"])
+def test_when_stripe_is_down_the_checkout_is_503_and_nothing_is_half_written(student, product, stripe, how):
+    stripe.go_down(how)
+    before = state()
+    response = client_for(student).post(CHECKOUT, {"product_id": product.pk}, format="json")
+    error = assert_error(response, 503, "payment_provider_unavailable")
+    assert error["details"] == {"provider": "stripe"}
+    assert state() == before
+
+
+@pytest.mark.django_db
+def test_recording_a_payment_by_hand_is_refused_with_stripe(staff_api, student, stripe):
+    package = LessonPackage.objects.create(
+        student=student, lessons_total=5, lessons_left=5, price=Decimal("75"), currency="EUR",
+        expires_at=timezone.now() + timedelta(days=30),
+    )  # fmt: skip
+    before = state(package)
+    response = staff_api.post(
+        "/api/v1/billing/payments", {"package_id": package.pk, "amount": "75.00", "currency": "EUR"}, format="json"
+    )
+    assert_error(response, 502, "payment_provider_error")
+    assert state(package) == before and stripe.calls == []
+
+
+# --- races and settings -----------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_event_twenty_times_at_once_fulfils_once(postgres_only, student, product, stripe):
+    payment = checkout(student, product)
+    session = stripe.pay(payment.provider_reference)
+    body = stripe.event("checkout.session.completed", session)
+
+    answers = race_n(20, lambda _: deliver(stripe, "", {}, body=body))
+
+    assert [answer.status_code for answer in answers] == [200] * 20
+    assert LessonPackage.objects.filter(student=student).count() == 1
+    assert PaymentEvent.objects.count() == 1
+    succeeded = OutboxEvent.objects.filter(event_type="billing.payment.status_changed", payload__to="succeeded")
+    assert succeeded.count() == 1
+
+
+def test_production_refuses_stripe_without_its_keys():
+    problems = payment_provider_problems(
+        provider="stripe",
+        yookassa_shop_id="",
+        yookassa_secret_key="",
+        yookassa_api_base="https://api.yookassa.ru/v3",
+        stripe_secret_key="",
+        stripe_webhook_secret="whsec_x",
+        stripe_api_base="http://127.0.0.1:9",
+    )
+    assert len(problems) == 2
+    assert "STRIPE_SECRET_KEY" in problems[0] and "STRIPE_WEBHOOK_SECRET" not in problems[0]
+    assert "STRIPE_API_BASE" in problems[1]
