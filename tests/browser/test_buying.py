@@ -17,9 +17,22 @@ import pytest
 
 from billing.models import LessonPackage, Payment, Product
 from tests.factories import PASSWORD, StudentFactory, staff_in
+from tests.fakes.stripe import FakeStripe
 from tests.fakes.yookassa import FakeYooKassa
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def euro_product():
+    return Product.objects.create(
+        name_en="Ten lessons",
+        name_ru="Десять уроков",
+        lessons=10,
+        validity_days=90,
+        price=Decimal("150.00"),
+        currency="EUR",
+    )
 
 
 @pytest.fixture
@@ -35,18 +48,34 @@ def product():
     )
 
 
-@pytest.fixture
-def yookassa(settings, live_server):
-    """The fake YooKassa, calling the running site back; the site takes payments through it."""
-    fake = FakeYooKassa(webhook_url=f"{live_server.url}/api/v1/billing/webhooks/yookassa").start()
-    settings.BILLING_PAYMENT_PROVIDER = "yookassa"
-    settings.YOOKASSA_SHOP_ID, settings.YOOKASSA_SECRET_KEY = fake.shop_id, fake.secret_key
-    settings.YOOKASSA_API_BASE = fake.api_base
+def _site_pays_through(fake, settings, live_server, provider: str) -> None:
+    fake.webhook_url = f"{live_server.url}/api/v1/billing/webhooks/{provider}"
+    settings.BILLING_PAYMENT_PROVIDER = provider
     settings.SITE_URL = live_server.url
-    # the payment page's origin, as BILLING_CHECKOUT_ORIGINS adds YooKassa's in a deployment
+    # the payment page's origin, as BILLING_CHECKOUT_ORIGINS adds the provider's in a deployment
     policy = settings.CONTENT_SECURITY_POLICY
     directives = {**policy["DIRECTIVES"], "form-action": [*policy["DIRECTIVES"]["form-action"], fake.url]}
     settings.CONTENT_SECURITY_POLICY = {**policy, "DIRECTIVES": directives}
+
+
+@pytest.fixture
+def yookassa(settings, live_server):
+    """The fake YooKassa, calling the running site back; the site takes payments through it."""
+    fake = FakeYooKassa().start()
+    _site_pays_through(fake, settings, live_server, "yookassa")
+    settings.YOOKASSA_SHOP_ID, settings.YOOKASSA_SECRET_KEY = fake.shop_id, fake.secret_key
+    settings.YOOKASSA_API_BASE = fake.api_base
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def stripe(settings, live_server):
+    """The fake Stripe, sending signed events to the running site; the site takes payments through it."""
+    fake = FakeStripe().start()
+    _site_pays_through(fake, settings, live_server, "stripe")
+    settings.STRIPE_SECRET_KEY, settings.STRIPE_WEBHOOK_SECRET = fake.secret_key, fake.webhook_secret
+    settings.STRIPE_API_BASE = fake.api_base
     yield fake
     fake.stop()
 
@@ -81,6 +110,24 @@ def test_a_student_pays_on_the_providers_page_and_comes_back_to_the_receipt(
     package = LessonPackage.objects.get(student=student)
     assert (package.lessons_left, Payment.objects.get(student=student).package_id) == (10, package.pk)
     assert not [line for line in console if "Content Security Policy" in line], console
+
+
+def test_a_student_pays_on_stripe_checkout_and_comes_back_to_the_receipt(
+    page, live_server, login, screenshot, euro_product, stripe
+):
+    student = StudentFactory(language="en", full_name="Emma Euro")
+    login(student.email, PASSWORD)
+    _buy(page, live_server)
+    page.wait_for_url(re.compile(re.escape(stripe.url) + r"/pay/cs_test_"))
+    assert "150.00 EUR" in page.inner_text("body")
+    screenshot("buy-stripe-01-checkout")
+
+    page.click("button")  # Pay: Stripe sends a signed event, then the student comes back
+    page.wait_for_url(re.compile(r"/payments/\d+/$"))
+    screenshot("buy-stripe-02-receipt")
+    receipt = page.inner_text("main")
+    assert "Payment received. Thank you!" in receipt and "150.00 EUR" in receipt and "Stripe" in receipt
+    assert LessonPackage.objects.get(student=student).lessons_left == 10
 
 
 def test_offline_the_student_checks_out_finance_settles_and_the_student_sees_the_receipt(
