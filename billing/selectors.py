@@ -261,9 +261,9 @@ def money_by_month(*, months: int = 12, now: datetime | None = None) -> dict[str
         for row in rows:
             month = timezone.localtime(row["month"]).date() if isinstance(row["month"], datetime) else row["month"]
             cells = sums.setdefault(row["currency"], {})
-            cells.setdefault(month, [Decimal("0"), Decimal("0")])[index] += row["total"] or Decimal("0")
+            cells.setdefault(month, [Decimal("0.00"), Decimal("0.00")])[index] += row["total"] or Decimal("0")
     return {
-        currency: [MonthMoney(month, *cells.get(month, [Decimal("0"), Decimal("0")])) for month in calendar]
+        currency: [MonthMoney(month, *cells.get(month, [Decimal("0.00"), Decimal("0.00")])) for month in calendar]
         for currency, cells in sorted(sums.items())
     }
 

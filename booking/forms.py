@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from booking.models import WaitlistEntry
 from guitaronline.core.times import in_zone
+from guitaronline.core.widgets import DatePicker
 
 # Weeks far outside any schedule are refused, so date arithmetic never overflows.
 _FIRST_WEEK = date(2000, 1, 1)
@@ -104,8 +105,8 @@ class TeacherCancelForm(forms.Form):
 class TimeOffForm(forms.Form):
     """Days off (the teacher's own calendar); the service checks them."""
 
-    start_date = forms.DateField(label=_("First day"), widget=forms.DateInput(attrs={"type": "date"}))
-    end_date = forms.DateField(label=_("Last day"), widget=forms.DateInput(attrs={"type": "date"}))
+    start_date = forms.DateField(label=_("First day"), widget=DatePicker())
+    end_date = forms.DateField(label=_("Last day"), widget=DatePicker())
     reason = forms.CharField(
         label=_("Reason"), required=False, max_length=200, help_text=_("For the school; students do not see it.")
     )
@@ -145,7 +146,7 @@ class SeriesForm(forms.Form):
         initial=FOR_WEEKS,
     )
     weeks = forms.IntegerField(label=_("Weeks"), required=False, min_value=2, max_value=52, initial=8)
-    until = forms.DateField(label=_("Last date"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label=_("Last date"), required=False, widget=DatePicker())
 
     def terms(self) -> dict:
         """The service's terms: exactly one of weeks, until, open_ended."""

@@ -13,23 +13,16 @@ from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext_lazy as _
 
 from guitaronline.core.times import local_to_utc
+from guitaronline.core.widgets import DatePicker, TimePicker
 from scheduling import services
-
-
-def _date_input() -> forms.DateInput:
-    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-
-
-def _time_input() -> forms.TimeInput:
-    return forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
 
 
 class SlotForm(forms.Form):
     """One slot on a date, from a start to an end time in the teacher's zone."""
 
-    date = forms.DateField(label=_("Date"), widget=_date_input())
-    start_time = forms.TimeField(label=_("Start time"), widget=_time_input())
-    end_time = forms.TimeField(label=_("End time"), widget=_time_input())
+    date = forms.DateField(label=_("Date"), widget=DatePicker())
+    start_time = forms.TimeField(label=_("Start time"), widget=TimePicker())
+    end_time = forms.TimeField(label=_("End time"), widget=TimePicker())
 
     # service argument -> form field, for the service's field errors
     service_fields = {"start_at": "start_time", "end_at": "end_time"}
@@ -65,8 +58,8 @@ class RecurringForm(forms.Form):
     weekday = forms.TypedChoiceField(
         label=_("Weekday"), coerce=int, choices=[(number, name) for number, name in WEEKDAYS.items()]
     )
-    start_time = forms.TimeField(label=_("From"), widget=_time_input())
-    end_time = forms.TimeField(label=_("Until"), widget=_time_input())
+    start_time = forms.TimeField(label=_("From"), widget=TimePicker())
+    end_time = forms.TimeField(label=_("Until"), widget=TimePicker())
     slot_minutes = forms.IntegerField(
         label=_("Slot length, minutes"),
         initial=60,

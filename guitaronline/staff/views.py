@@ -19,6 +19,7 @@ from booking import selectors as booking_selectors
 from guitaronline.core.capabilities import Capability, staff_can
 from guitaronline.core.csv_export import csv_lines
 from guitaronline.core.tallies import Tally
+from guitaronline.core.widgets import DatePicker
 from guitaronline.staff import charts, selectors
 
 
@@ -84,8 +85,8 @@ EXPORT_HEADER = (
 class ExportForm(forms.Form):
     """A period of payments to export: days in the school's time zone, inclusive."""
 
-    start = forms.DateField(label=gettext_lazy("From"), widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=gettext_lazy("To"), widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(label=gettext_lazy("From"), widget=DatePicker())
+    end = forms.DateField(label=gettext_lazy("To"), widget=DatePicker())
 
     def clean(self):
         data = super().clean()

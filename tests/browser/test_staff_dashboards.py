@@ -1,7 +1,8 @@
 import pytest
+from django.core.management import call_command
 
 from booking import services as booking_services
-from tests.factories import PASSWORD, StaffFactory, StudentFactory, TeacherFactory, make_package, make_slot
+from tests.factories import PASSWORD, StaffFactory, StudentFactory, TeacherFactory, make_package, make_slot, staff_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -28,3 +29,24 @@ def test_staff_open_both_dashboards(page, live_server, screenshot):
     page.wait_for_url("**/admin/dashboards/ops/")
     assert page.locator(".ops-card").count() == 6
     screenshot("admin-ops-dashboard")
+
+
+def test_finance_opens_the_finance_dashboard_and_downloads_a_period(page, live_server, screenshot, staff_groups):
+    call_command("seed_demo")  # the demo school's payments: one in each state, over three months
+    finance = staff_in("finance")
+    finance.language = "ru"
+    finance.save(update_fields=["language"])
+
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("input[name=username]", finance.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url("**/admin/")
+    page.click("#content >> text=Финансы")
+    page.wait_for_url("**/admin/dashboards/finance/")
+    assert page.locator("svg.bar-chart rect").count() == 24  # 12 months, revenue and refunds side by side
+    assert "Ждут оплаты больше суток" in page.inner_text("#content")
+    screenshot("admin-finance-dashboard")
+    with page.expect_download() as download:
+        page.click("input[type=submit][value='Скачать CSV']")
+    assert download.value.suggested_filename.startswith("payments-")
