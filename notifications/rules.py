@@ -62,13 +62,15 @@ def _link(payload: dict, *, for_student: bool) -> str:
     return reverse("booking:dashboard" if for_student else "booking:teacher-dashboard")
 
 
-def _to_both(payload: dict, users: dict[int, User], template: str, **extra) -> list[Message]:
+def _to_both(payload: dict, users: dict[int, User], template: str, link=_link, **extra) -> list[Message]:
+    """`{template}_student` to the student and `{template}_teacher` to the
+    teacher, each pointing where `link(payload, for_student=...)` says."""
     context = {**_lesson_context(payload, users), **extra}
     messages = []
     if student := users.get(payload.get("student_id")):
-        messages.append(Message(student, f"{template}_student", context, _link(payload, for_student=True)))
+        messages.append(Message(student, f"{template}_student", context, link(payload, for_student=True)))
     if teacher := users.get(payload.get("teacher_id")):
-        messages.append(Message(teacher, f"{template}_teacher", context, _link(payload, for_student=False)))
+        messages.append(Message(teacher, f"{template}_teacher", context, link(payload, for_student=False)))
     return messages
 
 
@@ -151,74 +153,30 @@ def _series_link(payload: dict, *, for_student: bool) -> str:
 
 
 def series_created(event: OutboxEvent, users: dict[int, User]) -> list[Message]:
-    payload, context = event.payload, _series_context(event.payload)
-    messages = []
-    if student := users.get(payload.get("student_id")):
-        messages.append(
-            Message(
-                student,
-                "series_booked_student",
-                {**_lesson_context(payload, users), **context},
-                _series_link(payload, for_student=True),
-            )
-        )
-    if teacher := users.get(payload.get("teacher_id")):
-        messages.append(
-            Message(
-                teacher,
-                "series_booked_teacher",
-                {**_lesson_context(payload, users), **context},
-                _series_link(payload, for_student=False),
-            )
-        )
-    return messages
+    return _to_both(event.payload, users, "series_booked", link=_series_link, **_series_context(event.payload))
 
 
 def series_extended(event: OutboxEvent, users: dict[int, User]) -> list[Message]:
     """The student hears of a week that could not be booked, or of a package running out."""
     payload = event.payload
-    student = users.get(payload.get("student_id"))
-    if student is None or not (payload.get("missed") or payload.get("low")):
+    if not (payload.get("missed") or payload.get("low")):
         return []
-    context = {
-        **_lesson_context(payload, users),
-        **_series_context(payload),
-        "lessons_left": payload["lessons_left"],
-        "low": payload.get("low"),
-    }
-    return [
-        Message(
-            student,
-            "series_extended",
-            context,
-            reverse("billing:product-list") if payload.get("low") else _series_link(payload, for_student=True),
-        )
-    ]
+    low = payload.get("low")
+    link = reverse("billing:product-list") if low else _series_link(payload, for_student=True)
+    context = {**_series_context(payload), "lessons_left": payload["lessons_left"], "low": low}
+    return _to_student(payload, users, "series_extended", link=link, **context)
 
 
 def series_canceled(event: OutboxEvent, users: dict[int, User]) -> list[Message]:
     payload = event.payload
-    context = {**_series_context(payload), "lessons_returned": payload.get("lessons_returned", 0)}
-    messages = []
-    if student := users.get(payload.get("student_id")):
-        messages.append(
-            Message(
-                student,
-                "series_canceled_student",
-                {**_lesson_context(payload, users), **context},
-                _series_link(payload, for_student=True),
-            )
-        )
-    if teacher := users.get(payload.get("teacher_id")):
-        messages.append(
-            Message(
-                teacher,
-                "series_canceled_teacher",
-                {**_lesson_context(payload, users), **context},
-                _series_link(payload, for_student=False),
-            )
-        )
-    return messages
+    return _to_both(
+        payload,
+        users,
+        "series_canceled",
+        link=_series_link,
+        **_series_context(payload),
+        lessons_returned=payload.get("lessons_returned", 0),
+    )
 
 
 def booking_expired(event: OutboxEvent, users: dict[int, User]) -> list[Message]:

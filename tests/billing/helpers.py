@@ -1,9 +1,9 @@
 """Assertions shared by the billing tests."""
 
-from audit.models import AdminAction, AuditLog, OutboxEvent
-from billing.models import LessonPackage, Payment
+from audit.models import AdminAction, AuditLog, IdempotencyRecord, OutboxEvent
+from billing.models import LessonPackage, Payment, PaymentEvent
 
-TRACKED = (LessonPackage, Payment, AuditLog, OutboxEvent, AdminAction)
+TRACKED = (LessonPackage, Payment, PaymentEvent, AuditLog, OutboxEvent, AdminAction, IdempotencyRecord)
 
 
 def db_state(*objects) -> dict:
@@ -36,3 +36,11 @@ def assert_one_change_record(action: str, entity, payload: dict, actor=None) -> 
     assert events[0].payload == payload
     assert events[0].aggregate_type == entity._meta.label_lower
     assert events[0].status == OutboxEvent.Status.PENDING
+
+
+def assert_error(response, status: int, code: str) -> dict:
+    """The API's one error shape, with this status and code; returns the error."""
+    assert response.status_code == status, response.content
+    error = response.json()["error"]
+    assert error["code"] == code
+    return error

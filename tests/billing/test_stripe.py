@@ -18,11 +18,12 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from audit.models import AdminAction, AuditLog, IdempotencyRecord, OutboxEvent
+from audit.models import OutboxEvent
 from billing import payments
 from billing.models import LessonPackage, Payment, PaymentEvent, Product
 from billing.stripe_provider import StripeProvider, from_minor, idempotency_key, to_minor
 from guitaronline.guards import payment_provider_problems
+from tests.billing.helpers import assert_error, db_state
 from tests.clients import client_for, signed_in
 from tests.factories import StudentFactory, staff_in
 from tests.fakes.stripe import FakeStripe, sign
@@ -96,21 +97,6 @@ def paid(stripe: FakeStripe, student, product) -> Payment:
     assert deliver(stripe, "checkout.session.completed", session).json() == {"result": "fulfilled"}
     payment.refresh_from_db()
     return payment
-
-
-def state(*objects) -> dict:
-    tracked = (LessonPackage, Payment, PaymentEvent, AuditLog, OutboxEvent, AdminAction, IdempotencyRecord)
-    counts: dict = {model.__name__: model.objects.count() for model in tracked}
-    for obj in objects:
-        counts[f"{obj._meta.label}#{obj.pk}"] = type(obj).objects.filter(pk=obj.pk).values().get()
-    return counts
-
-
-def assert_error(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.content
-    error = response.json()["error"]
-    assert error["code"] == code
-    return error
 
 
 # --- checkout ------------------------------------------------------------------------------
@@ -212,12 +198,12 @@ def test_an_event_not_signed_by_stripe_is_400_and_records_nothing(student, produ
     }[forgery]
     if forgery == "tampered":
         body = body.replace(b'"paid"', b'"paid" ')
-    before = state(payment)
+    before = db_state(payment)
 
     response = APIClient().post(WEBHOOK, data=body, content_type="application/json", HTTP_STRIPE_SIGNATURE=signature)
 
     assert_error(response, 400, "webhook_rejected")
-    assert state(payment) == before
+    assert db_state(payment) == before
 
 
 @pytest.mark.django_db
@@ -315,11 +301,11 @@ def test_a_refund_above_what_was_paid_is_400_and_stripe_is_not_asked(student, pr
 def test_a_refund_stripe_refuses_changes_nothing(student, product, stripe, finance_api):
     payment = paid(stripe, student, product)
     stripe.refund_in_dashboard(payment.provider_reference, 15000, notify=False)  # already all given back there
-    before = state(payment, payment.package)
+    before = db_state(payment, payment.package)
     response = finance_api.post(f"/api/v1/billing/payments/{payment.pk}/refund", {}, format="json")
     error = assert_error(response, 502, "payment_provider_error")
     assert "Stripe refused the refund" in error["message"]
-    assert state(payment, payment.package) == before
+    assert db_state(payment, payment.package) == before
 
 
 @pytest.mark.django_db
@@ -343,11 +329,11 @@ def test_a_refund_made_in_stripes_dashboard_reaches_us(student, product, stripe,
 @pytest.mark.parametrize("how", ["refuse", "error"])
 def test_when_stripe_is_down_the_checkout_is_503_and_nothing_is_half_written(student, product, stripe, how):
     stripe.go_down(how)
-    before = state()
+    before = db_state()
     response = client_for(student).post(CHECKOUT, {"product_id": product.pk}, format="json")
     error = assert_error(response, 503, "payment_provider_unavailable")
     assert error["details"] == {"provider": "stripe"}
-    assert state() == before
+    assert db_state() == before
 
 
 @pytest.mark.django_db
@@ -356,12 +342,12 @@ def test_recording_a_payment_by_hand_is_refused_with_stripe(staff_api, student, 
         student=student, lessons_total=5, lessons_left=5, price=Decimal("75"), currency="EUR",
         expires_at=timezone.now() + timedelta(days=30),
     )  # fmt: skip
-    before = state(package)
+    before = db_state(package)
     response = staff_api.post(
         "/api/v1/billing/payments", {"package_id": package.pk, "amount": "75.00", "currency": "EUR"}, format="json"
     )
     assert_error(response, 502, "payment_provider_error")
-    assert state(package) == before and stripe.calls == []
+    assert db_state(package) == before and stripe.calls == []
 
 
 # --- races and settings -----------------------------------------------------------------------------

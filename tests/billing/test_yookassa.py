@@ -26,10 +26,11 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from audit.models import AdminAction, AuditLog, IdempotencyRecord, OutboxEvent
+from audit.models import AdminAction, AuditLog, OutboxEvent
 from billing import payments, services, yookassa_provider
 from billing.models import LessonPackage, Payment, PaymentEvent, Product
 from billing.yookassa_provider import YooKassaProvider, idempotence_key
+from tests.billing.helpers import assert_error, db_state
 from tests.clients import client_for, signed_in
 from tests.factories import StudentFactory, staff_in
 from tests.fakes.yookassa import Delivery, FakeYooKassa
@@ -104,22 +105,6 @@ def paid(yookassa: FakeYooKassa, student, product) -> Payment:
     assert response.json() == {"result": "fulfilled"}
     payment.refresh_from_db()
     return payment
-
-
-def state(*objects) -> dict:
-    """Row counts of everything money touches, and the stored fields of `objects`."""
-    tracked = (LessonPackage, Payment, PaymentEvent, AuditLog, OutboxEvent, AdminAction, IdempotencyRecord)
-    counts: dict = {model.__name__: model.objects.count() for model in tracked}
-    for obj in objects:
-        counts[f"{obj._meta.label}#{obj.pk}"] = type(obj).objects.filter(pk=obj.pk).values().get()
-    return counts
-
-
-def assert_error(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.content
-    error = response.json()["error"]
-    assert error["code"] == code
-    return error
 
 
 def open_page(url: str, *, method: str = "GET"):
@@ -241,14 +226,14 @@ def test_recording_a_payment_by_hand_is_refused_with_yookassa(staff_api, student
         currency="RUB",
         expires_at=timezone.now() + timedelta(days=30),
     )
-    before = state(package)
+    before = db_state(package)
 
     response = staff_api.post(
         "/api/v1/billing/payments", {"package_id": package.pk, "amount": "750.00", "currency": "RUB"}, format="json"
     )
 
     assert_error(response, 502, "payment_provider_error")
-    assert state(package) == before
+    assert db_state(package) == before
     assert yookassa.calls == []
 
 
@@ -306,13 +291,13 @@ def test_paying_on_the_yookassa_page_fulfils_the_payment_and_the_return_page_sho
 @pytest.mark.django_db
 def test_a_notification_yookassa_contradicts_is_refused_and_records_nothing(student, product, yookassa, event, says):
     payment = checkout(student, product)  # pending at YooKassa
-    before = state(payment)
+    before = db_state(payment)
 
     response = deliver(yookassa.notification(event, payment.provider_reference, **says))
 
     assert_error(response, 400, "webhook_rejected")
     assert b"pending" not in response.content  # a stranger learns nothing of the payment
-    assert state(payment) == before
+    assert db_state(payment) == before
     assert len(yookassa.calls_to("GET", f"/v3/payments/{payment.provider_reference}")) == 1  # asked, not believed
 
 
@@ -320,12 +305,12 @@ def test_a_notification_yookassa_contradicts_is_refused_and_records_nothing(stud
 def test_a_refund_notification_for_a_refund_yookassa_canceled_is_refused(student, product, yookassa):
     payment = paid(yookassa, student, product)
     refund = yookassa.refund(payment.provider_reference, "1500.00", notify=False, canceled=True)
-    before = state(payment, payment.package)
+    before = db_state(payment, payment.package)
 
     response = deliver(yookassa.notification("refund.succeeded", refund["id"], status="succeeded"))
 
     assert_error(response, 400, "webhook_rejected")
-    assert state(payment, payment.package) == before
+    assert db_state(payment, payment.package) == before
 
 
 @pytest.mark.parametrize(
@@ -338,12 +323,12 @@ def test_a_refund_notification_for_a_refund_yookassa_canceled_is_refused(student
 @pytest.mark.django_db
 def test_a_notification_of_an_object_yookassa_does_not_know_is_refused(student, product, yookassa, event, object_id):
     checkout(student, product)
-    before = state()
+    before = db_state()
 
     response = deliver(yookassa.notification(event, object_id, status="succeeded"))
 
     assert_error(response, 400, "webhook_rejected")
-    assert state() == before
+    assert db_state() == before
 
 
 @pytest.mark.parametrize(
@@ -362,38 +347,38 @@ def test_a_notification_of_an_object_yookassa_does_not_know_is_refused(student, 
 )
 @pytest.mark.django_db
 def test_a_body_that_is_not_a_notification_is_refused_without_asking_yookassa(yookassa, body):
-    before = state()
+    before = db_state()
 
     response = deliver(body)
 
     assert_error(response, 400, "webhook_rejected")
-    assert state() == before
+    assert db_state() == before
     assert yookassa.calls == []
 
 
 @pytest.mark.django_db
 def test_a_replayed_notification_changes_nothing(student, product, yookassa):
     payment = paid(yookassa, student, product)
-    before = state(payment, payment.package)
+    before = db_state(payment, payment.package)
 
     response = deliver(yookassa.notification("payment.succeeded", payment.provider_reference))
 
     assert (response.status_code, response.json()) == (200, {"result": "fulfilled"})  # the first one's result
-    assert state(payment, payment.package) == before
+    assert db_state(payment, payment.package) == before
 
 
 @pytest.mark.django_db
 def test_a_notification_for_a_payment_unknown_here_is_recorded_and_changes_nothing(student, product, yookassa):
     checkout(student, product)
     elsewhere = yookassa.add_payment(amount="1500.00", metadata={"payment_id": "999999"})
-    before = state()
+    before = db_state()
 
     response = deliver(yookassa.notification("payment.succeeded", elsewhere["id"]))
 
     assert (response.status_code, response.json()) == (200, {"result": "unknown_payment"})
     event = PaymentEvent.objects.get()
     assert (event.result, event.payment) == (Result.UNKNOWN_PAYMENT, None)
-    assert state() == {**before, "PaymentEvent": 1}
+    assert db_state() == {**before, "PaymentEvent": 1}
 
 
 @pytest.mark.django_db
@@ -402,7 +387,7 @@ def test_an_amount_yookassa_answers_differently_is_a_mismatch_never_fulfilled(
 ):
     payment = checkout(student, product)
     yookassa.succeed(payment.provider_reference, amount="15.00")
-    before = state(payment)
+    before = db_state(payment)
 
     says = {"value": "1500.00", "currency": "RUB"}  # what the notification says does not count
     response = deliver(yookassa.notification("payment.succeeded", payment.provider_reference, amount=says))
@@ -412,7 +397,7 @@ def test_an_amount_yookassa_answers_differently_is_a_mismatch_never_fulfilled(
     assert later == {"mismatch": 1}
     event = PaymentEvent.objects.get()
     assert (event.result, event.detail, event.payment) == (Result.MISMATCH, "amount 15.00 instead of 1500.00", payment)
-    assert state(payment) == {**before, "PaymentEvent": 1}
+    assert db_state(payment) == {**before, "PaymentEvent": 1}
     client.force_login(staff)
     events_page = client.get(reverse("admin:billing_paymentevent_changelist"))
     assert "amount or currency differs: not fulfilled" in text(events_page)
@@ -524,13 +509,13 @@ def test_finance_refunds_an_unused_package_whole_through_yookassa_and_its_notice
     assert yookassa.payment(payment.provider_reference)["refunded_amount"] == {"value": "1500.00", "currency": "RUB"}
     payment.refresh_from_db()
     assert payment.package.status == LessonPackage.Status.CANCELED
-    before = state(payment, payment.package)
+    before = db_state(payment, payment.package)
 
     (refund_id,) = yookassa.refunds
     notice = deliver(yookassa.notification("refund.succeeded", refund_id))
 
     assert notice.json() == {"result": "ignored"}
-    assert state(payment, payment.package) == {**before, "PaymentEvent": before["PaymentEvent"] + 1}
+    assert db_state(payment, payment.package) == {**before, "PaymentEvent": before["PaymentEvent"] + 1}
 
 
 @pytest.mark.django_db
@@ -538,14 +523,14 @@ def test_a_used_package_needs_an_amount_never_more_than_was_paid(student, produc
     payment = paid(yookassa, student, product)
     services.package_consume_lesson(student=student, actor=student)
     url = f"/api/v1/billing/payments/{payment.pk}/refund"
-    before = state(payment, payment.package)
+    before = db_state(payment, payment.package)
 
     whole = finance_api.post(url, {}, format="json")
     too_much = finance_api.post(url, {"amount": "1500.01"}, format="json")
 
     assert_error(whole, 400, "refund_amount_required")
     assert_error(too_much, 400, "refund_too_large")
-    assert state(payment, payment.package) == before
+    assert db_state(payment, payment.package) == before
     assert yookassa.calls_to("POST", "/v3/refunds") == []
 
     part = finance_api.post(url, {"amount": "500.00"}, format="json")
@@ -579,14 +564,14 @@ def test_finance_refunds_through_the_admin(student, product, yookassa, client):
 def test_a_refund_yookassa_refuses_changes_nothing(student, product, yookassa, finance_api):
     payment = paid(yookassa, student, product)
     yookassa.refund(payment.provider_reference, "1500.00", notify=False)  # in the dashboard; the notice is late
-    before = state(payment, payment.package)
+    before = db_state(payment, payment.package)
 
     response = finance_api.post(f"/api/v1/billing/payments/{payment.pk}/refund", {}, format="json")
 
     error = assert_error(response, 502, "payment_provider_error")
     assert error["details"]["provider"] == "yookassa"
     assert "exceeds" in error["details"]["reason"]
-    assert state(payment, payment.package) == before
+    assert db_state(payment, payment.package) == before
 
 
 @pytest.mark.django_db(transaction=True)
@@ -615,13 +600,13 @@ def test_a_refund_made_in_the_yookassa_dashboard_reaches_us_once(student, produc
 @pytest.mark.django_db
 def test_checkout_while_yookassa_is_down_is_503_and_writes_nothing(student_api, product, yookassa, how):
     yookassa.go_down(how)
-    before = state()
+    before = db_state()
 
     response = student_api.post(CHECKOUT, {"product_id": product.pk}, format="json", HTTP_IDEMPOTENCY_KEY="k")
 
     error = assert_error(response, 503, "payment_provider_unavailable")
     assert error["details"] == {"provider": "yookassa"}
-    assert state() == before
+    assert db_state() == before
 
 
 @pytest.mark.django_db
@@ -629,12 +614,12 @@ def test_checkout_with_a_wrong_secret_key_is_refused_by_yookassa_and_writes_noth
     student_api, product, yookassa, settings
 ):
     settings.YOOKASSA_SECRET_KEY = "not_the_shops_key"
-    before = state()
+    before = db_state()
 
     response = student_api.post(CHECKOUT, {"product_id": product.pk}, format="json")
 
     assert_error(response, 503, "payment_provider_unavailable")
-    assert state() == before
+    assert db_state() == before
     assert yookassa.payments == {}
 
 
@@ -642,14 +627,14 @@ def test_checkout_with_a_wrong_secret_key_is_refused_by_yookassa_and_writes_noth
 def test_a_yookassa_that_hangs_is_not_answering(student_api, product, yookassa, monkeypatch):
     monkeypatch.setattr(yookassa_provider, "TIMEOUT", (1, 0.5))
     yookassa.go_down("hang", seconds=5)
-    before = state()
+    before = db_state()
     started = time.monotonic()
 
     response = student_api.post(CHECKOUT, {"product_id": product.pk}, format="json")
 
     assert time.monotonic() - started < 4
     assert_error(response, 503, "payment_provider_unavailable")
-    assert state() == before
+    assert db_state() == before
 
 
 @pytest.mark.parametrize("how", ["refuse", "error"])
@@ -659,13 +644,13 @@ def test_a_notification_yookassa_cannot_confirm_now_is_503_and_processed_later(s
     yookassa.succeed(payment.provider_reference)
     body = yookassa.notification("payment.succeeded", payment.provider_reference)
     yookassa.go_down(how)
-    before = state(payment)
+    before = db_state(payment)
 
     response = deliver(body)
 
     error = assert_error(response, 503, "payment_provider_unavailable")
     assert error["details"] == {"provider": "yookassa"}
-    assert state(payment) == before
+    assert db_state(payment) == before
 
     yookassa.come_back()
     assert deliver(body).json() == {"result": "fulfilled"}
@@ -677,12 +662,12 @@ def test_a_notification_yookassa_cannot_confirm_now_is_503_and_processed_later(s
 def test_a_refund_while_yookassa_is_down_is_503_and_changes_nothing(student, product, yookassa, finance_api):
     payment = paid(yookassa, student, product)
     yookassa.go_down("refuse")
-    before = state(payment, payment.package)
+    before = db_state(payment, payment.package)
 
     response = finance_api.post(f"/api/v1/billing/payments/{payment.pk}/refund", {}, format="json")
 
     assert_error(response, 503, "payment_provider_unavailable")
-    assert state(payment, payment.package) == before
+    assert db_state(payment, payment.package) == before
 
 
 # --- races -------------------------------------------------------------------------------------
