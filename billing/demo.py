@@ -1,6 +1,7 @@
-"""The demo school's money: three products on sale, and the demo student's
-past payments, one in each state, made through the same services as real
-ones (with the offline provider of `make run`). Idempotent."""
+"""The demo school's money: products on sale in roubles and in euros, and
+students' past payments, one in each state in each currency, made through
+the same services as real ones (with the offline provider of `make run`).
+Idempotent."""
 
 from __future__ import annotations
 
@@ -10,12 +11,13 @@ from decimal import Decimal
 from billing import payments, services
 from billing.models import Payment, Product
 
-# (English name, Russian name, lessons, validity in days, price in RUB)
+# (English name, Russian name, lessons, validity in days, price)
 DEMO_PRODUCTS = (
     ("Trial month", "Пробный месяц", 4, 60, Decimal("6400.00")),
     ("Term", "Семестр", 10, 180, Decimal("15000.00")),
     ("School year", "Учебный год", 20, 365, Decimal("28000.00")),
 )
+EURO_PRICES = {4: Decimal("120.00"), 10: Decimal("280.00"), 20: Decimal("520.00")}  # for students paying in euros
 DESCRIPTIONS = {
     4: ("A month of weekly lessons: try a teacher out.", "Месяц занятий раз в неделю: попробуйте преподавателя."),
     10: ("A term of weekly lessons.", "Семестр занятий раз в неделю."),
@@ -23,10 +25,13 @@ DESCRIPTIONS = {
 }
 
 
-def seed_demo_products(*, admin) -> dict[int, Product]:
-    """The products on sale, by number of lessons."""
+def seed_demo_products(*, admin, currency: str = "RUB") -> dict[int, Product]:
+    """The products on sale in `currency` (RUB, or EUR), by number of lessons."""
     products = {}
-    for position, (name_en, name_ru, lessons, days, price) in enumerate(DEMO_PRODUCTS):
+    for position, (name_en, name_ru, lessons, days, rub) in enumerate(DEMO_PRODUCTS):
+        price = rub if currency == "RUB" else EURO_PRICES[lessons]
+        suffix = "" if currency == "RUB" else f" ({currency})"
+        name_en, name_ru = name_en + suffix, name_ru + suffix
         product = Product.objects.filter(name_en=name_en).first()
         if product is None:
             description_en, description_ru = DESCRIPTIONS[lessons]
@@ -39,8 +44,8 @@ def seed_demo_products(*, admin) -> dict[int, Product]:
                     lessons=lessons,
                     validity_days=days,
                     price=price,
-                    currency="RUB",
-                    position=position,
+                    currency=currency,
+                    position=position + (0 if currency == "RUB" else len(DEMO_PRODUCTS)),
                 ),
                 actor=admin,
             )

@@ -1,15 +1,19 @@
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from accounts.demo import ADMIN_EMAIL, DEMO_PASSWORD, STUDENT_EMAIL, TEACHER_EMAIL
 from accounts.models import User
+from audit.models import OutboxEvent
 from billing.models import LessonPackage, Payment, Product
 from billing.selectors import package_usable, payments_pending_stale
+from booking.models import Booking, Series, WaitlistOffer
 from booking.selectors import open_slots
-from scheduling.models import Slot
+from lessons.models import Lesson
+from scheduling.models import Slot, TimeOff
 
 pytestmark = pytest.mark.django_db
 
@@ -36,22 +40,44 @@ def test_seed_demo_creates_the_demo_school_and_is_idempotent():
     assert set(range(1, 14)) <= days_with_open_slots
 
     package = package_usable(student=student, now=now)
-    assert (package.lessons_total, package.lessons_left, package.status) == (10, 10, "active")
+    # bought three weeks ago; three lessons completed, one missed, one canceled too late, one coming
+    assert (package.lessons_total, package.lessons_left, package.status) == (10, 4, "active")
     assert package.expires_at > now + timedelta(days=30)
     assert package.payments.get().status == "succeeded"
 
 
-def test_the_demo_school_sells_three_products_and_has_a_payment_in_each_state():
+def test_the_demo_school_has_a_past_and_something_on_every_page():
     call_command("seed_demo")
     student = User.objects.get(email=STUDENT_EMAIL)
-    assert Product.objects.filter(is_active=True, currency="RUB").count() == 3
-    payments = Payment.objects.filter(student=student)
-    assert sorted(payments.values_list("status", flat=True)) == sorted(Payment.Status.values)
-    refunded = payments.get(status="refunded")
+
+    assert User.objects.filter(role="teacher", teacher_profile__is_published=True).count() == 4
+    assert len({teacher.timezone for teacher in User.objects.filter(role="teacher")}) == 4
+    assert User.objects.filter(role="student").count() == 10
+    for currency in ("RUB", "EUR"):
+        assert Product.objects.filter(is_active=True, currency=currency).count() == 3
+        statuses = set(Payment.objects.filter(currency=currency).values_list("status", flat=True))
+        assert statuses == set(Payment.Status.values), currency
+    refunded = Payment.objects.get(student=student, status="refunded")
     assert refunded.package.status == "canceled" and refunded.refunded_amount == refunded.amount
-    assert refunded.paid_at < timezone.now() - timedelta(days=60)
-    waiting = payments.get(status="pending")
-    assert waiting.package is None and list(payments_pending_stale()) == [waiting]
+    waiting = Payment.objects.get(student=student, status="pending")
+    assert waiting.package is None and waiting in payments_pending_stale()
+
+    past = Lesson.objects.filter(student=student, start_at__lt=timezone.now())
+    assert sorted(past.values_list("status", flat=True)) == [
+        "canceled",
+        "completed",
+        "completed",
+        "completed",
+        "no_show",
+    ]
+    assert all(lesson.notes and lesson.homework_items.exists() for lesson in past.filter(status="completed"))
+    assert Booking.objects.get(student=student, status="canceled").lesson_returned is False  # canceled too late
+
+    series = Series.objects.get()
+    assert series.bookings.filter(status="confirmed").count() == 8 and series.teacher.timezone == "Europe/Berlin"
+    assert WaitlistOffer.objects.filter(status="offered").count() == 1
+    assert TimeOff.objects.count() == 1
+    assert OutboxEvent.objects.filter(status="failed", attempts__gte=settings.OUTBOX_MAX_RETRIES).count() == 1
 
 
 def test_seed_demo_refuses_production(settings):
