@@ -1,6 +1,7 @@
 """Assertions shared by the billing tests."""
 
 from audit.models import AdminAction, AuditLog, IdempotencyRecord, OutboxEvent
+from billing import payments
 from billing.models import LessonPackage, Payment, PaymentEvent
 
 TRACKED = (LessonPackage, Payment, PaymentEvent, AuditLog, OutboxEvent, AdminAction, IdempotencyRecord)
@@ -44,3 +45,10 @@ def assert_error(response, status: int, code: str) -> dict:
     error = response.json()["error"]
     assert error["code"] == code
     return error
+
+
+def checkout(student, product) -> Payment:
+    """A new checkout of `product` for `student`, registered with the configured provider."""
+    payment, created = payments.product_checkout(student=student, product_id=product.pk)
+    assert created
+    return payment

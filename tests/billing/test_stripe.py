@@ -23,7 +23,7 @@ from billing import payments
 from billing.models import LessonPackage, Payment, PaymentEvent, Product
 from billing.stripe_provider import StripeProvider, from_minor, idempotency_key, to_minor
 from guitaronline.guards import payment_provider_problems
-from tests.billing.helpers import assert_error, db_state
+from tests.billing.helpers import assert_error, checkout, db_state
 from tests.clients import client_for, signed_in
 from tests.factories import StudentFactory, staff_in
 from tests.fakes.stripe import FakeStripe, sign
@@ -70,17 +70,6 @@ def product(db):
         price=Decimal("150.00"),
         currency="EUR",
     )
-
-
-@pytest.fixture
-def finance_api(db):
-    return client_for(staff_in("finance"))
-
-
-def checkout(student, product) -> Payment:
-    payment, created = payments.product_checkout(student=student, product_id=product.pk)
-    assert created
-    return payment
 
 
 def deliver(stripe: FakeStripe, event_type: str, obj: dict, *, signature: str | None = None, body: bytes | None = None):

@@ -30,7 +30,7 @@ from audit.models import AdminAction, AuditLog, OutboxEvent
 from billing import payments, services, yookassa_provider
 from billing.models import LessonPackage, Payment, PaymentEvent, Product
 from billing.yookassa_provider import YooKassaProvider, idempotence_key
-from tests.billing.helpers import assert_error, db_state
+from tests.billing.helpers import assert_error, checkout, db_state
 from tests.clients import client_for, signed_in
 from tests.factories import StudentFactory, staff_in
 from tests.fakes.yookassa import Delivery, FakeYooKassa
@@ -78,18 +78,6 @@ def product(db):
         price=Decimal("1500.00"),
         currency="RUB",
     )
-
-
-@pytest.fixture
-def finance_api(db):
-    return client_for(staff_in("finance"))
-
-
-def checkout(student, product) -> Payment:
-    """A checkout of `product` for `student`, registered at YooKassa."""
-    payment, created = payments.product_checkout(student=student, product_id=product.pk)
-    assert created
-    return payment
 
 
 def deliver(body: bytes):
