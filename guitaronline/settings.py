@@ -125,6 +125,15 @@ TEMPLATES = [
             "builtins": ["guitaronline.core.template_dates"],
         },
     },
+    {
+        # Plain text (e-mails, in-app messages): nothing is HTML-escaped ("Dan O'Brien & Co" stays so);
+        # pages escape the text when they show it.
+        "NAME": "text",
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {"autoescape": False, "builtins": ["guitaronline.core.template_dates"]},
+    },
 ]
 
 # --- Database ---------------------------------------------------------------

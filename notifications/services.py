@@ -76,6 +76,7 @@ def render(message: rules.Message) -> tuple[str, str]:
                 "refund_window_hours": settings.BOOKING_REFUND_WINDOW_HOURS,
                 "link": f"{settings.SITE_URL}{message.link}" if message.link else "",
             },
+            using="text",  # plain text: nothing HTML-escaped
         ).strip()
     subject, _, body = text.partition("\n")
     return subject.strip()[:255], body.strip()

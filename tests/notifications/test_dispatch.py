@@ -4,12 +4,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
+from django.urls import reverse
 from django.utils import timezone
 
 from audit import services as audit_services
 from audit.models import AdminAction, OutboxEvent
 from notifications import services
 from notifications.models import Notification
+from tests.clients import signed_in
 from tests.factories import StaffFactory, StudentFactory, TeacherFactory
 from tests.notifications.factories import lesson_event
 
@@ -229,3 +231,16 @@ def test_messages_link_to_the_lesson_or_the_booking(people):
     assert ("booking.confirmed", teacher.pk, "/lessons/41/") in links
     assert ("booking.canceled", student.pk, "/bookings/7/") in links
     assert ("booking.canceled", teacher.pk, "/teacher/") in links
+
+
+def test_names_and_words_are_never_html_escaped_in_text(people):
+    student, _teacher = people
+    teacher = TeacherFactory(full_name="Dan O'Brien & Co <Guitars>")
+    lesson_event(student, teacher)
+    services.outbox_dispatch()
+    [email] = [message for message in mail.outbox if message.to == [student.email]]
+    assert "Dan O'Brien & Co <Guitars>" in email.body and "&amp;" not in email.body and "&#x27;" not in email.body
+    in_app = Notification.objects.get(recipient=student, channel="in_app")
+    assert "Dan O'Brien & Co <Guitars>" in in_app.body
+    page = signed_in(student).get(reverse("notifications:list")).content.decode()
+    assert "Dan O&#x27;Brien &amp; Co &lt;Guitars&gt;" in page and "<Guitars>" not in page  # the page escapes it
