@@ -7,13 +7,13 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import services
 from accounts.models import BUFFER_MINUTES_MAX, MIN_NOTICE_HOURS_MAX, Language, Level, Role, TeacherProfile, User
-from accounts.validators import timezone_names
+from accounts.validators import offered_timezones
 from guitaronline.core.errors import ApplicationError
 from guitaronline.core.pages import form_errors
 
 
 def timezone_choices() -> list[tuple[str, str]]:
-    return [(name, name.replace("_", " ")) for name in sorted(timezone_names())]
+    return [(name, name.replace("_", " ")) for name in offered_timezones()]
 
 
 class ServiceFormMixin:
@@ -46,7 +46,11 @@ class RegisterForm(ServiceFormMixin, forms.Form):
     password2 = forms.CharField(
         label=_("Password again"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
     )
-    timezone = forms.ChoiceField(label=_("Time zone"), choices=timezone_choices)
+    timezone = forms.ChoiceField(
+        label=_("Time zone"),
+        choices=timezone_choices,
+        widget=forms.Select(attrs={"data-guess-timezone": ""}),  # static/js/timezone-guess.js
+    )
     language = forms.ChoiceField(label=_("Language"), choices=Language.choices)
 
     def clean(self):
@@ -89,6 +93,8 @@ class ProfileForm(ServiceFormMixin, forms.Form):
             "initial", {"full_name": user.full_name, "timezone": user.timezone, "language": user.language}
         )
         super().__init__(*args, **kwargs)
+        if user.timezone not in offered_timezones():  # an older name the account already has stays choosable
+            self.fields["timezone"].choices = [(user.timezone, user.timezone.replace("_", " ")), *timezone_choices()]
 
     def save(self) -> User | None:
         data = self.cleaned_data

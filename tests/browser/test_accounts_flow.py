@@ -24,3 +24,11 @@ def test_a_visitor_registers_and_a_student_logs_in_and_out(page, live_server, lo
     student = StudentFactory(language="en")
     login(student.email, PASSWORD)
     assert page.url == f"{live_server.url}/student/"
+
+
+def test_a_visitor_in_new_york_starts_on_new_york_time(browser, live_server):
+    context = browser.new_context(timezone_id="America/New_York", locale="en-US")
+    visitor = context.new_page()
+    visitor.goto(f"{live_server.url}/accounts/register/")
+    assert visitor.input_value("select[name=timezone]") == "America/New_York"
+    context.close()
