@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from audit import services as audit_services
 from audit.models import AdminAction, OutboxEvent
-from notifications import services
+from notifications import rules, services
 from notifications.models import Notification
 from tests.clients import signed_in
 from tests.factories import StaffFactory, StudentFactory, TeacherFactory
@@ -244,3 +244,13 @@ def test_names_and_words_are_never_html_escaped_in_text(people):
     assert "Dan O'Brien & Co <Guitars>" in in_app.body
     page = signed_in(student).get(reverse("notifications:list")).content.decode()
     assert "Dan O&#x27;Brien &amp; Co &lt;Guitars&gt;" in page and "<Guitars>" not in page  # the page escapes it
+
+
+def test_a_russian_date_inside_a_sentence_never_follows_a_preposition_in_the_nominative(people):
+    student = StudentFactory(language="ru", timezone="Europe/Moscow")
+    saturday = datetime(2027, 3, 6, 15, 0, tzinfo=ZoneInfo("UTC"))  # 18:00 in Moscow
+    for template in ("booking_canceled_student", "booking_canceled_teacher"):
+        context = {"start": saturday, "teacher_name": "Анна", "student_name": "Олег", "lesson_returned": True}
+        _subject, body = services.render(rules.Message(student, template, context))
+        assert "суббота, 6 марта 2027, 18:00" in body
+        assert not any(f"{word} суббота" in body for word in ("на", "в", "во")), body
