@@ -456,17 +456,21 @@ def series_new(request: HttpRequest) -> HttpResponse:
     weeks = None
     if form.is_bound and form.is_valid():
         terms = form.terms()
-        try:
-            if request.method == "POST":
+        if request.method == "POST":
+            try:
                 series, _plan, booked = services.series_book(
                     student=request.user, slot_id=form.cleaned_data["slot"], **terms
                 )
+            except ApplicationError as error:  # e.g. the weeks went to someone else meanwhile: the preview, afresh
+                form_errors(form, error, {"slot_id": "slot"})
+            else:
                 messages.success(
                     request,
                     ngettext("%(count)d weekly lesson is booked.", "%(count)d weekly lessons are booked.", len(booked))
                     % {"count": len(booked)},
                 )
                 return redirect(f"{reverse('booking:series-list')}#series-{series.pk}")
+        try:
             weeks = selectors.series_preview(
                 slot_id=form.cleaned_data["slot"], weeks=terms.get("weeks"), until=terms.get("until")
             )

@@ -251,3 +251,16 @@ def test_a_series_is_told_once_not_week_by_week(student, tuesdays):
     outbox_dispatch()
     [told] = [m for m in mail.outbox if m.to == [student.email]]
     assert "3 lessons are canceled" in told.body and "3 lessons went back to your package" in told.body
+
+
+def test_when_the_weeks_went_to_someone_else_the_page_shows_them_afresh(student, tuesdays):
+    rival = StudentFactory()
+    make_package(rival)
+    for slot in tuesdays[:2]:
+        services.booking_hold(student=rival, slot_id=slot.pk)  # taken after the student's preview
+    page = signed_in(student).post(
+        reverse("booking:series-new"), {"slot": tuesdays[0].pk, "length": "weeks", "weeks": 2, "until": ""}
+    )
+    shown = text(page)
+    assert page.status_code == 200 and "None of these weeks can be booked now." in shown
+    assert shown.count("not bookable") == 2 and not Series.objects.exists()
