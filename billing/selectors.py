@@ -239,19 +239,23 @@ def _months(now: datetime, count: int) -> list[date]:
 def money_by_month(*, months: int = 12, now: datetime | None = None) -> dict[str, list[MonthMoney]]:
     """Revenue (payments received, by the month they were paid) and refunds
     (by the month of the refund) per currency, for the last `months`
-    months in the current time zone, oldest first, months without money as
-    zero. Two grouped queries."""
+    months in the current time zone up to the month of `now`, oldest first,
+    months without money as zero. Two grouped queries."""
     now = now or timezone.now()
     calendar = _months(now, months)
     since = timezone.make_aware(datetime.combine(calendar[0], datetime.min.time()))
+    next_month = (calendar[-1] + timedelta(days=32)).replace(day=1)
+    until = timezone.make_aware(datetime.combine(next_month, datetime.min.time()))
     paid = (
-        Payment.objects.filter(status__in=[Payment.Status.SUCCEEDED, Payment.Status.REFUNDED], paid_at__gte=since)
+        Payment.objects.filter(
+            status__in=[Payment.Status.SUCCEEDED, Payment.Status.REFUNDED], paid_at__gte=since, paid_at__lt=until
+        )
         .annotate(month=TruncMonth("paid_at"))
         .values("currency", "month")
         .annotate(total=Sum("amount"))
     )
     refunded = (
-        Payment.objects.filter(status=Payment.Status.REFUNDED, refunded_at__gte=since)
+        Payment.objects.filter(status=Payment.Status.REFUNDED, refunded_at__gte=since, refunded_at__lt=until)
         .annotate(month=TruncMonth("refunded_at"))
         .values("currency", "month")
         .annotate(total=Sum("refunded_amount"))
