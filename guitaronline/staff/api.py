@@ -56,7 +56,47 @@ class FinanceOverviewApi(APIView):
     @extend_schema(
         tags=["admin"],
         responses={
-            200: inline_serializer("FinanceOverview", {"months": serializers.DictField()}),
+            200: inline_serializer(
+                "FinanceOverview",
+                {
+                    "generated_at": serializers.DateTimeField(),
+                    "months": serializers.DictField(
+                        child=serializers.ListField(
+                            child=inline_serializer(
+                                "FinanceMonth",
+                                {
+                                    "month": serializers.CharField(help_text="YYYY-MM"),
+                                    "revenue": serializers.DecimalField(max_digits=12, decimal_places=2),
+                                    "refunds": serializers.DecimalField(max_digits=12, decimal_places=2),
+                                },
+                            )
+                        ),
+                        help_text="Per currency code, 12 months, oldest first.",
+                    ),
+                    "pending_older_than_a_day": inline_serializer(
+                        "FinancePendingPayment",
+                        {
+                            "id": serializers.IntegerField(),
+                            "student": serializers.EmailField(),
+                            "amount": serializers.DecimalField(max_digits=12, decimal_places=2),
+                            "currency": serializers.CharField(),
+                            "provider": serializers.CharField(),
+                            "created_at": serializers.DateTimeField(),
+                        },
+                        many=True,
+                    ),
+                    "mismatched_events": inline_serializer(
+                        "FinanceMismatchedEvent",
+                        {
+                            "id": serializers.IntegerField(),
+                            "provider": serializers.CharField(),
+                            "event_id": serializers.CharField(),
+                            "detail": serializers.CharField(),
+                        },
+                        many=True,
+                    ),
+                },
+            ),
             **error_responses(401, 403),
         },
         description="Revenue and refunds per month per currency for the last 12 months (oldest first, empty "
