@@ -6,11 +6,16 @@ the events themselves, signed, forged or stale."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -30,6 +35,7 @@ from tests.fakes.stripe import FakeStripe, sign
 from tests.pages import text
 from tests.races import race_n
 
+ROOT = Path(__file__).resolve().parents[2]
 CHECKOUT = "/api/v1/billing/checkout"
 WEBHOOK = "/api/v1/billing/webhooks/stripe"
 
@@ -628,6 +634,21 @@ def test_the_same_event_twenty_times_at_once_fulfils_once(postgres_only, student
     assert PaymentEvent.objects.count() == 1
     succeeded = OutboxEvent.objects.filter(event_type="billing.payment.status_changed", payload__to="succeeded")
     assert succeeded.count() == 1
+
+
+def test_the_checkout_form_may_redirect_to_stripes_page():
+    """Chrome and Safari check where a form's answer redirects against the CSP form-action."""
+    code = (
+        "import django, json; django.setup(); from django.conf import settings; "
+        "print(json.dumps(settings.CONTENT_SECURITY_POLICY['DIRECTIVES']['form-action']))"
+    )
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("BILLING_", "DJANGO_"))}
+    env.update(DJANGO_SETTINGS_MODULE="guitaronline.settings", BILLING_PAYMENT_PROVIDER="stripe")
+
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == ["'self'", "https://checkout.stripe.com"]
 
 
 def test_production_refuses_stripe_without_its_keys():
