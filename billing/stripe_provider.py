@@ -4,9 +4,16 @@ Through the official `stripe` library (`StripeClient`). A checkout is a
 Checkout Session in payment mode; our payment's id travels in
 `client_reference_id` and `metadata.payment_id`, and in the PaymentIntent's
 metadata (`payment_intent_data`), which is how a refund made in Stripe's
-dashboard (`charge.refunded`, about a charge, whose own metadata Stripe
-leaves empty) is traced back to our payment: the charge names its
-PaymentIntent, whose metadata is fetched.
+dashboard (`charge.refunded`, an event about a charge) is traced back to our
+payment. The charge's own metadata is read first: when it names our payment
+(a charge may carry its PaymentIntent's metadata), no call is made.
+Otherwise the charge names its PaymentIntent, which is fetched and whose
+metadata is read: nothing new is stored at checkout, and the PaymentIntent
+is the object we gave our id to. A charge with no PaymentIntent (made
+elsewhere on the same Stripe account), or a PaymentIntent Stripe does not
+know or that carries no id of ours, is an event for a payment unknown here:
+kept, answered 200, nothing changes (a 400 would have Stripe send it again
+for days).
 
 Notifications are signed: each one is checked with the library's signature
 check against STRIPE_WEBHOOK_SECRET (the `Stripe-Signature` header, within
@@ -182,15 +189,17 @@ class StripeProvider:
     # --- notifications ---------------------------------------------------------------------
 
     def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> ProviderEvent:
-        """Check the signature, then read the event; a refund is traced to our
-        payment through its PaymentIntent (fetched: Stripe not answering is 503,
-        and Stripe sends the event again later)."""
+        """Check the signature, then read the event (a signed body that is
+        not an event with an id, a type and an object is rejected too); a
+        refund is traced to our payment (`_charge_payment_id`)."""
         client = _client()
         try:
             event = client.construct_event(body, headers.get("Stripe-Signature"), settings.STRIPE_WEBHOOK_SECRET)
-        except (stripe.SignatureVerificationError, ValueError, UnicodeDecodeError) as error:
+            obj = event.data.object.to_dict()  # a plain dict: the fields are read with .get
+            if not isinstance(event.id, str) or not isinstance(event.type, str):
+                raise TypeError(event.id, event.type)
+        except (stripe.SignatureVerificationError, ValueError, UnicodeDecodeError, AttributeError, TypeError) as error:
             raise WebhookRejected() from error
-        obj = event.data.object.to_dict()  # a plain dict: the fields are read with .get
         base = {"event_id": event.id, "event_type": event.type}
         if event.type in PAID_EVENTS or event.type in CLOSED_EVENTS:
             paid = event.type in PAID_EVENTS and obj.get("payment_status") == "paid"
@@ -207,21 +216,32 @@ class StripeProvider:
             )
         if event.type == "charge.refunded":
             currency = (obj.get("currency") or "").upper()
-            try:
-                intent = client.v1.payment_intents.retrieve(obj.get("payment_intent"))
-            except stripe.InvalidRequestError as error:  # Stripe knows no such PaymentIntent
-                raise WebhookRejected() from error
-            except stripe.StripeError as error:
-                raise PaymentProviderUnavailable(details={"provider": NAME}) from error
             return ProviderEvent(
                 **base,
                 kind=REFUNDED,
-                payment_id=_our_id(intent.to_dict().get("metadata", {}).get("payment_id")),
+                payment_id=_charge_payment_id(client, obj),
                 amount=from_minor(obj.get("amount_refunded"), currency),  # refunded so far in all
                 currency=currency,
                 payload=_payload(event, obj),
             )
         return ProviderEvent(**base, kind=OTHER, payload=_payload(event, obj))
+
+
+def _charge_payment_id(client: stripe.StripeClient, charge: dict) -> int | None:
+    """Our payment's id for a charge: from its own metadata, else from its
+    PaymentIntent's (fetched; Stripe not answering is 503, and Stripe sends
+    the event again later); None when the charge is not ours."""
+    ours = _our_id((charge.get("metadata") or {}).get("payment_id"))
+    intent_id = charge.get("payment_intent")
+    if ours is not None or not isinstance(intent_id, str) or not intent_id:
+        return ours
+    try:
+        intent = client.v1.payment_intents.retrieve(intent_id)
+    except stripe.InvalidRequestError:  # Stripe knows no such PaymentIntent: not one of ours
+        return None
+    except stripe.StripeError as error:
+        raise PaymentProviderUnavailable(details={"provider": NAME}) from error
+    return _our_id((intent.to_dict().get("metadata") or {}).get("payment_id"))
 
 
 def _payload(event, obj) -> dict:

@@ -89,6 +89,16 @@ def test_production_start_with_debug_fails():
 
 # --- the payment provider --------------------------------------------------------------
 
+STRIPE = {
+    "provider": "stripe",
+    "yookassa_shop_id": "",
+    "yookassa_secret_key": "",
+    "yookassa_api_base": "https://api.yookassa.ru/v3",
+    "stripe_secret_key": "sk_live_" + "s" * 40,
+    "stripe_webhook_secret": "whsec_" + "w" * 32,
+    "stripe_api_base": "https://api.stripe.com",
+}
+
 
 def test_yookassa_with_its_keys_has_no_problem_and_other_providers_need_none():
     assert payment_provider_problems(**YOOKASSA) == []
@@ -138,6 +148,61 @@ def test_production_start_with_yookassa_and_its_keys_succeeds():
             "BILLING_PAYMENT_PROVIDER": "yookassa",
             "YOOKASSA_SHOP_ID": "506751",
             "YOOKASSA_SECRET_KEY": "live_" + "s" * 40,
+        }
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_stripe_with_its_keys_has_no_problem_and_needs_no_yookassa_keys():
+    assert payment_provider_problems(**STRIPE) == []
+    assert payment_provider_problems(**{**STRIPE, "provider": " Stripe "}) == []
+    no_keys = {"stripe_secret_key": "", "stripe_webhook_secret": ""}
+    assert payment_provider_problems(**{**STRIPE, **no_keys, "provider": "yookassa", **YOOKASSA}) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "named", "not_named"),
+    [
+        ({"stripe_secret_key": ""}, ["STRIPE_SECRET_KEY"], ["STRIPE_WEBHOOK_SECRET"]),
+        ({"stripe_webhook_secret": "  "}, ["STRIPE_WEBHOOK_SECRET"], ["STRIPE_SECRET_KEY"]),
+        ({"stripe_secret_key": "", "stripe_webhook_secret": ""}, ["STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"], []),
+        ({"stripe_api_base": "http://127.0.0.1:12111"}, ["STRIPE_API_BASE"], ["STRIPE_SECRET_KEY"]),
+    ],
+)
+def test_each_missing_stripe_setting_is_named_on_one_line(change, named, not_named):
+    problems = payment_provider_problems(**{**STRIPE, **change})
+    assert len(problems) == 1
+    assert all(variable in problems[0] for variable in named)
+    assert not any(variable in problems[0] for variable in not_named)
+
+
+def test_production_start_with_stripe_and_no_webhook_secret_fails_with_one_clear_line():
+    result = _start(
+        {
+            "APP_ENV": "production",
+            "SECRET_KEY": "s" * 64,
+            "REDIS_URL": "redis://127.0.0.1:6379/0",
+            "BILLING_PAYMENT_PROVIDER": "stripe",
+            "STRIPE_SECRET_KEY": "sk_live_" + "s" * 40,
+            "STRIPE_WEBHOOK_SECRET": "",
+        }
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "Refusing to start: BILLING_PAYMENT_PROVIDER=stripe needs STRIPE_WEBHOOK_SECRET; copy them from Stripe's "
+        "dashboard (Developers: API keys, and the signing secret of the webhook endpoint)."
+    ]
+
+
+def test_production_start_with_stripe_and_its_keys_succeeds():
+    result = _start(
+        {
+            "APP_ENV": "production",
+            "SECRET_KEY": "s" * 64,
+            "REDIS_URL": "redis://127.0.0.1:6379/0",
+            "BILLING_PAYMENT_PROVIDER": "stripe",
+            "STRIPE_SECRET_KEY": "sk_live_" + "s" * 40,
+            "STRIPE_WEBHOOK_SECRET": "whsec_" + "w" * 32,
         }
     )
     assert result.returncode == 0, result.stderr

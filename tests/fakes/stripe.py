@@ -18,8 +18,9 @@ The Checkout page, at each session's `url`:
 
 Test hooks, each doing what Stripe (or its dashboard) would: `pay` (with no
 event, or another amount), `expire`, `refund_in_dashboard` (then
-`charge.refunded`), `event`/`send` for any event, forged or stale ones too,
-`go_down` and `come_back`. Checked against the library itself: it sends
+`charge.refunded`, its charge with or without metadata of its own),
+`event`/`send` for any event, forged or stale ones too, `go_down` and
+`come_back`. Checked against the library itself: it sends
 nested parameters as `a[b][0][c]=v`, and verifies `Stripe-Signature:
 t=<unix time>,v1=<HMAC-SHA256 of "t.body" with the endpoint secret>`.
 
@@ -153,8 +154,9 @@ class FakeStripe(FakeProvider):
             self.send("checkout.session.expired", self.session(session_id))
         return self.session(session_id)
 
-    def charge(self, session_id: str, *, refunded: int) -> dict:
-        """The charge of a paid session as a `charge.refunded` event carries it."""
+    def charge(self, session_id: str, *, refunded: int, metadata: dict | None = None) -> dict:
+        """The charge of a paid session as a `charge.refunded` event carries it
+        (with no metadata of its own unless given)."""
         with self._lock:
             session = self.sessions[session_id]
             intent = self.intents[session["payment_intent"]]
@@ -166,16 +168,20 @@ class FakeStripe(FakeProvider):
                 "currency": intent["currency"],
                 "payment_intent": intent["id"],
                 "refunded": refunded >= intent["amount"],
-                "metadata": {},
+                "metadata": dict(metadata or {}),
             }
 
-    def refund_in_dashboard(self, session_id: str, amount: int, *, notify: bool = True) -> Delivery | None:
+    def refund_in_dashboard(
+        self, session_id: str, amount: int, *, notify: bool = True, charge_metadata: dict | None = None
+    ) -> Delivery | None:
         """Someone refunds in Stripe's dashboard; Stripe tells the app with `charge.refunded`."""
         with self._lock:
             intent = self.intents[self.sessions[session_id]["payment_intent"]]
             intent["_refunded"] += amount
             refunded = intent["_refunded"]
-        return self.send("charge.refunded", self.charge(session_id, refunded=refunded)) if notify else None
+        if not notify:
+            return None
+        return self.send("charge.refunded", self.charge(session_id, refunded=refunded, metadata=charge_metadata))
 
     def event(self, event_type: str, obj: dict) -> bytes:
         """An event as Stripe sends it (its own id each time)."""
