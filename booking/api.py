@@ -402,7 +402,7 @@ class TimeOffDetailApi(APIView):
 
     @extend_schema(tags=["scheduling"], responses={204: None, **error_responses(401, 403, 404)})
     def delete(self, request, time_off_id: int):
-        time_off = selectors.time_off_of_teacher(user=request.user, time_off_id=time_off_id)
+        time_off = scheduling_selectors.time_off_for_teacher(user=request.user, time_off_id=time_off_id)
         services.time_off_cancel(time_off=time_off, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 

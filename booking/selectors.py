@@ -587,14 +587,6 @@ def time_off_for_teacher(*, teacher, now: datetime | None = None) -> list:
     return periods
 
 
-def time_off_of_teacher(*, user, time_off_id):
-    """A time off of the signed-in teacher; not-found for anyone else."""
-    found = scheduling_selectors.time_off_upcoming(teacher=user, now=None).filter(pk=object_id(time_off_id)).first()
-    if found is None:
-        raise NotFound()
-    return found
-
-
 # --- a teacher's proposals to move a lesson ------------------------------------------
 
 
@@ -710,28 +702,45 @@ def series_weeks(
     return weeks
 
 
-def series_preview(
-    *, slot_id, weeks: int | None = None, until: date | None = None, now: datetime | None = None
-) -> list[SeriesWeek]:
-    """The weeks a series from an open slot would have: `weeks` of them,
-    those up to `until`, or (neither) the next SERIES_AHEAD_WEEKS of an
-    open-ended one; each bookable or not, with the reason."""
-    now = now or timezone.now()
+@dataclass(frozen=True)
+class SeriesStart:
+    """The open slot a series starts from, on its teacher's clock."""
+
+    slot: Slot
+    zone: ZoneInfo
+    local: datetime  # the slot's start in the teacher's zone
+    minutes: int
+
+
+def series_start(*, slot_id) -> SeriesStart:
+    """The live slot a series starts from; not-found when there is none."""
     slot = scheduling_selectors.live_slots().select_related("teacher").filter(pk=object_id(slot_id)).first()
     if slot is None:
         raise NotFound()
     zone = ZoneInfo(slot.teacher.timezone)
-    local = slot.start_at.astimezone(zone)
-    count = series_count(first_date=local.date(), weeks=weeks, until=until)
+    minutes = int((slot.end_at - slot.start_at).total_seconds() // 60)
+    return SeriesStart(slot=slot, zone=zone, local=slot.start_at.astimezone(zone), minutes=minutes)
+
+
+def series_plan(*, start: SeriesStart, weeks: int | None, until: date | None, now: datetime) -> list[SeriesWeek]:
+    """The weeks of a series from `start`: `weeks` of them, those up to
+    `until`, or (neither) the next SERIES_AHEAD_WEEKS of an open-ended one."""
     return series_weeks(
-        teacher=slot.teacher,
-        zone=zone,
-        weekday_date=local.date(),
-        local_time=local.time(),
-        minutes=int((slot.end_at - slot.start_at).total_seconds() // 60),
-        count=count,
+        teacher=start.slot.teacher,
+        zone=start.zone,
+        weekday_date=start.local.date(),
+        local_time=start.local.time(),
+        minutes=start.minutes,
+        count=series_count(first_date=start.local.date(), weeks=weeks, until=until),
         now=now,
     )
+
+
+def series_preview(
+    *, slot_id, weeks: int | None = None, until: date | None = None, now: datetime | None = None
+) -> list[SeriesWeek]:
+    """The weeks a series from an open slot would have, each bookable or not, with the reason."""
+    return series_plan(start=series_start(slot_id=slot_id), weeks=weeks, until=until, now=now or timezone.now())
 
 
 def series_count(*, first_date: date, weeks: int | None, until: date | None) -> int:

@@ -742,21 +742,10 @@ def series_book(
     now = _now(now)
     if not student.is_student:
         raise Forbidden(message=_("Only students can book lessons."))
-    first = scheduling_selectors.live_slots().select_related("teacher").filter(pk=object_id(slot_id)).first()
-    if first is None:
-        raise NotFound()
-    zone = ZoneInfo(first.teacher.timezone)
-    local = first.start_at.astimezone(zone)
-    weeks, until, open_ended = _series_terms(weeks=weeks, until=until, open_ended=open_ended, first_date=local.date())
-    plan = selectors.series_weeks(
-        teacher=first.teacher,
-        zone=zone,
-        weekday_date=local.date(),
-        local_time=local.time(),
-        minutes=int((first.end_at - first.start_at).total_seconds() // 60),
-        count=selectors.series_count(first_date=local.date(), weeks=weeks, until=until),
-        now=now,
-    )
+    start = selectors.series_start(slot_id=slot_id)
+    first_date = start.local.date()
+    weeks, until, open_ended = _series_terms(weeks=weeks, until=until, open_ended=open_ended, first_date=first_date)
+    plan = selectors.series_plan(start=start, weeks=weeks, until=until, now=now)
     bookable = [week for week in plan if week.bookable]
     if not bookable:
         raise SeriesNothingBookable()
@@ -767,12 +756,12 @@ def series_book(
         raise SeriesLongerThanPackage(details={"lessons_left": left, "bookable_weeks": len(bookable)})
     series = Series.objects.create(
         student=student,
-        teacher=first.teacher,
-        timezone=first.teacher.timezone,
-        weekday=local.weekday(),
-        local_time=local.time(),
-        minutes=int((first.end_at - first.start_at).total_seconds() // 60),
-        first_date=local.date(),
+        teacher=start.slot.teacher,
+        timezone=start.zone.key,
+        weekday=start.local.weekday(),
+        local_time=start.local.time(),
+        minutes=start.minutes,
+        first_date=first_date,
         weeks=weeks,
         until=until,
         open_ended=open_ended,

@@ -424,7 +424,7 @@ def teacher_time_off(request: HttpRequest) -> HttpResponse:
 @teacher_page
 @require_POST
 def time_off_cancel(request: HttpRequest, time_off_id: int) -> HttpResponse:
-    time_off = selectors.time_off_of_teacher(user=request.user, time_off_id=time_off_id)
+    time_off = scheduling_selectors.time_off_for_teacher(user=request.user, time_off_id=time_off_id)
     services.time_off_cancel(time_off=time_off, actor=request.user)
     messages.success(request, _("Time off removed; you can open slots in these days again."))
     return redirect("booking:teacher-time-off")
@@ -476,9 +476,7 @@ def series_new(request: HttpRequest) -> HttpResponse:
             )
         except ApplicationError as error:
             form_errors(form, error, {"slot_id": "slot"})
-    slot = scheduling_selectors.live_slots().select_related("teacher").filter(pk=_int_or_none(data.get("slot"))).first()
-    if slot is None:
-        raise NotFound()
+    slot = selectors.series_start(slot_id=data.get("slot")).slot
     first = in_zone(slot.start_at).time()
     for week in weeks or ():  # the student's clock may move where the teacher's does not (DST on other dates)
         week.shifted = week.start_at is not None and in_zone(week.start_at).time() != first
@@ -490,13 +488,6 @@ def series_new(request: HttpRequest) -> HttpResponse:
         "shifts": any(getattr(week, "shifted", False) for week in weeks or ()),
     }
     return render(request, "booking/series_new.html", context)
-
-
-def _int_or_none(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 @login_required

@@ -125,7 +125,14 @@ def teacher_rules_lock(*, slot_id: int) -> None:
     list(TeacherProfile.objects.select_for_update(no_key=True).filter(pk=Subquery(teacher_of_slot)).values("pk"))
 
 
-def time_off_upcoming(*, teacher, now: datetime | None) -> QuerySet[TimeOff]:
-    """The teacher's time off not over at `now` (all of it when `now` is None)."""
-    periods = TimeOff.objects.filter(teacher=teacher)
-    return periods.filter(end_at__gt=now) if now is not None else periods
+def time_off_upcoming(*, teacher, now: datetime) -> QuerySet[TimeOff]:
+    """The teacher's time off not over at `now`."""
+    return TimeOff.objects.filter(teacher=teacher, end_at__gt=now)
+
+
+def time_off_for_teacher(*, user: User, time_off_id) -> TimeOff:
+    """Access helper: a time off of the signed-in teacher; not-found for anyone else."""
+    found = TimeOff.objects.filter(teacher_id=user.pk, pk=object_id(time_off_id)).first()
+    if found is None:
+        raise NotFound()
+    return found
