@@ -1,6 +1,8 @@
 """Identity API: /api/v1/identity/... and /api/v1/teachers (thin views over services)."""
 
+from django.conf import settings
 from django.utils.decorators import method_decorator
+from django_ratelimit.exceptions import Ratelimited
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -10,19 +12,23 @@ from rest_framework.views import APIView
 from accounts import selectors, services
 from accounts.serializers import (
     CalendarFeedSerializer,
+    EmailChangeSerializer,
     LoginSerializer,
     MeSerializer,
     PasswordChangeSerializer,
     RefreshSerializer,
     RegisteredUserSerializer,
     RegisterSerializer,
+    ResentSerializer,
     TeacherFilterSerializer,
     TeacherSerializer,
     TokenPairSerializer,
+    VerifiedSerializer,
+    VerifySerializer,
 )
 from audit.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from guitaronline.core.api import error_responses
-from guitaronline.core.ratelimits import auth_ratelimit
+from guitaronline.core.ratelimits import auth_ratelimit, user_limited
 
 
 @method_decorator(auth_ratelimit("register"), name="post")
@@ -91,6 +97,62 @@ class LogoutApi(APIView):
         data.is_valid(raise_exception=True)
         services.auth_logout(user=request.user, refresh=data.validated_data["refresh"])
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@method_decorator(auth_ratelimit("verify"), name="post")
+class VerifyApi(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(
+        tags=["identity"],
+        request=VerifySerializer,
+        responses={200: VerifiedSerializer, **error_responses(400, 409, 429)},
+        description="Confirm an e-mail address with the token of its link: the account's own, or the new one "
+        "it asked for, which then replaces the old. A token works once; an expired one is "
+        "`verification_expired`, a used or forged one `verification_invalid`.",
+    )
+    def post(self, request):
+        data = VerifySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.email_verify(token=data.validated_data["token"])
+        return Response({"email": user.email, "email_verified": True})
+
+
+class VerifyResendApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["identity"],
+        request=None,
+        responses={202: ResentSerializer, **error_responses(400, 401, 429)},
+        description="Send the confirmation link again (to the pending new address if there is one); "
+        "ACCOUNTS_EMAIL_VERIFICATION_RESENDS_PER_HOUR times an hour at most.",
+    )
+    def post(self, request):
+        if user_limited(
+            request, group="accounts.verify_resend", per_hour=settings.ACCOUNTS_EMAIL_VERIFICATION_RESENDS_PER_HOUR
+        ):
+            raise Ratelimited()
+        email = services.email_verification_resend(user=request.user)
+        return Response({"email": email}, status=status.HTTP_202_ACCEPTED)
+
+
+class EmailChangeApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["identity"],
+        request=EmailChangeSerializer,
+        responses={202: MeSerializer, **error_responses(400, 401, 409)},
+        description="Ask for a new e-mail address (with the password). It shows as `pending_email` and "
+        "replaces `email` once confirmed through the link sent to it.",
+    )
+    def post(self, request):
+        data = EmailChangeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.user_change_email(user=request.user, **data.validated_data)
+        return Response(MeSerializer(user).data, status=status.HTTP_202_ACCEPTED)
 
 
 class MeApi(APIView):

@@ -23,3 +23,25 @@ class TokenInvalid(ApplicationError):
 class WrongPassword(InvalidInput):
     code = "wrong_password"
     default_message = _("The current password is incorrect.")
+
+
+class EmailUnverified(ApplicationError):
+    code = "email_unverified"
+    status_code = 403
+    default_message = _("Confirm your e-mail address first: open the link we sent you.")
+    link = ("accounts:verify-status", _("Confirm or send the link again"))
+
+
+class EmailAlreadyVerified(InvalidInput):
+    code = "email_already_verified"
+    default_message = _("Your e-mail address is already confirmed.")
+
+
+class VerificationExpired(InvalidInput):
+    code = "verification_expired"
+    default_message = _("This confirmation link has expired. Ask for a new one.")
+
+
+class VerificationInvalid(InvalidInput):
+    code = "verification_invalid"
+    default_message = _("This confirmation link is not valid or has already been used.")

@@ -73,6 +73,37 @@ class RegisterForm(ServiceFormMixin, forms.Form):
         )
 
 
+class PasswordResetRequestForm(forms.Form):
+    email = forms.EmailField(
+        label=_("E-mail"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+
+    def save(self) -> None:
+        services.password_reset_request(email=self.cleaned_data["email"])
+
+
+class EmailChangeForm(ServiceFormMixin, forms.Form):
+    email = forms.EmailField(
+        label=_("New e-mail"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+    password = forms.CharField(
+        label=_("Your password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text=_("We send a link to the new address; it replaces the old one once you open the link."),
+    )
+
+    def __init__(self, *args, user: User, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def save(self) -> User | None:
+        data = self.cleaned_data
+        return self.run_service(
+            lambda: services.user_change_email(user=self.user, email=data["email"], password=data["password"])
+        )
+
+
 class EmailAuthenticationForm(auth_forms.AuthenticationForm):
     username = forms.EmailField(
         label=_("E-mail"), max_length=254, widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})

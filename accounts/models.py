@@ -61,11 +61,15 @@ class UserManager(BaseUserManager):
         fields.setdefault("is_staff", True)
         fields.setdefault("is_superuser", True)
         fields.setdefault("role", Role.ADMIN)
+        fields.setdefault("email_verified_at", now())  # made on the command line by whoever owns the address
         return self.create_user(email, password, **fields)
 
 
 class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField(_("e-mail"), max_length=254, unique=True)
+    email_verified_at = models.DateTimeField(_("e-mail confirmed at"), null=True, blank=True)
+    # A new address waiting for its confirmation; `email` stays until then.
+    pending_email = models.EmailField(_("new e-mail, not yet confirmed"), max_length=254, blank=True)
     full_name = models.CharField(_("full name"), max_length=150)
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.STUDENT)
     timezone = models.CharField(_("time zone"), max_length=64, default=default_timezone, validators=[validate_timezone])
@@ -106,6 +110,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_teacher(self) -> bool:
         return self.role == Role.TEACHER
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
 
     @property
     def display_name(self) -> str:

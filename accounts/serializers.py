@@ -40,15 +40,36 @@ class TokenPairSerializer(serializers.Serializer):
 
 
 class MeSerializer(serializers.ModelSerializer):
+    email_verified = serializers.BooleanField(read_only=True, help_text="Whether the e-mail address is confirmed.")
+
     class Meta:
         model = User
-        fields = ["id", "email", "full_name", "role", "timezone", "language"]
-        read_only_fields = ["id", "email", "role"]
+        fields = ["id", "email", "email_verified", "pending_email", "full_name", "role", "timezone", "language"]
+        read_only_fields = ["id", "email", "pending_email", "role"]
+        extra_kwargs = {"pending_email": {"help_text": "A new address waiting for its confirmation link."}}
 
     def validate_timezone(self, value: str) -> str:
         if value not in timezone_names():
             raise serializers.ValidationError(_("Unknown time zone."))
         return value
+
+
+class VerifySerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=1000, help_text="The token of the confirmation link.")
+
+
+class VerifiedSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    email_verified = serializers.BooleanField()
+
+
+class ResentSerializer(serializers.Serializer):
+    email = serializers.EmailField(help_text="Where the link went.")
+
+
+class EmailChangeSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(write_only=True, max_length=128, style={"input_type": "password"})
 
 
 class PasswordChangeSerializer(serializers.Serializer):

@@ -17,7 +17,8 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
-from accounts.errors import EmailTaken, InvalidCredentials, TokenInvalid, WrongPassword
+from accounts import verification
+from accounts.errors import EmailAlreadyVerified, EmailTaken, InvalidCredentials, TokenInvalid, WrongPassword
 from accounts.models import (
     BUFFER_MINUTES_MAX,
     MIN_NOTICE_HOURS_MAX,
@@ -29,7 +30,7 @@ from accounts.models import (
     new_calendar_token,
 )
 from accounts.validators import validate_timezone
-from audit.services import audit_log_write, change_record
+from audit.services import audit_log_write, change_record, outbox_event_emit
 from guitaronline.core import capabilities
 from guitaronline.core.authentication import add_preference_claims
 from guitaronline.core.capabilities import Capability
@@ -146,6 +147,93 @@ def user_set_password(*, user: User, password: str) -> User:
 def _blacklist_all_refresh_tokens(*, user: User) -> None:
     live = OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True)
     BlacklistedToken.objects.bulk_create([BlacklistedToken(token=token) for token in live], ignore_conflicts=True)
+
+
+# --- e-mail confirmation and change, password reset -------------------------
+
+
+@transaction.atomic
+def password_reset_request(*, email: str) -> None:
+    """Queue a password reset for an address. The request does the same
+    work whether or not an account has it (one outbox row, no lookup), so it
+    answers in the same time and tells nothing; the worker finds the
+    account and sends the link (`notifications.rules.password_reset_requested`)."""
+    outbox_event_emit(
+        event_type="identity.password_reset.requested",
+        aggregate=None,
+        payload={"email": User.objects.normalize_email(email)},
+    )
+
+
+@transaction.atomic
+def email_verify(*, token: str) -> User:
+    """Confirm the address a token names: the account's own, or the new one
+    it asked for, which then replaces the old (if still free). A token works once."""
+    user, email = verification.token_read(token, for_update=True)
+    now = timezone.now()
+    changed = email != user.email
+    if changed:
+        if User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
+            raise EmailTaken(details={"email": [str(EmailTaken.default_message)]})
+        previous, user.email, user.pending_email = user.email, email, ""
+    user.email_verified_at = now
+    try:
+        with transaction.atomic():
+            user.save(update_fields=["email", "pending_email", "email_verified_at"])
+    except IntegrityError as exc:  # the address was taken meanwhile
+        raise EmailTaken(details={"email": [str(EmailTaken.default_message)]}) from exc
+    payload = {"email": email, "changed": changed}
+    if changed:
+        payload["previous_email"] = previous
+    change_record(actor=user, action="identity.user.email_verified", entity=user, payload=payload)
+    return user
+
+
+@transaction.atomic
+def email_verification_resend(*, user: User) -> str:
+    """Send the confirmation link again (through the outbox); returns the address it goes to."""
+    email = verification.address_to_confirm(user)
+    if not email or not verification.sends_links():
+        raise EmailAlreadyVerified()
+    outbox_event_emit(event_type="identity.user.email_verification_requested", aggregate=user, payload={"email": email})
+    return email
+
+
+@transaction.atomic
+def user_change_email(*, user: User, email: str, password: str) -> User:
+    """Ask for a new address. It replaces the old one once confirmed through
+    the link sent to it (at once when the school confirms no addresses)."""
+    if not user.check_password(password):
+        raise WrongPassword(details={"password": [str(WrongPassword.default_message)]})
+    email = User.objects.normalize_email(email)
+    if email == user.email:
+        if user.pending_email:  # back to the current address: the pending change is dropped
+            user.pending_email = ""
+            user.save(update_fields=["pending_email"])
+            change_record(actor=user, action="identity.user.email_change_canceled", entity=user)
+        return user
+    if User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
+        raise EmailTaken(details={"email": [str(EmailTaken.default_message)]})
+    if not verification.sends_links():
+        user.email, user.pending_email = email, ""
+        user.save(update_fields=["email", "pending_email"])
+        change_record(actor=user, action="identity.user.email_changed", entity=user, payload={"email": email})
+        return user
+    user.pending_email = email
+    user.save(update_fields=["pending_email"])
+    change_record(actor=user, action="identity.user.email_change_requested", entity=user, payload={"email": email})
+    return user
+
+
+@transaction.atomic
+def email_mark_verified(*, user: User, actor: User) -> bool:
+    """Staff vouch for an account's address (one they created, say). False if it was confirmed already."""
+    if user.email_verified:
+        return False
+    user.email_verified_at = timezone.now()
+    user.save(update_fields=["email_verified_at"])
+    change_record(actor=actor, action="identity.user.email_verified", entity=user, payload={"by_staff": True})
+    return True
 
 
 @transaction.atomic

@@ -14,13 +14,16 @@ from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import translation
 from django.utils.decorators import method_decorator
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 from django.views.i18n import set_language as django_set_language
 
-from accounts import selectors, services
+from accounts import selectors, services, verification
 from accounts.forms import (
     EmailAuthenticationForm,
+    EmailChangeForm,
+    PasswordResetRequestForm,
     ProfileForm,
     RegisterForm,
     ServicePasswordChangeForm,
@@ -28,8 +31,9 @@ from accounts.forms import (
     TeacherProfileForm,
 )
 from accounts.models import Language, Role
-from guitaronline.core.pages import area_page
-from guitaronline.core.ratelimits import auth_ratelimit
+from guitaronline.core.errors import ApplicationError
+from guitaronline.core.pages import area_page, error_messages
+from guitaronline.core.ratelimits import auth_ratelimit, user_limited
 
 
 @auth_ratelimit("register")
@@ -62,10 +66,16 @@ class LogoutView(auth_views.LogoutView):
 
 @method_decorator(auth_ratelimit("password_reset"), name="dispatch")
 class PasswordResetView(auth_views.PasswordResetView):
+    """Django's page with the school's form: the request only queues the
+    e-mail (the worker sends it), whether or not the address has an account."""
+
     template_name = "accounts/password_reset_form.html"
-    email_template_name = "accounts/emails/password_reset.txt"
-    subject_template_name = "accounts/emails/password_reset_subject.txt"
+    form_class = PasswordResetRequestForm
     success_url = reverse_lazy("accounts:password-reset-done")
+
+    def form_valid(self, form):
+        form.save()
+        return redirect(self.success_url)
 
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):
@@ -137,9 +147,84 @@ def profile(request: HttpRequest) -> HttpResponse:
         translation.activate(request.user.language)
         messages.success(request, _("Your profile has been saved."))
         return redirect("accounts:profile")
+    return _profile_page(request, form=form)
+
+
+def _profile_page(request: HttpRequest, *, form=None, email_form=None, status: int = 200) -> HttpResponse:
     return render(
-        request, "accounts/profile.html", {"form": form, "calendar_url": request.user.get_calendar_feed_url()}
+        request,
+        "accounts/profile.html",
+        {
+            "form": form or ProfileForm(user=request.user),
+            "email_form": email_form or EmailChangeForm(user=request.user),
+            "calendar_url": request.user.get_calendar_feed_url(),
+        },
+        status=status,
     )
+
+
+@login_required
+@require_POST
+def email_change(request: HttpRequest) -> HttpResponse:
+    """Ask for a new address (with the password): it takes effect once confirmed."""
+    form = EmailChangeForm(request.POST, user=request.user)
+    if not (form.is_valid() and (user := form.save()) is not None):
+        return _profile_page(request, email_form=form, status=400)
+    if user.pending_email:
+        messages.success(
+            request,
+            _("We sent a link to %(email)s. Your address changes when you open it.") % {"email": user.pending_email},
+        )
+    else:
+        messages.success(request, _("Your e-mail address is now %(email)s.") % {"email": user.email})
+    return redirect(f"{reverse('accounts:profile')}#email")
+
+
+@auth_ratelimit("verify")
+@require_http_methods(["GET", "POST"])
+def verify_email(request: HttpRequest, token: str) -> HttpResponse:
+    """The link in the e-mail: a page with one button (a mail scanner that
+    opens links confirms nothing), which confirms the address."""
+    try:
+        if request.method == "POST":
+            user = services.email_verify(token=token)
+        else:
+            user, email = verification.token_read(token)
+    except ApplicationError as error:
+        return render(request, "accounts/verify_email.html", {"error": error}, status=400)
+    if request.method == "GET":
+        return render(request, "accounts/verify_email.html", {"email": email, "token": token})
+    messages.success(request, _("Thank you: %(email)s is confirmed.") % {"email": user.email})
+    return redirect("accounts:home" if request.user.is_authenticated else "accounts:login")
+
+
+@login_required
+def verify_status(request: HttpRequest) -> HttpResponse:
+    """Where a refusal for an unconfirmed address leads: what to do, and the button to send the link again."""
+    return render(request, "accounts/verify_status.html", {"email": verification.address_to_confirm(request.user)})
+
+
+@login_required
+@require_POST
+def verify_resend(request: HttpRequest) -> HttpResponse:
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = reverse("accounts:verify-status")
+    if user_limited(
+        request, group="accounts.verify_resend", per_hour=settings.ACCOUNTS_EMAIL_VERIFICATION_RESENDS_PER_HOUR
+    ):
+        messages.error(
+            request,
+            _("The link has been sent several times already. Look for it in your mail, or try again in an hour."),
+        )
+        return redirect(back)
+    try:
+        email = services.email_verification_resend(user=request.user)
+    except ApplicationError as error:
+        error_messages(request, error)
+    else:
+        messages.success(request, _("We sent the link again to %(email)s.") % {"email": email})
+    return redirect(back)
 
 
 @login_required

@@ -65,12 +65,15 @@ def _kick_after_commit() -> None:
 
 
 def outbox_event_emit(
-    *, event_type: str, aggregate: models.Model, payload: dict[str, Any] | None = None
+    *, event_type: str, aggregate: models.Model | None, payload: dict[str, Any] | None = None
 ) -> OutboxEvent:
+    """An event for the notifications worker. `aggregate` None: a request
+    about no known row (a password reset asked for an address that may or
+    may not be an account's: the worker finds out, not the request)."""
     event = OutboxEvent.objects.create(
         event_type=event_type,
-        aggregate_type=_entity_type(aggregate),
-        aggregate_id=str(aggregate.pk),
+        aggregate_type=_entity_type(aggregate) if aggregate is not None else "",
+        aggregate_id=str(aggregate.pk) if aggregate is not None else "",
         payload=payload or {},
     )
     _kick_after_commit()

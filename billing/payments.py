@@ -27,6 +27,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts import verification
 from audit.services import change_record
 from billing import selectors, services
 from billing.errors import (
@@ -117,6 +118,7 @@ def product_checkout(*, student, product_id, now: datetime | None = None) -> tup
     now = _now(now)
     if not student.is_student:
         raise Forbidden(message=_("Only students can buy lessons."))
+    verification.require_verified(student)
     product = Product.objects.filter(pk=object_id(product_id)).first()
     if product is None:
         raise NotFound()

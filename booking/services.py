@@ -22,6 +22,7 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts import verification
 from audit.services import change_record
 from billing import selectors as billing_selectors
 from billing import services as billing_services
@@ -181,6 +182,7 @@ def booking_hold(*, student, slot_id, now: datetime | None = None) -> Booking:
     now = _now(now)
     if not student.is_student:
         raise Forbidden(message=_("Only students can book lessons."))
+    verification.require_verified(student)
     slot = _lock_open_slot(slot_id, now=now)
     offer = waitlist.slot_open_offer(slot=slot, student=student, now=now)  # reserved for another student?
     _require_lesson_for_a_new_hold(student, now=now)
@@ -742,6 +744,7 @@ def series_book(
     now = _now(now)
     if not student.is_student:
         raise Forbidden(message=_("Only students can book lessons."))
+    verification.require_verified(student)
     start = selectors.series_start(slot_id=slot_id)
     first_date = start.local.date()
     weeks, until, open_ended = _series_terms(weeks=weeks, until=until, open_ended=open_ended, first_date=first_date)

@@ -33,6 +33,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts import selectors as account_selectors
+from accounts import verification
 from audit.services import change_record
 from billing import selectors as billing_selectors
 from booking import selectors
@@ -143,6 +144,7 @@ def waitlist_join(
     weekday and a local time window in the student's zone."""
     if not student.is_student:
         raise Forbidden(message=_("Only students can join a waitlist."))
+    verification.require_verified(student)
     profile = account_selectors.teacher_published_get(teacher_id=teacher_id)
     _check_window(weekday, start_time, end_time)
     window = {"weekday": weekday, "start_time": start_time, "end_time": end_time}

@@ -120,6 +120,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "notifications.context_processors.unread_notifications",
+                "accounts.context_processors.email_confirmation",
             ],
             # `date` and `time` that show a stored date at the ends of the calendar instead of failing
             "builtins": ["guitaronline.core.template_dates"],
@@ -203,6 +204,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3 * 60 * 60)
+# mandatory: confirm the e-mail before holding, buying or joining a waitlist; optional: the link is
+# sent, nothing waits for it; none: no link is sent.
+ACCOUNTS_EMAIL_VERIFICATION = env.str("ACCOUNTS_EMAIL_VERIFICATION", default="mandatory").strip().lower()
+if ACCOUNTS_EMAIL_VERIFICATION not in ("mandatory", "optional", "none"):
+    sys.exit(f"ACCOUNTS_EMAIL_VERIFICATION={ACCOUNTS_EMAIL_VERIFICATION!r}: use one of mandatory, optional, none.")
+ACCOUNTS_EMAIL_VERIFICATION_HOURS = env.int("ACCOUNTS_EMAIL_VERIFICATION_HOURS", default=72)
+ACCOUNTS_EMAIL_VERIFICATION_RESENDS_PER_HOUR = env.int("ACCOUNTS_EMAIL_VERIFICATION_RESENDS_PER_HOUR", default=5)
 
 # --- Internationalisation and time zones ------------------------------------
 LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="ru")
@@ -404,6 +412,22 @@ if PRODUCTION:
 BILLING_CHECKOUT_ORIGINS = {"yookassa": ["https://yoomoney.ru"], "stripe": ["https://checkout.stripe.com"]}.get(
     BILLING_PAYMENT_PROVIDER, []
 )
+
+# --- Telegram ---------------------------------------------------------------
+# With a bot token, users link their account to the school bot (a one-time deep link) and choose
+# notifications there too. Telegram calls {SITE_URL}/api/v1/notifications/telegram/webhook with
+# TELEGRAM_WEBHOOK_SECRET in its secret-token header (`manage.py telegram_webhook` registers it).
+TELEGRAM_BOT_TOKEN = env.str("TELEGRAM_BOT_TOKEN", default="")
+TELEGRAM_BOT_USERNAME = env.str("TELEGRAM_BOT_USERNAME", default="").lstrip("@")
+TELEGRAM_WEBHOOK_SECRET = env.str("TELEGRAM_WEBHOOK_SECRET", default="")
+TELEGRAM_API_BASE = env.str("TELEGRAM_API_BASE", default="https://api.telegram.org").rstrip("/")
+TELEGRAM_LINK_MINUTES = env.int("TELEGRAM_LINK_MINUTES", default=15)
+TELEGRAM_TIMEOUT_SECONDS = env.int("TELEGRAM_TIMEOUT_SECONDS", default=10)
+if TELEGRAM_BOT_TOKEN and not (TELEGRAM_BOT_USERNAME and TELEGRAM_WEBHOOK_SECRET):
+    sys.exit(
+        "Refusing to start: TELEGRAM_BOT_TOKEN needs TELEGRAM_BOT_USERNAME (the bot's @name, for its links) "
+        "and TELEGRAM_WEBHOOK_SECRET (1-256 characters of A-Z, a-z, 0-9, _ and -)."
+    )
 
 # --- Security ---------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -8,11 +8,13 @@ event type without a rule notifies nobody and is simply marked processed.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 
+from django.conf import settings
 from django.urls import reverse
 
+from accounts import verification
 from accounts.models import User
 from audit.models import OutboxEvent
 
@@ -28,6 +30,7 @@ class Message:
     context: dict = field(default_factory=dict)
     link: str = ""
     channels: tuple[str, ...] = BOTH
+    to: str = ""  # another address than the recipient's (a new one to confirm, the old one told of a change)
 
 
 def _dt(value: str | None) -> datetime | None:
@@ -228,13 +231,79 @@ def waitlist_offered(event: OutboxEvent, users: dict[int, User]) -> list[Message
     return [Message(student, "waitlist_offer", context, reverse("booking:waitlist-offer", args=[payload["offer_id"]]))]
 
 
+def _account(event: OutboxEvent, users: dict[int, User]) -> User | None:
+    return users.get(int(event.aggregate_id)) if event.aggregate_id.isdigit() else None
+
+
+def _verify(user: User, email: str, *, welcome: bool = False) -> Message:
+    """The confirmation link for `email` (made when the e-mail is sent), to that address."""
+    context = {
+        "name": user.full_name,
+        "email": email,
+        "welcome": welcome,
+        "required": verification.mode() == verification.MANDATORY,
+        "hours": settings.ACCOUNTS_EMAIL_VERIFICATION_HOURS,
+    }
+    return Message(user, "verify_email", context, channels=(EMAIL,), to=email)
+
+
 def user_registered(event: OutboxEvent, users: dict[int, User]) -> list[Message]:
-    user = users.get(int(event.aggregate_id))
-    return [Message(user, "welcome", {"name": user.full_name}, reverse("accounts:home"))] if user else []
+    """A welcome in the inbox; by e-mail, the welcome asks to confirm the address (unless the school confirms none)."""
+    user = _account(event, users)
+    if user is None:
+        return []
+    welcome = Message(user, "welcome", {"name": user.full_name}, reverse("accounts:home"))
+    if not verification.sends_links() or user.email_verified:
+        return [welcome]
+    return [replace(welcome, channels=(IN_APP,)), _verify(user, user.email, welcome=True)]
+
+
+def email_verification_requested(event: OutboxEvent, users: dict[int, User]) -> list[Message]:
+    """The link again, for the address still waiting (none if it was confirmed meanwhile)."""
+    user = _account(event, users)
+    email = event.payload.get("email", "")
+    if user is None or email != verification.address_to_confirm(user):
+        return []
+    return [_verify(user, email)]
+
+
+def email_change_requested(event: OutboxEvent, users: dict[int, User]) -> list[Message]:
+    return email_verification_requested(event, users)
+
+
+def email_verified(event: OutboxEvent, users: dict[int, User]) -> list[Message]:
+    """A changed address: the old one is told, in case the change was not its owner's doing."""
+    user = _account(event, users)
+    previous = event.payload.get("previous_email")
+    if user is None or not event.payload.get("changed") or not previous:
+        return []
+    context = {"name": user.full_name, "email": event.payload["email"], "previous": previous}
+    return [Message(user, "email_changed", context, reverse("accounts:profile"), channels=(EMAIL,), to=previous)]
+
+
+def password_reset_requested(event: OutboxEvent, users: dict[int, User]) -> list[Message]:
+    """The reset link, if the address is an active account's with a password;
+    nothing otherwise (the request answered the same either way)."""
+    email = event.payload.get("email", "")
+    user = User.objects.filter(email__iexact=email, is_active=True).first() if email else None
+    if user is None or not user.has_usable_password():
+        return []
+    timeout = settings.PASSWORD_RESET_TIMEOUT
+    context = {
+        "name": user.get_short_name(),
+        "email": user.email,
+        "hours": timeout // 3600 if timeout % 3600 == 0 else 0,
+        "minutes": timeout // 60,
+    }
+    return [Message(user, "password_reset", context, channels=(EMAIL,))]
 
 
 RULES: dict[str, Callable[[OutboxEvent, dict[int, User]], list[Message]]] = {
     "identity.user.registered": user_registered,
+    "identity.user.email_verification_requested": email_verification_requested,
+    "identity.user.email_change_requested": email_change_requested,
+    "identity.user.email_verified": email_verified,
+    "identity.password_reset.requested": password_reset_requested,
     "booking.confirmed": booking_confirmed,
     "booking.canceled": booking_canceled,
     "booking.rescheduled": booking_rescheduled,
@@ -263,7 +332,7 @@ def user_ids(events: Iterable[OutboxEvent]) -> set[int]:
         for key in ("student_id", "teacher_id"):
             if isinstance(event.payload.get(key), int):
                 ids.add(event.payload[key])
-        if event.event_type == "identity.user.registered" and event.aggregate_id.isdigit():
+        if event.event_type.startswith("identity.user.") and event.aggregate_id.isdigit():
             ids.add(int(event.aggregate_id))
     return ids
 

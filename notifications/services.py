@@ -1,16 +1,19 @@
 """Outbox dispatch: events become notifications, e-mails leave once.
 
 Phase 1 (`outbox_process_batch`) claims due events with
-`SELECT ... FOR UPDATE SKIP LOCKED`, renders their notifications (unique per
-event, recipient and channel), inserts the whole batch's in one statement and
+`SELECT ... FOR UPDATE SKIP LOCKED`, makes their notifications (unique per
+event, recipient and channel; each keeps its template and parameters, see
+`notifications.rendering`) on the channels each recipient keeps
+(`notifications.preferences`), inserts the whole batch's in one statement and
 marks the events processed in one more, all in one transaction; when the
 database refuses the insert, each event is tried on its own, so one bad event
 fails alone. A worker killed here rolls back: the events stay due.
 
-Phase 2 (`email_send_due`) sends pending e-mails one by one: a committed
-compare-and-swap to `sending` first, then the SMTP call, then `sent`. Two
-workers never send one e-mail; a worker killed during the SMTP call leaves
-that one e-mail in `sending`, which is never re-sent blindly: past the lease
+Phase 2 (`email_send_due`, `telegram_send_due`) sends pending messages one
+by one, e-mails over one SMTP connection per batch: a committed
+compare-and-swap to `sending` first, then the SMTP or Bot API call, then
+`sent`. Two workers never send one message; a worker killed during the call
+leaves that one message in `sending`, which is never re-sent blindly: past the lease
 it becomes a visible failure (outcome unknown) that staff can requeue.
 
 On SQLite (the embedded default) `select_for_update` is a no-op; there the
@@ -23,15 +26,13 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from accounts.models import User
 from audit.errors import NotDeadLetter
@@ -39,10 +40,12 @@ from audit.models import OutboxEvent
 from audit.services import admin_action_record, audit_log_write
 from guitaronline.core import capabilities, retries
 from guitaronline.core.capabilities import Capability
-from notifications import rules
+from notifications import params, preferences, rendering, rules, telegram
 from notifications.models import Notification
 
 logger = logging.getLogger(__name__)
+
+ADDRESS = "_address"  # a message's parameter: the e-mail address it goes to, when not the recipient's
 
 UNKNOWN_OUTCOME = "Delivery outcome unknown: the worker stopped while sending. Check with the recipient, then requeue."
 
@@ -63,39 +66,35 @@ class DispatchResult:
 # --- phase 1: events -> notifications -----------------------------------------
 
 
-def render(message: rules.Message) -> tuple[str, str]:
-    """Subject and text of a message in its recipient's language and time zone."""
-    recipient = message.recipient
-    with translation.override(recipient.language), timezone.override(ZoneInfo(recipient.timezone)):
-        text = render_to_string(
-            f"notifications/{message.template}.txt",
-            {
-                **message.context,
-                "recipient": recipient,
-                "tz_name": recipient.timezone,
-                "refund_window_hours": settings.BOOKING_REFUND_WINDOW_HOURS,
-                "link": f"{settings.SITE_URL}{message.link}" if message.link else "",
-            },
-            using="text",  # plain text: nothing HTML-escaped
-        ).strip()
-    subject, _, body = text.partition("\n")
-    return subject.strip()[:255], body.strip()
-
-
-def _notifications(event: OutboxEvent, messages: list[rules.Message], now: datetime) -> list[Notification]:
+def _notifications(
+    event: OutboxEvent, messages: list[rules.Message], now: datetime, choices: dict
+) -> list[Notification]:
+    """The rows of one event's messages: each on the channels its recipient
+    keeps for its kind. The subject is rendered now (in the recipient's
+    language) for staff to search by; the rest when shown or sent."""
     rows = []
     for message in messages:
-        subject, body = render(message)
-        for channel in message.channels:
+        recipient = message.recipient
+        with rendering.recipient_locale(recipient):  # a broken template fails the event here, not later
+            subject = rendering.render(message.template, message.context, recipient=recipient, link=message.link)
+        values = params.encode({**message.context, **({ADDRESS: message.to} if message.to else {})})
+        for channel in preferences.channels(
+            row=choices.get(recipient.pk),
+            event_type=event.event_type,
+            template=message.template,
+            offered=message.channels,
+            payload=event.payload,
+        ):
             in_app = channel == rules.IN_APP
             rows.append(
                 Notification(
-                    recipient=message.recipient,
+                    recipient=recipient,
                     event_id=event.pk,
                     event_type=event.event_type,
                     channel=channel,
-                    subject=subject,
-                    body=body,
+                    template=message.template,
+                    params=values,
+                    subject=subject.subject,
                     link=message.link,
                     status=Notification.Status.SENT if in_app else Notification.Status.PENDING,
                     sent_at=now if in_app else None,
@@ -117,10 +116,11 @@ def outbox_process_batch(*, batch_size: int = 100, now: datetime | None = None):
     if not events:
         return result
     users = User.objects.select_related("teacher_profile").in_bulk(rules.user_ids(events))
+    choices = preferences.settings_for(users)
     rendered: list[tuple[OutboxEvent, list[Notification]]] = []
     for event in events:
         try:
-            rendered.append((event, _notifications(event, rules.messages_for(event, users), now)))
+            rendered.append((event, _notifications(event, rules.messages_for(event, users), now, choices)))
         except Exception as exc:  # a rule or template failed: retry later, never lose the event
             _event_failed(event, exc, now)
             result.events_failed += 1
@@ -160,51 +160,106 @@ def _event_processed(events: list[OutboxEvent], now: datetime) -> None:
     )
 
 
-# --- phase 2: e-mail ------------------------------------------------------------
+# --- phase 2: e-mail and Telegram ----------------------------------------------
+
+
+class Dropped(Exception):
+    """A message that can no longer be delivered (its chat was unlinked): a
+    dead letter at once, not retried."""
 
 
 def _claim(notification_id, *, now: datetime) -> bool:
     """Committed compare-and-swap to `sending`: only one worker wins."""
     return bool(
-        Notification.objects.filter(pk=notification_id, channel=Notification.Channel.EMAIL)
+        Notification.objects.filter(pk=notification_id, channel__in=Notification.OUTGOING)
         .retryable_due(now=now)
         .update(status=Notification.Status.SENDING, sending_since=now, updated_at=now)
     )
 
 
-def _message(notification: Notification, smtp) -> EmailMessage:
+def email_message(notification: Notification, connection=None) -> EmailMultiAlternatives:
+    """The e-mail of a notification: text and HTML, its Message-ID the
+    notification's id, and List-Unsubscribe unless it is essential."""
     domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(">") or "guitaronline.local"
-    return EmailMessage(
-        subject=notification.subject,
-        body=notification.body + (f"\n\n{settings.SITE_URL}{notification.link}" if notification.link else ""),
-        to=[notification.recipient.email],
-        connection=smtp,
-        headers={"Message-ID": f"<{notification.pk}@{domain}>", "X-GuitarOnline-Event": notification.event_type},
+    words = rendering.email(notification)
+    headers = {"Message-ID": f"<{notification.pk}@{domain}>", "X-GuitarOnline-Event": notification.event_type}
+    if words.unsubscribe_url:
+        headers["List-Unsubscribe"] = f"<{words.unsubscribe_url}>"
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message = EmailMultiAlternatives(
+        subject=words.subject,
+        body=words.text,
+        to=[notification.params.get(ADDRESS) or notification.recipient.email],
+        connection=connection,
+        headers=headers,
     )
+    message.attach_alternative(words.html, "text/html")
+    return message
 
 
-def email_send_due(*, batch_size: int = 100, now: datetime | None = None):
-    """Send up to `batch_size` due e-mails, each at most once. Runs in autocommit:
-    each claim is committed before its SMTP call."""
+class _EmailSender:
+    """One SMTP connection for a batch, opened by its first e-mail."""
+
+    channel = Notification.Channel.EMAIL
+
+    def __enter__(self):
+        self.smtp = get_connection(fail_silently=False)
+        return self
+
+    def send(self, notification: Notification) -> None:
+        email_message(notification, self.smtp).send()
+
+    def __exit__(self, *exc_info) -> None:
+        self.smtp.close()
+
+
+class _TelegramSender:
+    channel = Notification.Channel.TELEGRAM
+
+    def __enter__(self):
+        self.bot = telegram.Bot()
+        return self
+
+    def send(self, notification: Notification) -> None:
+        chat_id = preferences.telegram_chat(notification.recipient_id)
+        if chat_id is None or not preferences.telegram_enabled():
+            raise Dropped("The Telegram chat is no longer linked to the account.")
+        self.bot.send_message(chat_id=chat_id, text=rendering.chat_text(notification))
+
+    def __exit__(self, *exc_info) -> None:
+        self.bot.close()
+
+
+def _send_due(sender_class, *, batch_size: int, now: datetime | None) -> DispatchResult:
+    """Send up to `batch_size` due messages of one channel, each at most once.
+    Runs in autocommit: each claim is committed before its network call."""
     now = now or timezone.now()
     result = DispatchResult()
     due = list(
-        Notification.objects.filter(channel=Notification.Channel.EMAIL)
+        Notification.objects.filter(channel=sender_class.channel)
         .retryable_due(now=now)
         .select_related("recipient")
         .order_by("created_at")[:batch_size]
     )  # loaded once; each one is still claimed by its own committed compare-and-swap below
     if not due:
         return result
-    smtp = get_connection(fail_silently=False)  # opened by the first send; a refusal fails that e-mail
-    try:
+    with sender_class() as sender:
         for notification in due:
             notification_id = notification.pk
             if not _claim(notification_id, now=now):
                 continue  # another worker has it
             try:
-                _message(notification, smtp).send()
-            except Exception as exc:  # SMTP refused or unreachable: retry with backoff
+                sender.send(notification)
+            except Dropped as exc:
+                _mark(
+                    notification_id,
+                    status=Notification.Status.FAILED,
+                    attempts=Greatest(F("attempts") + 1, retries.max_retries()),
+                    sending_since=None,
+                    last_error=str(exc),
+                )
+                result.emails_failed += 1
+            except Exception as exc:  # refused or unreachable: retry with backoff
                 attempts = notification.attempts + 1
                 _mark(
                     notification_id,
@@ -225,13 +280,23 @@ def email_send_due(*, batch_size: int = 100, now: datetime | None = None):
                     last_error="",
                 )
                 result.emails_sent += 1
-    finally:
-        smtp.close()
     return result
 
 
+def email_send_due(*, batch_size: int = 100, now: datetime | None = None) -> DispatchResult:
+    """Send up to `batch_size` due e-mails over one SMTP connection."""
+    return _send_due(_EmailSender, batch_size=batch_size, now=now)
+
+
+def telegram_send_due(*, batch_size: int = 100, now: datetime | None = None) -> DispatchResult:
+    """Send up to `batch_size` due Telegram messages (none while no bot is configured)."""
+    if not preferences.telegram_enabled():
+        return DispatchResult()
+    return _send_due(_TelegramSender, batch_size=batch_size, now=now)
+
+
 def _mark(notification_id, **fields) -> None:
-    """An e-mail's outcome after its SMTP call."""
+    """A message's outcome after its network call."""
     Notification.objects.filter(pk=notification_id).update(**fields)
 
 
@@ -258,6 +323,7 @@ def outbox_dispatch(*, batch_size: int = 100, time_budget: float = 50.0):
     while time.monotonic() - started < time_budget:
         step = outbox_process_batch(batch_size=batch_size)
         step.add(email_send_due(batch_size=batch_size))
+        step.add(telegram_send_due(batch_size=batch_size))
         total.add(step)
         if not (step.events_processed or step.events_failed or step.emails_sent or step.emails_failed):
             break
@@ -273,7 +339,7 @@ def notification_requeue(*, notification: Notification, actor) -> Notification:
     whose outcome is unknown)."""
     capabilities.require(actor, Capability.REQUEUE_MESSAGES)
     changed = Notification.objects.filter(
-        pk=notification.pk, channel=Notification.Channel.EMAIL, status=Notification.Status.FAILED
+        pk=notification.pk, channel__in=Notification.OUTGOING, status=Notification.Status.FAILED
     ).update(status=Notification.Status.PENDING, attempts=0, next_attempt_at=None, last_error="")
     if not changed:
         raise NotDeadLetter()

@@ -8,6 +8,7 @@ from decimal import Decimal
 import factory
 from django.contrib.auth.models import Group
 from django.utils import timezone
+from django.utils.timezone import now
 
 from accounts.models import Role, TeacherProfile, User
 from billing.models import LessonPackage
@@ -28,6 +29,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     role = Role.STUDENT
     timezone = "Europe/Moscow"
     language = "en"
+    email_verified_at = factory.LazyFunction(now)
     password = factory.PostGenerationMethodCall("set_password", PASSWORD)
 
     @factory.post_generation

@@ -7,6 +7,7 @@ reaches the password hasher.
 from __future__ import annotations
 
 from django.conf import settings
+from django_ratelimit.core import is_ratelimited
 from django_ratelimit.decorators import ratelimit
 
 from guitaronline.core.clients import ratelimit_key
@@ -17,6 +18,7 @@ ACTIONS = {
     "login": "AUTH_RATE_LIMIT_LOGIN_REQUESTS",
     "refresh": "AUTH_RATE_LIMIT_REFRESH_REQUESTS",
     "password_reset": "AUTH_RATE_LIMIT_LOGIN_REQUESTS",
+    "verify": "AUTH_RATE_LIMIT_LOGIN_REQUESTS",
 }
 
 
@@ -38,3 +40,12 @@ def auth_ratelimit(action: str):
     if action not in ACTIONS:
         raise ValueError(f"unknown rate-limited action {action!r}")
     return ratelimit(group=f"auth.{action}", key=ratelimit_key, rate=auth_rate(action), method="POST", block=True)
+
+
+def user_limited(request, *, group: str, per_hour: int) -> bool:
+    """Count one request of the signed-in user in `group` and say whether it
+    is over `per_hour` (for what a user may ask for again, like a link sent
+    by e-mail: a page shows a message, the API answers 429)."""
+    return is_ratelimited(
+        request, group=group, key="user", rate=f"{per_hour}/h", method=is_ratelimited.ALL, increment=True
+    )

@@ -100,6 +100,8 @@ def test_login_returns_a_token_pair_and_me_works_with_it(api, student):
     assert me.json() == {
         "id": student.id,
         "email": student.email,
+        "email_verified": True,
+        "pending_email": "",
         "full_name": student.full_name,
         "role": "student",
         "timezone": "Europe/Moscow",

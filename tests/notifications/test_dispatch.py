@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from audit import services as audit_services
 from audit.models import AdminAction, OutboxEvent
-from notifications import rules, services
+from notifications import rendering, services
 from notifications.models import Notification
 from tests.clients import signed_in
 from tests.factories import StaffFactory, StudentFactory, TeacherFactory
@@ -240,8 +240,10 @@ def test_names_and_words_are_never_html_escaped_in_text(people):
     services.outbox_dispatch()
     [email] = [message for message in mail.outbox if message.to == [student.email]]
     assert "Dan O'Brien & Co <Guitars>" in email.body and "&amp;" not in email.body and "&#x27;" not in email.body
+    [html] = [body for body, kind in email.alternatives if kind == "text/html"]
+    assert "Dan O&#x27;Brien &amp; Co &lt;Guitars&gt;" in html and "<Guitars>" not in html  # HTML escapes it
     in_app = Notification.objects.get(recipient=student, channel="in_app")
-    assert "Dan O'Brien & Co <Guitars>" in in_app.body
+    assert "Dan O'Brien & Co <Guitars>" in in_app.content.body
     page = signed_in(student).get(reverse("notifications:list")).content.decode()
     assert "Dan O&#x27;Brien &amp; Co &lt;Guitars&gt;" in page and "<Guitars>" not in page  # the page escapes it
 
@@ -251,6 +253,7 @@ def test_a_russian_date_inside_a_sentence_never_follows_a_preposition_in_the_nom
     saturday = datetime(2027, 3, 6, 15, 0, tzinfo=ZoneInfo("UTC"))  # 18:00 in Moscow
     for template in ("booking_canceled_student", "booking_canceled_teacher"):
         context = {"start": saturday, "teacher_name": "Анна", "student_name": "Олег", "lesson_returned": True}
-        _subject, body = services.render(rules.Message(student, template, context))
+        with rendering.recipient_locale(student):
+            body = rendering.render(template, context, recipient=student).body
         assert "суббота, 6 марта 2027, 18:00" in body
         assert not any(f"{word} суббота" in body for word in ("на", "в", "во")), body
