@@ -1,10 +1,12 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from accounts import services
+from accounts import services, verification
 from accounts.models import TeacherProfile, User
 from audit.admin_actions import CapabilityAdmin, apply_service
 from guitaronline.core.capabilities import Capability
@@ -12,16 +14,50 @@ from guitaronline.core.errors import ApplicationError
 from guitaronline.core.pages import form_errors
 
 
+class UserCreationForm(AdminUserCreationForm):
+    """Staff create an account; they may vouch for its address (someone they
+    enrolled in person), which then needs no confirmation link."""
+
+    email_verified = forms.BooleanField(
+        label=_("E-mail confirmed"),
+        required=False,
+        help_text=_("Tick only if you know the address is the person's own; otherwise they get a link to confirm it."),
+    )
+
+    class Meta(AdminUserCreationForm.Meta):
+        model = User
+        fields = ("email", "full_name", "role")
+
+    def save(self, commit=True):
+        user = super().save(commit=commit)
+        if self.cleaned_data.get("email_verified"):
+            user.email_verified_at = timezone.now()
+            if commit:
+                user.save(update_fields=["email_verified_at"])
+        return user
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    add_form = UserCreationForm
     ordering = ["email"]
-    list_display = ["email", "full_name", "role", "timezone", "language", "is_active", "is_staff", "date_joined"]
-    list_filter = ["role", "is_active", "is_staff", "language"]
-    search_fields = ["email", "full_name"]
-    readonly_fields = ["last_login", "date_joined"]
-    actions = ["rotate_calendar_links"]
+    list_display = [
+        "email",
+        "full_name",
+        "role",
+        "email_verified_at",
+        "timezone",
+        "language",
+        "is_active",
+        "is_staff",
+        "date_joined",
+    ]
+    list_filter = ["role", "is_active", "is_staff", "language", ("email_verified_at", admin.EmptyFieldListFilter)]
+    search_fields = ["email", "pending_email", "full_name"]
+    readonly_fields = ["last_login", "date_joined", "email_verified_at", "pending_email"]
+    actions = ["rotate_calendar_links", "mark_email_verified"]
     fieldsets = (
-        (None, {"fields": ("email", "password")}),
+        (None, {"fields": ("email", "email_verified_at", "pending_email", "password")}),
         (_("Profile"), {"fields": ("full_name", "role", "timezone", "language")}),
         (_("Permissions"), {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
         (_("Dates"), {"fields": ("last_login", "date_joined")}),
@@ -31,10 +67,15 @@ class UserAdmin(DjangoUserAdmin):
             None,
             {
                 "classes": ("wide",),
-                "fields": ("email", "full_name", "role", "password1", "password2"),
+                "fields": ("email", "email_verified", "full_name", "role", "password1", "password2"),
             },
         ),
     )
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change and not obj.email_verified and verification.sends_links():
+            services.email_verification_resend(user=obj)  # the new account's owner confirms the address
 
     @admin.action(description=_("Replace the calendar links of selected users"), permissions=["change"])
     def rotate_calendar_links(self, request, queryset):
@@ -48,6 +89,23 @@ class UserAdmin(DjangoUserAdmin):
         self.message_user(
             request,
             ngettext("%(count)d calendar link replaced.", "%(count)d calendar links replaced.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Mark the e-mail of selected users as confirmed"), permissions=["change"])
+    def mark_email_verified(self, request, queryset):
+        """For addresses staff know to be their owners' (enrolled in person, say)."""
+        count = apply_service(
+            self,
+            request,
+            queryset,
+            lambda user: services.email_mark_verified(user=user, actor=request.user),
+            admin_action="admin.user.email_verified",
+        )
+        self.message_user(
+            request,
+            ngettext("%(count)d e-mail marked as confirmed.", "%(count)d e-mails marked as confirmed.", count)
             % {"count": count},
             messages.SUCCESS,
         )

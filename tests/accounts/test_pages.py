@@ -858,8 +858,11 @@ def test_templates_have_no_inline_script_or_style():
     offenders = [
         str(path.relative_to(TEMPLATES_DIR))
         for path in templates
-        if (str(path.relative_to(TEMPLATES_DIR)) not in EMAIL_LAYOUTS
-        and INLINE_SCRIPT.search(text := path.read_text())) or INLINE_STYLE.search(text) or INLINE_HANDLER.search(text)
+        if (
+            str(path.relative_to(TEMPLATES_DIR)) not in EMAIL_LAYOUTS and INLINE_SCRIPT.search(text := path.read_text())
+        )
+        or INLINE_STYLE.search(text)
+        or INLINE_HANDLER.search(text)
     ]
     assert offenders == []
 
