@@ -1,8 +1,10 @@
 import dataclasses
+import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
@@ -257,3 +259,49 @@ def test_a_russian_date_inside_a_sentence_never_follows_a_preposition_in_the_nom
             body = rendering.render(template, context, recipient=student).body
         assert "суббота, 6 марта 2027, 18:00" in body
         assert not any(f"{word} суббота" in body for word in ("на", "в", "во")), body
+
+
+WEEKDAYS_RU = ("понедельник", "вторник", "среда", "четверг", "пятница", "суббота", "воскресенье")
+
+
+def test_no_russian_message_puts_a_weekday_in_the_nominative_after_a_word(people):
+    """Every notification template, rendered in Russian about a Saturday: a
+    weekday name mid-sentence stands after a colon, a dash or a bracket,
+    never after a preposition or a noun ("на суббота", "урок суббота")."""
+    student = StudentFactory(language="ru", timezone="Europe/Moscow", full_name="Олег")
+    saturday = datetime(2027, 3, 6, 15, 0, tzinfo=ZoneInfo("UTC"))
+    context = {
+        "start": saturday,
+        "end": saturday + timedelta(hours=1),
+        "previous_start": saturday - timedelta(days=1),
+        "new_start": saturday + timedelta(days=7),
+        "expires": saturday + timedelta(days=1),
+        "teacher_name": "Анна",
+        "student_name": "Олег",
+        "name": "Олег",
+        "lesson_returned": True,
+        "booked": [saturday, saturday + timedelta(days=7)],
+        "not_booked": [{"date": saturday.date(), "reason": "taken"}],
+        "local_time": saturday.time(),
+        "lessons_left": 1,
+        "lessons_total": 5,
+        "lessons_returned": 1,
+        "amount": "5000.00",
+        "currency": "RUB",
+        "payment_id": 1,
+        "email": "oleg@example.org",
+        "previous": "old@example.org",
+        "hours": 72,
+        "minutes": 180,
+        "kind": "24h",
+        "reason": "Болею",
+        "message": "Извините",
+    }
+    after_a_word = re.compile(rf"[а-яё]+ ({'|'.join(WEEKDAYS_RU)})\b")
+    templates = sorted(path.stem for path in (settings.BASE_DIR / "templates" / "notifications").glob("*.txt"))
+    assert len(templates) >= 30
+    for template in templates:
+        with rendering.recipient_locale(student):
+            words = rendering.render(template, context, recipient=student)
+        text = f"{words.subject}\n{words.body}"
+        assert not after_a_word.search(text), (template, text)
