@@ -16,6 +16,7 @@ from accounts.serializers import (
     LoginSerializer,
     MeSerializer,
     PasswordChangeSerializer,
+    PasswordResetSerializer,
     RefreshSerializer,
     RegisteredUserSerializer,
     RegisterSerializer,
@@ -153,6 +154,25 @@ class EmailChangeApi(APIView):
         data.is_valid(raise_exception=True)
         user = services.user_change_email(user=request.user, **data.validated_data)
         return Response(MeSerializer(user).data, status=status.HTTP_202_ACCEPTED)
+
+
+@method_decorator(auth_ratelimit("password_reset"), name="post")
+class PasswordResetApi(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(
+        tags=["identity"],
+        request=PasswordResetSerializer,
+        responses={202: None, **error_responses(400, 429)},
+        description="E-mail a password-reset link to the address if it is an account's. The answer is the "
+        "same, and takes the same time, whether or not it is: the link goes out from the worker.",
+    )
+    def post(self, request):
+        data = PasswordResetSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.password_reset_request(email=data.validated_data["email"])
+        return Response(status=status.HTTP_202_ACCEPTED)
 
 
 class MeApi(APIView):

@@ -41,12 +41,14 @@ class TokenPairSerializer(serializers.Serializer):
 
 class MeSerializer(serializers.ModelSerializer):
     email_verified = serializers.BooleanField(read_only=True, help_text="Whether the e-mail address is confirmed.")
+    pending_email = serializers.CharField(
+        read_only=True, help_text="A new address waiting for its confirmation link; empty when none."
+    )
 
     class Meta:
         model = User
         fields = ["id", "email", "email_verified", "pending_email", "full_name", "role", "timezone", "language"]
-        read_only_fields = ["id", "email", "pending_email", "role"]
-        extra_kwargs = {"pending_email": {"help_text": "A new address waiting for its confirmation link."}}
+        read_only_fields = ["id", "email", "role"]
 
     def validate_timezone(self, value: str) -> str:
         if value not in timezone_names():
@@ -65,6 +67,10 @@ class VerifiedSerializer(serializers.Serializer):
 
 class ResentSerializer(serializers.Serializer):
     email = serializers.EmailField(help_text="Where the link went.")
+
+
+class PasswordResetSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
 
 
 class EmailChangeSerializer(serializers.Serializer):

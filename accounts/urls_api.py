@@ -7,6 +7,7 @@ urlpatterns = [
     path("identity/auth/login", api.LoginApi.as_view(), name="auth-login"),
     path("identity/auth/refresh", api.RefreshApi.as_view(), name="auth-refresh"),
     path("identity/auth/logout", api.LogoutApi.as_view(), name="auth-logout"),
+    path("identity/auth/password-reset", api.PasswordResetApi.as_view(), name="auth-password-reset"),
     path("identity/auth/verify", api.VerifyApi.as_view(), name="auth-verify"),
     path("identity/auth/verify/resend", api.VerifyResendApi.as_view(), name="auth-verify-resend"),
     path("identity/users/me/email", api.EmailChangeApi.as_view(), name="users-me-email"),

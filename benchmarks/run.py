@@ -575,6 +575,33 @@ def phase_login(ctx: Context, L: Gunicorn, loop) -> dict:
     return {"windows": measured, "hash_seconds": hash_seconds}
 
 
+RESET_EVENT = "identity.password_reset.requested"
+
+
+def phase_reset(ctx: Context, X: Gunicorn, loop) -> dict:
+    """A password reset asked for an account's address and for an unknown one,
+    in alternating windows, one request at a time (latency, not throughput),
+    on the master without rate limits (the per-client limit would stop the
+    samples). The request only queues the e-mail: both should take the same time."""
+    path = "/api/v1/identity/auth/password-reset"
+    known = Post("reset known", path, {"email": f"student1@{datagen.DOMAIN}"}, ok=(202,))
+    unknown = Post("reset unknown", path, {"email": f"nobody@{datagen.DOMAIN}"}, ok=(202,))
+    say("  phase: password reset, known vs unknown address (1 client)")
+    measured = loop.run_until_complete(
+        alternate(
+            [Step("reset known", X.server, known), Step("reset unknown", X.server, unknown)],
+            cycles=ctx.cycles,
+            window=ctx.window,
+            warmup=ctx.warmup,
+            concurrency=1,
+        )
+    )
+    log_summaries(summarize(measured))
+    with psycopg.connect(ctx.db_url(LARGE_DB), autocommit=True) as conn:  # not the outbox phase's backlog
+        conn.execute("DELETE FROM audit_outboxevent WHERE event_type = %s", [RESET_EVENT])
+    return {"windows": measured}
+
+
 def phase_booking(ctx: Context, L: Gunicorn, act: Actors, slots: list[int], loop) -> dict:
     queue: deque = deque()
     slot_iter = iter(slots)
@@ -942,6 +969,14 @@ def build_rows(r: dict) -> list[Row]:
     ratio_row("5", "login answered 429 / baseline", login, "login 429", "baseline", 0.5,
               f"; all 429 and p99 {login_s.p99 * 1000:.1f} ms vs one hash "
               f"{r['login']['hash_seconds'] * 1000:.0f} ms: {'never hashed' if never_hashed else 'CHECK'}")  # fmt: skip
+    reset = summarize(r["reset"]["windows"])
+    known, unknown = reset["reset known"], reset["reset unknown"]
+    same_time = known.p50 / unknown.p50 if unknown.p50 else math.nan
+    rows.append(Row("5b", "password reset p50: known / unknown address", same_time, "0.9..1.1",
+                    0.9 <= same_time <= 1.1,
+                    f"p50 {known.p50 * 1000:.2f} ms vs {unknown.p50 * 1000:.2f} ms, p95 {known.p95 * 1000:.2f} vs "
+                    f"{unknown.p95 * 1000:.2f} ms; {known.ok} and {unknown.ok} samples, "
+                    f"errors {known.errors + unknown.errors}"))  # fmt: skip
     for key, figure, summaries, large, small in (
         ("6a", "open slots p95 large / small", s_slots, "slots L", "slots S"),
         ("6b", "dashboard p95 large / small", s_dash, "dash L", "dash S"),
@@ -1074,6 +1109,7 @@ def main() -> int:
         results["health"] = phase_health_touch(ctx, L, loop)
         results["reads"] = phase_reads(ctx, L, S, X, act_l, act_s, loop)
         results["login"] = phase_login(ctx, L, loop)
+        results["reset"] = phase_reset(ctx, X, loop)
         # fresh: 15-minute tokens
         act_l.writer_tokens = _tokens(ctx.db_url(LARGE_DB), act_l.writer_ids, meta_l["password_hash"])
         contention_slots, slots = slots[-16:], slots[:-16]

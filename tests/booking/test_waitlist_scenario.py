@@ -41,7 +41,7 @@ def test_a_freed_slot_goes_to_the_waiting_students_in_order(waiting, settings):
     link = reverse("booking:waitlist-offer", args=[offer.pk])
     assert in_app.link == link
     assert "is free for you" in in_app.subject
-    assert "It is kept for you until" in in_app.body
+    assert "It is kept for you until" in in_app.content.body
     sent = next(message for message in mail.outbox if message.to == [first.email])
     assert f"https://school.example.org{link}" in sent.body
     assert offer_notifications(second) == []  # one offer at a time

@@ -54,6 +54,8 @@ ENTITLED: dict[str, set[str] | dict[str, set[str]]] = {
     "api:billing-webhook": EVERYONE,  # providers' notifications: genuine ones only (tests/billing)
     "api:auth-register": EVERYONE, "api:auth-login": EVERYONE, "api:auth-refresh": EVERYONE,
     "api:teachers-list": EVERYONE, "api:teachers-detail": EVERYONE, "api:scheduling-slots-open": EVERYONE,
+    "api:auth-verify": EVERYONE, "api:auth-password-reset": EVERYONE,
+    "api:notifications-telegram-webhook": EVERYONE,  # Telegram's calls: the secret header only (tests/notifications)
     # anyone signed in, for their own things
     "accounts:logout": EVERYONE, "accounts:password-change": SIGNED_IN, "accounts:profile": SIGNED_IN,
     "accounts:home": SIGNED_IN, "notifications:list": SIGNED_IN, "notifications:mark-all-read": SIGNED_IN,
@@ -62,6 +64,11 @@ ENTITLED: dict[str, set[str] | dict[str, set[str]]] = {
     "api:lessons-my": SIGNED_IN, "api:booking-my": SIGNED_IN,
     "accounts:calendar-rotate": SIGNED_IN, "api:users-me-calendar": SIGNED_IN,
     "api:users-me-calendar-rotate": SIGNED_IN,
+    "accounts:email-change": SIGNED_IN, "accounts:verify-status": SIGNED_IN, "accounts:verify-resend": SIGNED_IN,
+    "api:auth-verify-resend": SIGNED_IN, "api:users-me-email": SIGNED_IN,
+    "notifications:preferences": SIGNED_IN, "notifications:telegram-link": SIGNED_IN,
+    "notifications:telegram-unlink": SIGNED_IN, "api:notifications-preferences": SIGNED_IN,
+    "api:notifications-telegram-link": SIGNED_IN,
     # students
     "accounts:student-home": STUDENTS, "booking:dashboard": STUDENTS, "booking:booking-list": STUDENTS,
     "billing:package-list": STUDENTS, "booking:hold": STUDENTS, "api:booking-hold": STUDENTS,
@@ -114,6 +121,8 @@ ENTITLED: dict[str, set[str] | dict[str, set[str]]] = {
 NOT_IN_MATRIX = {
     "accounts:password-reset-confirm",  # needs a signed token: covered by the password-reset tests
     "lessons:calendar-feed",  # its secret token is the key: covered by tests/lessons/test_calendar_feed_link.py
+    "accounts:verify-email",  # a signed token: covered by tests/accounts/test_verification.py
+    "notifications:unsubscribe",  # a signed token: covered by tests/notifications/test_preferences.py
 }
 
 
