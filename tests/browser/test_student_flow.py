@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
+from accounts import services as accounts_services
 from accounts.models import TeacherProfile, User
 from billing import payments as billing_payments
 from billing import services as billing_services
@@ -123,6 +124,7 @@ def _flow(page, live_server, screenshot, words: dict) -> None:
     assert words["dashboard"] in page.inner_text("main")
     assert page.get_attribute("html", "lang") == lang
     staff = StaffFactory()
+    accounts_services.email_mark_verified(user=student, actor=staff)  # the link itself: test_account_trust.py
     package = billing_services.package_create(
         student=student,
         lessons_total=5,
