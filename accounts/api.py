@@ -29,6 +29,7 @@ from accounts.serializers import (
 )
 from audit.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from guitaronline.core.api import error_responses
+from guitaronline.core.clients import client_ip
 from guitaronline.core.ratelimits import auth_ratelimit, user_limited
 
 
@@ -66,11 +67,14 @@ class LoginApi(APIView):
         tags=["identity"],
         request=LoginSerializer,
         responses={200: TokenPairSerializer, **error_responses(400, 401, 429)},
+        description="After AUTH_LOGIN_ACCOUNT_FAILURES wrong passwords for one e-mail from one client address, "
+        "that e-mail's logins from there answer 429 `login_paused` (with Retry-After) until "
+        "AUTH_LOGIN_ACCOUNT_WINDOW_SECONDS have passed, whatever the password; other addresses are not affected.",
     )
     def post(self, request):
         data = LoginSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        return Response(services.auth_login(**data.validated_data))
+        return Response(services.auth_login(**data.validated_data, source=client_ip(request)))
 
 
 @method_decorator(auth_ratelimit("refresh"), name="post")

@@ -1,4 +1,7 @@
+import math
+
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from guitaronline.core.errors import ApplicationError, Conflict, InvalidInput
 
@@ -12,6 +15,29 @@ class InvalidCredentials(ApplicationError):
     code = "invalid_credentials"
     status_code = 401
     default_message = _("E-mail or password is incorrect.")
+
+
+class LoginPaused(ApplicationError):
+    """Too many wrong passwords for one account from one address: its logins
+    from there wait `retry_after` seconds (`accounts.login_throttle`)."""
+
+    code = "login_paused"
+    status_code = 429
+
+    def __init__(self, *, retry_after: int) -> None:
+        self.retry_after = retry_after
+        minutes = max(1, math.ceil(retry_after / 60))
+        super().__init__(
+            ngettext(
+                "Too many failed logins to this account from your address: logins from here are paused. "
+                "Try again in %(minutes)d minute, or reset your password.",
+                "Too many failed logins to this account from your address: logins from here are paused. "
+                "Try again in %(minutes)d minutes, or reset your password.",
+                minutes,
+            )
+            % {"minutes": minutes},
+            details={"retry_after": retry_after},
+        )
 
 
 class TokenInvalid(ApplicationError):

@@ -2,12 +2,15 @@ from __future__ import annotations
 
 from django import forms
 from django.conf import settings
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import forms as auth_forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts import services
+from accounts.errors import InvalidCredentials, LoginPaused
 from accounts.models import BUFFER_MINUTES_MAX, MIN_NOTICE_HOURS_MAX, Language, Level, Role, TeacherProfile, User
 from accounts.validators import offered_timezones
+from guitaronline.core.clients import client_ip
 from guitaronline.core.errors import ApplicationError
 from guitaronline.core.pages import form_errors
 
@@ -104,13 +107,36 @@ class EmailChangeForm(ServiceFormMixin, forms.Form):
         )
 
 
-class EmailAuthenticationForm(auth_forms.AuthenticationForm):
+class LoginRuleMixin:
+    """Django's login forms over the login rule of `services.auth_authenticate`
+    (the API's too): a paused login is a form error."""
+
+    def clean(self):
+        email, password = self.cleaned_data.get("username"), self.cleaned_data.get("password")
+        if email is not None and password:
+            try:
+                self.user_cache = services.auth_authenticate(
+                    email=email, password=password, source=client_ip(self.request)
+                )
+            except LoginPaused as error:
+                raise forms.ValidationError(str(error.message), code=error.code) from error
+            except InvalidCredentials as error:
+                raise self.get_invalid_login_error() from error
+            self.confirm_login_allowed(self.user_cache)
+        return self.cleaned_data
+
+
+class EmailAuthenticationForm(LoginRuleMixin, auth_forms.AuthenticationForm):
     username = forms.EmailField(
         label=_("E-mail"), max_length=254, widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
     )
 
     def clean_username(self) -> str:
         return User.objects.normalize_email(self.cleaned_data["username"])
+
+
+class StaffAuthenticationForm(LoginRuleMixin, AdminAuthenticationForm):
+    """The staff console's login, under the same rule."""
 
 
 class ProfileForm(ServiceFormMixin, forms.Form):

@@ -1,10 +1,14 @@
 """Account writes: registration, profile, passwords, calendar feed token,
-teacher profile and booking rules, teacher publishing, JWT."""
+teacher profile and booking rules, teacher publishing, login, JWT."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
+from datetime import datetime
+from functools import partial
 
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -17,8 +21,15 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
-from accounts import verification
-from accounts.errors import EmailAlreadyVerified, EmailTaken, InvalidCredentials, TokenInvalid, WrongPassword
+from accounts import login_throttle, verification
+from accounts.errors import (
+    EmailAlreadyVerified,
+    EmailTaken,
+    InvalidCredentials,
+    LoginPaused,
+    TokenInvalid,
+    WrongPassword,
+)
 from accounts.models import (
     BUFFER_MINUTES_MAX,
     MIN_NOTICE_HOURS_MAX,
@@ -135,12 +146,14 @@ def user_change_password(*, user: User, current_password: str, new_password: str
 
 @transaction.atomic
 def user_set_password(*, user: User, password: str) -> User:
-    """Set a new password (after a change or a reset) and end every API session."""
+    """Set a new password (after a change or a reset), end every API session
+    and lift every pause of the account's logins."""
     _validated_password(password, user=user)
     user.set_password(password)
     user.save(update_fields=["password"])
     _blacklist_all_refresh_tokens(user=user)
     change_record(actor=user, action="identity.user.password_changed", entity=user)
+    transaction.on_commit(partial(login_throttle.account_pauses_clear, email=user.email), robust=True)
     return user
 
 
@@ -357,14 +370,60 @@ def _token_pair(user: User) -> dict[str, str]:
     return {"access": str(access), "refresh": str(refresh)}
 
 
-@transaction.atomic
-def auth_login(*, email: str, password: str) -> dict[str, str]:
-    user = authenticate(username=User.objects.normalize_email(email), password=password)
+def auth_authenticate(*, email: str, password: str, source: str, now: datetime | None = None) -> User:
+    """The login rule, for the API (`auth_login`) and the login page: the
+    account whose e-mail and password these are, from the client address
+    `source`.
+
+    After AUTH_LOGIN_ACCOUNT_FAILURES wrong passwords for one e-mail from one
+    address, its logins from there are refused before the password is checked
+    (`LoginPaused`) for AUTH_LOGIN_ACCOUNT_WINDOW_SECONDS; other addresses go
+    on as before. An unknown e-mail is counted the same way. The right
+    password forgets the pair's wrong ones. Not one transaction: a refused
+    login raises, and the owner's warning of a pause must stay written.
+    """
+    now = now or timezone.now()
+    email = User.objects.normalize_email(email)
+    attempt = login_throttle.attempt_start(email=email, source=source, now=now)
+    if attempt.paused_until is not None:
+        raise LoginPaused(retry_after=math.ceil((attempt.paused_until - now).total_seconds()))
+    user = authenticate(username=email, password=password)
     if user is None:
+        pause = login_throttle.failure_record(attempt, now=now)
+        if pause is not None and pause.first_in_window:
+            _login_paused_record(email=email, source=source, now=now, until=pause.until)
         raise InvalidCredentials()
-    User.objects.filter(pk=user.pk).update(last_login=timezone.now())
-    audit_log_write(actor=user, action="identity.user.logged_in", entity=user)
-    return _token_pair(user)
+    login_throttle.success_record(attempt)
+    return user
+
+
+def _login_paused_record(*, email: str, source: str, now: datetime, until: datetime) -> None:
+    """The audit record and the owner's warning (`notifications.rules.login_paused`),
+    once per account and window, if the e-mail is an active account's."""
+    user = User.objects.filter(email=email, is_active=True).first()
+    if user is None:
+        return
+    change_record(
+        actor=None,
+        action="identity.login.paused",
+        entity=user,
+        payload={
+            "source": source,
+            "at": now.isoformat(),
+            "until": until.isoformat(),
+            "failures": settings.AUTH_LOGIN_ACCOUNT_FAILURES,
+            "minutes": math.ceil(settings.AUTH_LOGIN_ACCOUNT_WINDOW_SECONDS / 60),
+        },
+    )
+
+
+def auth_login(*, email: str, password: str, source: str) -> dict[str, str]:
+    """Log in through the API: the login rule (`auth_authenticate`), then a token pair."""
+    user = auth_authenticate(email=email, password=password, source=source)
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(last_login=timezone.now())
+        audit_log_write(actor=user, action="identity.user.logged_in", entity=user)
+        return _token_pair(user)
 
 
 def _parse_refresh(raw: str) -> RefreshToken:

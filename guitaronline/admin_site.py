@@ -8,6 +8,13 @@ class GuitarOnlineAdminSite(admin.AdminSite):
     site_title = _("GuitarOnline staff")
     index_title = _("School administration")
 
+    @property
+    def login_form(self):
+        """Staff log in under the login rule of the site and the API (paused after wrong passwords)."""
+        from accounts.forms import StaffAuthenticationForm
+
+        return StaffAuthenticationForm
+
     def index(self, request, extra_context=None):
         from guitaronline.core.capabilities import Capability, staff_can
 

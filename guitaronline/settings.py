@@ -41,6 +41,12 @@ AUTH_RATE_LIMIT_LOGIN_REQUESTS = env.int("AUTH_RATE_LIMIT_LOGIN_REQUESTS", defau
 AUTH_RATE_LIMIT_REFRESH_REQUESTS = env.int("AUTH_RATE_LIMIT_REFRESH_REQUESTS", default=30)
 AUTH_RATE_LIMIT_TRUSTED_PROXY_IPS = env.list("AUTH_RATE_LIMIT_TRUSTED_PROXY_IPS", default=[])
 AUTH_RATE_LIMIT_ALLOW_IN_MEMORY_IN_PRODUCTION = env.bool("AUTH_RATE_LIMIT_ALLOW_IN_MEMORY_IN_PRODUCTION", default=False)
+# Wrong passwords for one account from one client address within the window pause that
+# account's logins from there for the window (accounts.login_throttle); its owner is told by e-mail.
+AUTH_LOGIN_ACCOUNT_FAILURES = env.int("AUTH_LOGIN_ACCOUNT_FAILURES", default=5)
+AUTH_LOGIN_ACCOUNT_WINDOW_SECONDS = env.int("AUTH_LOGIN_ACCOUNT_WINDOW_SECONDS", default=900)
+if AUTH_LOGIN_ACCOUNT_FAILURES < 1 or AUTH_LOGIN_ACCOUNT_WINDOW_SECONDS < 1:
+    sys.exit("Refusing to start: AUTH_LOGIN_ACCOUNT_FAILURES and AUTH_LOGIN_ACCOUNT_WINDOW_SECONDS must be 1 or more.")
 
 if PRODUCTION:
     _problems = production_problems(

@@ -41,8 +41,9 @@ CHANNELS = (EMAIL, IN_APP, TELEGRAM)
 CHANNEL_LABELS = {EMAIL: gettext_lazy("E-mail"), IN_APP: gettext_lazy("On the site"), TELEGRAM: "Telegram"}
 REMINDER_HOURS = {24: gettext_lazy("a day before"), 1: gettext_lazy("an hour before")}
 REMINDER_KINDS = {"24h": 24, "1h": 1}  # lesson.reminder's payload "kind"
-# Templates whose link carries a secret: by e-mail only, never to a chat or the inbox.
-EMAIL_ONLY = frozenset({"verify_email", "password_reset"})
+# By e-mail only, never to a chat or the inbox: templates whose link carries a secret, and the
+# warning that wrong passwords paused the account's logins.
+EMAIL_ONLY = frozenset({"verify_email", "password_reset", "login_paused"})
 UNSUBSCRIBE_SALT = "notifications.unsubscribe"
 
 

@@ -298,12 +298,30 @@ def password_reset_requested(event: OutboxEvent, users: dict[int, User]) -> list
     return [Message(user, "password_reset", context, channels=(EMAIL,))]
 
 
+def login_paused(event: OutboxEvent, users: dict[int, User]) -> list[Message]:
+    """The owner of an account hears that wrong passwords from one address
+    paused its logins from there (once per account and window), by e-mail,
+    with the way to a new password."""
+    user = _account(event, users)
+    if user is None or not user.is_active:
+        return []
+    payload = event.payload
+    context = {
+        "name": user.get_short_name(),
+        "address": payload.get("source", ""),
+        "at": _dt(payload.get("at")),
+        "minutes": payload.get("minutes", 0),
+    }
+    return [Message(user, "login_paused", context, reverse("accounts:password-reset"), channels=(EMAIL,))]
+
+
 RULES: dict[str, Callable[[OutboxEvent, dict[int, User]], list[Message]]] = {
     "identity.user.registered": user_registered,
     "identity.user.email_verification_requested": email_verification_requested,
     "identity.user.email_change_requested": email_change_requested,
     "identity.user.email_verified": email_verified,
     "identity.password_reset.requested": password_reset_requested,
+    "identity.login.paused": login_paused,
     "booking.confirmed": booking_confirmed,
     "booking.canceled": booking_canceled,
     "booking.rescheduled": booking_rescheduled,
@@ -332,7 +350,7 @@ def user_ids(events: Iterable[OutboxEvent]) -> set[int]:
         for key in ("student_id", "teacher_id"):
             if isinstance(event.payload.get(key), int):
                 ids.add(event.payload[key])
-        if event.event_type.startswith("identity.user.") and event.aggregate_id.isdigit():
+        if event.event_type.startswith(("identity.user.", "identity.login.")) and event.aggregate_id.isdigit():
             ids.add(int(event.aggregate_id))
     return ids
 

@@ -17,6 +17,8 @@ class ApplicationError(Exception):
     default_message = _("The request could not be completed.")
     # Where a person can put it right, for pages: (URL name, label), e.g. the page that sells lessons.
     link: tuple[str, Any] | None = None
+    # Seconds until asking again makes sense (a refusal for now, 429): the API's Retry-After.
+    retry_after: int | None = None
 
     def __init__(self, message: Any = None, *, details: Any = None, code: str | None = None) -> None:
         self.message = message if message is not None else self.default_message

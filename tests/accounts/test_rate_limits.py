@@ -1,5 +1,4 @@
 import pytest
-from django.contrib.auth import hashers
 
 from tests.factories import PASSWORD
 
@@ -16,26 +15,6 @@ def small_limits(settings):
     settings.AUTH_RATE_LIMIT_WINDOW_SECONDS = 60
     settings.AUTH_RATE_LIMIT_TRUSTED_PROXY_IPS = ["10.0.0.1"]
     return settings
-
-
-@pytest.fixture
-def hasher_calls(monkeypatch):
-    """Counts password hashing and checking (a spy; the real hasher still runs)."""
-    calls = []
-    real_check, real_make = hashers.check_password, hashers.make_password
-
-    def check(*args, **kwargs):
-        calls.append("check")
-        return real_check(*args, **kwargs)
-
-    def make(*args, **kwargs):
-        calls.append("make")
-        return real_make(*args, **kwargs)
-
-    monkeypatch.setattr("django.contrib.auth.hashers.check_password", check)
-    monkeypatch.setattr("django.contrib.auth.base_user.check_password", check)
-    monkeypatch.setattr("django.contrib.auth.base_user.make_password", make)
-    return calls
 
 
 def _post(api, path, body, ip="203.0.113.7", forwarded=None):

@@ -296,6 +296,8 @@ def test_no_russian_message_puts_a_weekday_in_the_nominative_after_a_word(people
         "kind": "24h",
         "reason": "Болею",
         "message": "Извините",
+        "at": saturday,
+        "address": "203.0.113.7",
     }
     after_a_word = re.compile(rf"[а-яё]+ ({'|'.join(WEEKDAYS_RU)})\b")
     templates = sorted(path.stem for path in (settings.BASE_DIR / "templates" / "notifications").glob("*.txt"))

@@ -263,7 +263,7 @@ def test_open_slots_read_the_viewers_zone_from_the_token_without_loading_the_use
     slot = SlotFactory(teacher=teacher)
     student.timezone = "Asia/Tokyo"
     student.save(update_fields=["timezone"])
-    access = auth_login(email=student.email, password=PASSWORD)["access"]
+    access = auth_login(email=student.email, password=PASSWORD, source="203.0.113.7")["access"]
     student.timezone = "Europe/Berlin"  # changed after the token was minted: the next token carries it
     student.save(update_fields=["timezone"])
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
