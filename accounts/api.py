@@ -1,6 +1,5 @@
 """Identity API: /api/v1/identity/... and /api/v1/teachers (thin views over services)."""
 
-from django.conf import settings
 from django.utils.decorators import method_decorator
 from django_ratelimit.exceptions import Ratelimited
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -9,7 +8,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import selectors, services
+from accounts import selectors, services, verification
 from accounts.serializers import (
     CalendarFeedSerializer,
     EmailChangeSerializer,
@@ -30,7 +29,7 @@ from accounts.serializers import (
 from audit.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from guitaronline.core.api import error_responses
 from guitaronline.core.clients import client_ip
-from guitaronline.core.ratelimits import auth_ratelimit, user_limited
+from guitaronline.core.ratelimits import auth_ratelimit
 
 
 @method_decorator(auth_ratelimit("register"), name="post")
@@ -135,9 +134,7 @@ class VerifyResendApi(APIView):
         "ACCOUNTS_EMAIL_VERIFICATION_RESENDS_PER_HOUR times an hour at most.",
     )
     def post(self, request):
-        if user_limited(
-            request, group="accounts.verify_resend", per_hour=settings.ACCOUNTS_EMAIL_VERIFICATION_RESENDS_PER_HOUR
-        ):
+        if verification.resend_limited(request):
             raise Ratelimited()
         email = services.email_verification_resend(user=request.user)
         return Response({"email": email}, status=status.HTTP_202_ACCEPTED)

@@ -10,6 +10,11 @@ class EmailTaken(Conflict):
     code = "email_taken"
     default_message = _("A user with this e-mail already exists.")
 
+    def __init__(self, message=None, *, details=None, code=None):
+        super().__init__(message, details=details, code=code)
+        if self.details is None:  # on the e-mail field of a form, and in the API's details
+            self.details = {"email": [str(self.message)]}
+
 
 class InvalidCredentials(ApplicationError):
     code = "invalid_credentials"

@@ -67,6 +67,15 @@ def _validated_language(value: str) -> str:
     return value
 
 
+def _require_email_free(email: str, *, user: User | None = None) -> None:
+    """Refuse an address another account has (any case); the unique index has the last word."""
+    others = User.objects.filter(email__iexact=email)
+    if user is not None:
+        others = others.exclude(pk=user.pk)
+    if others.exists():
+        raise EmailTaken()
+
+
 def _validated_password(password: str, *, user: User | None = None) -> str:
     try:
         validate_password(password, user=user)
@@ -99,13 +108,12 @@ def user_register(
         user.language = _validated_language(language)
     _validated_password(password, user=user)
     user.set_password(password)
-    if User.objects.filter(email=email).exists():
-        raise EmailTaken(details={"email": [str(EmailTaken.default_message)]})
+    _require_email_free(email)
     try:
         with transaction.atomic():
             user.save()
     except IntegrityError as exc:  # a concurrent registration of the same e-mail won
-        raise EmailTaken(details={"email": [str(EmailTaken.default_message)]}) from exc
+        raise EmailTaken() from exc
     if role == Role.TEACHER:
         TeacherProfile.objects.create(user=user, display_name=full_name)
     change_record(actor=user, action="identity.user.registered", entity=user, payload={"role": role})
@@ -186,15 +194,14 @@ def email_verify(*, token: str) -> User:
     now = timezone.now()
     changed = email != user.email
     if changed:
-        if User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
-            raise EmailTaken(details={"email": [str(EmailTaken.default_message)]})
+        _require_email_free(email, user=user)
         previous, user.email, user.pending_email = user.email, email, ""
     user.email_verified_at = now
     try:
         with transaction.atomic():
             user.save(update_fields=["email", "pending_email", "email_verified_at"])
     except IntegrityError as exc:  # the address was taken meanwhile
-        raise EmailTaken(details={"email": [str(EmailTaken.default_message)]}) from exc
+        raise EmailTaken() from exc
     payload = {"email": email, "changed": changed}
     if changed:
         payload["previous_email"] = previous
@@ -225,8 +232,7 @@ def user_change_email(*, user: User, email: str, password: str) -> User:
             user.save(update_fields=["pending_email"])
             change_record(actor=user, action="identity.user.email_change_canceled", entity=user)
         return user
-    if User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
-        raise EmailTaken(details={"email": [str(EmailTaken.default_message)]})
+    _require_email_free(email, user=user)
     if not verification.sends_links():
         user.email, user.pending_email = email, ""
         user.save(update_fields=["email", "pending_email"])

@@ -20,6 +20,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 
 from accounts.errors import EmailUnverified, VerificationExpired, VerificationInvalid
 from accounts.models import User
+from guitaronline.core.ratelimits import user_limited
 
 MANDATORY, OPTIONAL, NONE = "mandatory", "optional", "none"
 MODES = (MANDATORY, OPTIONAL, NONE)
@@ -78,3 +79,11 @@ def address_to_confirm(user: User) -> str:
     if user.pending_email:
         return user.pending_email
     return "" if user.email_verified else user.email
+
+
+def resend_limited(request) -> bool:
+    """Count one request for the link again and say whether the signed-in user is over
+    ACCOUNTS_EMAIL_VERIFICATION_RESENDS_PER_HOUR (pages and API share the bucket)."""
+    return user_limited(
+        request, group="accounts.verify_resend", per_hour=settings.ACCOUNTS_EMAIL_VERIFICATION_RESENDS_PER_HOUR
+    )

@@ -33,7 +33,7 @@ from accounts.forms import (
 from accounts.models import Language, Role
 from guitaronline.core.errors import ApplicationError
 from guitaronline.core.pages import area_page, error_messages
-from guitaronline.core.ratelimits import auth_ratelimit, user_limited
+from guitaronline.core.ratelimits import auth_ratelimit
 
 
 @auth_ratelimit("register")
@@ -210,9 +210,7 @@ def verify_resend(request: HttpRequest) -> HttpResponse:
     back = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
         back = reverse("accounts:verify-status")
-    if user_limited(
-        request, group="accounts.verify_resend", per_hour=settings.ACCOUNTS_EMAIL_VERIFICATION_RESENDS_PER_HOUR
-    ):
+    if verification.resend_limited(request):
         messages.error(
             request,
             _("The link has been sent several times already. Look for it in your mail, or try again in an hour."),
