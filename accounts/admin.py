@@ -2,7 +2,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -27,14 +26,6 @@ class UserCreationForm(AdminUserCreationForm):
     class Meta(AdminUserCreationForm.Meta):
         model = User
         fields = ("email", "full_name", "role")
-
-    def save(self, commit=True):
-        user = super().save(commit=commit)
-        if self.cleaned_data.get("email_verified"):
-            user.email_verified_at = timezone.now()
-            if commit:
-                user.save(update_fields=["email_verified_at"])
-        return user
 
 
 @admin.register(User)
@@ -74,7 +65,11 @@ class UserAdmin(DjangoUserAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        if not change and not obj.email_verified and verification.sends_links():
+        if change:
+            return
+        if form.cleaned_data.get("email_verified"):
+            services.email_mark_verified(user=obj, actor=request.user)
+        elif verification.sends_links():
             services.email_verification_resend(user=obj)  # the new account's owner confirms the address
 
     @admin.action(description=_("Replace the calendar links of selected users"), permissions=["change"])
