@@ -23,7 +23,7 @@ class PreferencesForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         self.user = user
-        summary = preferences.summary(user)
+        self.summary = summary = preferences.summary(user)
         self.channels = list(next(iter(summary["kinds"].values())))
         initial = {"reminder_hours": summary["reminder_hours"]}
         super().__init__(*args, initial=initial, **kwargs)

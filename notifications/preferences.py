@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts.models import User
 from audit.services import change_record
 from guitaronline.core.errors import InvalidInput
 from notifications.models import Notification, NotificationSettings
@@ -169,21 +170,23 @@ def unsubscribe_token(user, kind: str) -> str:
     return signing.dumps({"u": user.pk, "k": kind}, salt=UNSUBSCRIBE_SALT, compress=True)
 
 
-def unsubscribe_read(token: str) -> tuple[int, str] | None:
-    """The user and kind an unsubscribe link names, or None if it is not ours (it does not expire)."""
+def unsubscribe_read(token: str):
+    """The active user and the kind an unsubscribe link names, or None if the
+    link is not ours (it does not expire)."""
     try:
         data = signing.loads(token, salt=UNSUBSCRIBE_SALT)
     except (signing.BadSignature, ValueError, TypeError):
         return None
     if not isinstance(data, dict) or not isinstance(data.get("u"), int) or data.get("k") not in KINDS:
         return None
-    return data["u"], data["k"]
+    user = User.objects.filter(pk=data["u"], is_active=True).first()
+    return (user, data["k"]) if user is not None else None
 
 
-def telegram_chat(user_id) -> int | None:
-    """The chat linked to a user's account, if any."""
-    return (
-        NotificationSettings.objects.filter(user_id=user_id, telegram_chat_id__isnull=False)
-        .values_list("telegram_chat_id", flat=True)
-        .first()
+def telegram_chats(user_ids) -> dict[int, int]:
+    """The chats linked to these users' accounts, in one query: user id -> chat id."""
+    return dict(
+        NotificationSettings.objects.filter(user_id__in=user_ids, telegram_chat_id__isnull=False).values_list(
+            "user_id", "telegram_chat_id"
+        )
     )

@@ -202,6 +202,9 @@ class _EmailSender:
 
     channel = Notification.Channel.EMAIL
 
+    def __init__(self, due: list[Notification]):
+        pass
+
     def __enter__(self):
         self.smtp = get_connection(fail_silently=False)
         return self
@@ -216,13 +219,16 @@ class _EmailSender:
 class _TelegramSender:
     channel = Notification.Channel.TELEGRAM
 
+    def __init__(self, due: list[Notification]):
+        self.chats = preferences.telegram_chats({notification.recipient_id for notification in due})
+
     def __enter__(self):
         self.bot = telegram.Bot()
         return self
 
     def send(self, notification: Notification) -> None:
-        chat_id = preferences.telegram_chat(notification.recipient_id)
-        if chat_id is None or not preferences.telegram_enabled():
+        chat_id = self.chats.get(notification.recipient_id)
+        if chat_id is None:
             raise Dropped("The Telegram chat is no longer linked to the account.")
         self.bot.send_message(chat_id=chat_id, text=rendering.chat_text(notification))
 
@@ -243,7 +249,7 @@ def _send_due(sender_class, *, batch_size: int, now: datetime | None) -> Dispatc
     )  # loaded once; each one is still claimed by its own committed compare-and-swap below
     if not due:
         return result
-    with sender_class() as sender:
+    with sender_class(due) as sender:
         for notification in due:
             notification_id = notification.pk
             if not _claim(notification_id, now=now):

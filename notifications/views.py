@@ -17,7 +17,6 @@ from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.models import User
 from guitaronline.core.errors import ApplicationError
 from guitaronline.core.pages import error_messages
 from notifications import preferences, selectors, services, telegram
@@ -122,10 +121,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     found = preferences.unsubscribe_read(token)
     if found is None:
         return render(request, "notifications/pages/unsubscribe.html", {"invalid": True}, status=400)
-    user_id, kind = found
-    user = User.objects.filter(pk=user_id, is_active=True).first()
-    if user is None:
-        return render(request, "notifications/pages/unsubscribe.html", {"invalid": True}, status=400)
+    user, kind = found
     label = preferences.KINDS[kind]
     if request.method == "POST":
         preferences.preferences_update(user=user, kinds={kind: {preferences.EMAIL: False}})

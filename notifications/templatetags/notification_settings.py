@@ -3,7 +3,6 @@ to accounts, which does not know notifications: its template loads this)."""
 
 from django import template
 
-from notifications import preferences
 from notifications.forms import PreferencesForm
 
 register = template.Library()
@@ -17,5 +16,5 @@ def notification_settings_panel(context):
         "request": request,
         "csrf_token": context.get("csrf_token"),
         "form": form,
-        "telegram": preferences.summary(request.user)["telegram"],
+        "telegram": form.summary["telegram"],
     }

@@ -194,7 +194,7 @@ def test_the_profile_links_and_unlinks(bot_api, student):
     assert "Linked to @nina_plays." in client.get(reverse("accounts:profile")).content.decode()
     unlinked = client.post(reverse("notifications:telegram-unlink"), follow=True).content.decode()
     assert "Telegram is unlinked" in unlinked
-    assert preferences.telegram_chat(student.pk) is None
+    assert preferences.telegram_chats([student.pk]) == {}
 
 
 def test_the_webhook_command_registers_the_url_and_secret(bot_api, capsys):
