@@ -1,12 +1,14 @@
+from contextvars import ContextVar
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.forms import AdminUserCreationForm
+from django.contrib.auth.forms import AdminPasswordChangeForm, AdminUserCreationForm
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from accounts import services, verification
-from accounts.models import TeacherProfile, User
+from accounts import auth_sessions, services, verification
+from accounts.models import AuthSession, TeacherProfile, User
 from audit.admin_actions import CapabilityAdmin, apply_service
 from guitaronline.core.capabilities import Capability
 from guitaronline.core.errors import ApplicationError
@@ -28,9 +30,47 @@ class UserCreationForm(AdminUserCreationForm):
         fields = ("email", "full_name", "role")
 
 
+class PasswordForm(AdminPasswordChangeForm):
+    """Staff set a password, or disable password logins, through the service:
+    the account's devices are signed out and the change is recorded."""
+
+    def save(self, commit: bool = True) -> User:
+        password = self.cleaned_data["password1"] if self.cleaned_data["set_usable_password"] else None
+        return services.user_set_password(user=self.user, password=password, actor=_password_page_staff.get())
+
+
+# Who is on the admin's password page of this request (`UserAdmin.user_change_password`):
+# Django's view makes the form itself, with the user only.
+_password_page_staff: ContextVar[User | None] = ContextVar("password_page_staff", default=None)
+
+
+class DeviceInline(admin.TabularInline):
+    """The user's signed-in devices, read-only; "Log out everywhere" ends them."""
+
+    model = AuthSession
+    fields = ["kind", "device", "ip", "created_at", "last_used_at", "ended_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
+    ordering = ["-last_used_at"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("device"))
+    def device(self, obj: AuthSession) -> str:
+        return auth_sessions.device_label(obj.user_agent)
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     add_form = UserCreationForm
+    change_password_form = PasswordForm
+    inlines = [DeviceInline]
     ordering = ["email"]
     list_display = [
         "email",
@@ -46,7 +86,7 @@ class UserAdmin(DjangoUserAdmin):
     list_filter = ["role", "is_active", "is_staff", "language", ("email_verified_at", admin.EmptyFieldListFilter)]
     search_fields = ["email", "pending_email", "full_name"]
     readonly_fields = ["last_login", "date_joined", "email_verified_at", "pending_email"]
-    actions = ["rotate_calendar_links", "mark_email_verified"]
+    actions = ["rotate_calendar_links", "mark_email_verified", "log_out_everywhere"]
     fieldsets = (
         (None, {"fields": ("email", "email_verified_at", "pending_email", "password")}),
         (_("Profile"), {"fields": ("full_name", "role", "timezone", "language")}),
@@ -104,6 +144,33 @@ class UserAdmin(DjangoUserAdmin):
             % {"count": count},
             messages.SUCCESS,
         )
+
+    @admin.action(description=_("Log selected users out everywhere"), permissions=["change"])
+    def log_out_everywhere(self, request, queryset):
+        """For an account taken over or a lost device: every device signed out, every token dead."""
+        count = apply_service(
+            self,
+            request,
+            queryset,
+            lambda user: services.auth_logout_all(user=user, actor=request.user) > 0,
+            admin_action="admin.user.logged_out_everywhere",
+        )
+        self.message_user(
+            request,
+            ngettext("%(count)d user logged out everywhere.", "%(count)d users logged out everywhere.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []  # a new account has no devices
+
+    def user_change_password(self, request, id, form_url=""):
+        token = _password_page_staff.set(request.user)
+        try:
+            return super().user_change_password(request, id, form_url)
+        finally:
+            _password_page_staff.reset(token)
 
 
 PROFILE_FIELDS = ["display_name", "bio", "styles", "levels", "lesson_minutes", "min_notice_hours", "buffer_minutes"]

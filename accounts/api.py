@@ -9,8 +9,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import selectors, services, verification
+from accounts.authentication import current_device
 from accounts.serializers import (
     CalendarFeedSerializer,
+    DeviceSerializer,
     EmailChangeSerializer,
     LoginSerializer,
     MeSerializer,
@@ -28,7 +30,7 @@ from accounts.serializers import (
 )
 from audit.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from guitaronline.core.api import error_responses
-from guitaronline.core.clients import client_ip
+from guitaronline.core.clients import client_ip, user_agent
 from guitaronline.core.ratelimits import auth_ratelimit
 
 
@@ -73,7 +75,9 @@ class LoginApi(APIView):
     def post(self, request):
         data = LoginSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        return Response(services.auth_login(**data.validated_data, source=client_ip(request)))
+        return Response(
+            services.auth_login(**data.validated_data, source=client_ip(request), user_agent=user_agent(request))
+        )
 
 
 @method_decorator(auth_ratelimit("refresh"), name="post")
@@ -89,7 +93,11 @@ class RefreshApi(APIView):
     def post(self, request):
         data = RefreshSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        return Response(services.auth_refresh_rotate(refresh=data.validated_data["refresh"]))
+        return Response(
+            services.auth_refresh_rotate(
+                refresh=data.validated_data["refresh"], source=client_ip(request), user_agent=user_agent(request)
+            )
+        )
 
 
 class LogoutApi(APIView):
@@ -100,6 +108,49 @@ class LogoutApi(APIView):
         data = RefreshSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.auth_logout(user=request.user, refresh=data.validated_data["refresh"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LogoutAllApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["identity"],
+        request=None,
+        responses={204: None, **error_responses(401)},
+        description="Log out everywhere: every device of the user is signed out, this one too. Every refresh "
+        "token is blacklisted and every access token answers 401 `session_ended` from now on.",
+    )
+    def post(self, request):
+        services.auth_logout_all(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class DevicesApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["identity"],
+        responses={200: DeviceSerializer(many=True), **error_responses(401)},
+        description="The user's signed-in devices (browsers and API clients), last used first.",
+    )
+    def get(self, request):
+        devices = selectors.devices_signed_in(user=request.user, current=current_device(request))
+        return Response(DeviceSerializer(devices, many=True).data)
+
+
+class DeviceEndApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["identity"],
+        request=None,
+        responses={204: None, **error_responses(401, 404)},
+        description="Sign out one of the user's devices: its refresh token is blacklisted, its access tokens "
+        "answer 401 `session_ended`, a browser is signed out on its next page.",
+    )
+    def post(self, request, device_id):
+        services.auth_device_end(user=request.user, device=device_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -201,12 +252,15 @@ class PasswordChangeApi(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
-        tags=["identity"], request=PasswordChangeSerializer, responses={204: None, **error_responses(400, 401)}
+        tags=["identity"],
+        request=PasswordChangeSerializer,
+        responses={204: None, **error_responses(400, 401)},
+        description="Every other device of the user is signed out (`POST /auth/logout-all` ends this one too).",
     )
     def post(self, request):
         data = PasswordChangeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.user_change_password(user=request.user, **data.validated_data)
+        services.user_change_password(user=request.user, **data.validated_data, keep_device=current_device(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -217,10 +217,17 @@ class TeacherProfileForm(ServiceFormMixin, forms.Form):
 
 
 class ServicePasswordChangeForm(auth_forms.PasswordChangeForm):
-    """Django's form for the page; the change itself goes through the service."""
+    """Django's form for the page; the change itself goes through the service,
+    which signs out every device but `keep_device` (the browser changing it)."""
+
+    def __init__(self, *args, keep_device: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.keep_device = keep_device
 
     def save(self, commit: bool = True) -> User:
-        return services.user_set_password(user=self.user, password=self.cleaned_data["new_password1"])
+        return services.user_set_password(
+            user=self.user, password=self.cleaned_data["new_password1"], keep_device=self.keep_device
+        )
 
 
 class ServiceSetPasswordForm(auth_forms.SetPasswordForm):

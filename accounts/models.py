@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import secrets
+import uuid
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
@@ -223,3 +224,54 @@ class StaffCapability(models.Model):
 
     def __str__(self) -> str:
         return str(self._meta.verbose_name)
+
+
+class SessionKind(models.TextChoices):
+    BROWSER = "browser", _("browser")
+    API = "api", _("app")
+
+
+class AuthSession(models.Model):
+    """One signed-in device: a browser's session, or an API client's chain of
+    refresh tokens (each rotation keeps the session). Access tokens and the
+    browser's session carry its id; once `ended_at` is set neither is taken
+    again (`accounts.auth_sessions`)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="auth_sessions", verbose_name=_("user")
+    )
+    kind = models.CharField(_("kind"), max_length=8, choices=SessionKind.choices)
+    # A browser's: the key of the Django session it rides on (kept current when the key changes).
+    session_key = models.CharField(_("session key"), max_length=40, blank=True, editable=False)
+    # An API client's: the id of its live refresh token, and when that token expires.
+    refresh_jti = models.CharField(_("refresh token id"), max_length=255, blank=True, editable=False)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=512, blank=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    created_at = models.DateTimeField(_("signed in at"), default=now)
+    last_used_at = models.DateTimeField(_("last used at"), default=now)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("signed-in device")
+        verbose_name_plural = _("signed-in devices")
+        ordering = ["-last_used_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=SessionKind.values), name="auth_session_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(kind=SessionKind.BROWSER) | Q(expires_at__isnull=False), name="auth_session_api_expires"
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True) | Q(ended_at__gte=F("created_at")),
+                name="auth_session_ends_after_start",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["user", "-last_used_at"], condition=Q(ended_at__isnull=True), name="auth_session_live_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.kind}:{self.id}"

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from accounts.models import Role, TeacherProfile, User
+from accounts import auth_sessions
+from accounts.models import AuthSession, Role, TeacherProfile, User
 from guitaronline.core.errors import NotFound
 from guitaronline.core.ids import object_id
 from guitaronline.core.tallies import Tally, tally
@@ -35,3 +36,14 @@ def teacher_profile_for_user(*, user: User) -> TeacherProfile:
 
 def users_by_role() -> Tally:
     return tally(User.objects.all(), "role", Role)
+
+
+def devices_signed_in(*, user: User, current: str | None = None) -> list[AuthSession]:
+    """`user`'s signed-in devices, last used first, each with its `label`
+    ("Firefox on Ubuntu") and whether it is the `current` one."""
+    current_id = auth_sessions.parse_id(current) if current else None
+    devices = list(auth_sessions.live(user=user).order_by("-last_used_at", "-created_at"))
+    for device in devices:
+        device.label = auth_sessions.device_label(device.user_agent)
+        device.current = device.pk == current_id
+    return devices

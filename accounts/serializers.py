@@ -1,8 +1,9 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from accounts.models import Language, Level, Role, TeacherProfile, User
+from accounts.models import AuthSession, Language, Level, Role, TeacherProfile, User
 from accounts.validators import timezone_names
+from guitaronline.core.api import ZonedDateTimeField
 
 
 class RegisterSerializer(serializers.Serializer):
@@ -54,6 +55,20 @@ class MeSerializer(serializers.ModelSerializer):
         if value not in timezone_names():
             raise serializers.ValidationError(_("Unknown time zone."))
         return value
+
+
+class DeviceSerializer(serializers.ModelSerializer):
+    device = serializers.CharField(source="label", read_only=True, help_text='What signed in: "Firefox on Ubuntu".')
+    current = serializers.BooleanField(read_only=True, help_text="Whether this request comes from this device.")
+    created_at = ZonedDateTimeField(read_only=True, help_text="When it signed in.")
+    last_used_at = ZonedDateTimeField(
+        read_only=True, help_text="Its last request, to within AUTH_SESSION_TOUCH_SECONDS."
+    )
+
+    class Meta:
+        model = AuthSession
+        fields = ["id", "kind", "device", "ip", "created_at", "last_used_at", "current"]
+        read_only_fields = fields
 
 
 class VerifySerializer(serializers.Serializer):

@@ -21,7 +21,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
-from accounts import login_throttle, verification
+from accounts import auth_sessions, login_throttle, verification
 from accounts.errors import (
     EmailAlreadyVerified,
     EmailTaken,
@@ -33,6 +33,7 @@ from accounts.errors import (
 from accounts.models import (
     BUFFER_MINUTES_MAX,
     MIN_NOTICE_HOURS_MAX,
+    AuthSession,
     Language,
     Level,
     Role,
@@ -43,9 +44,8 @@ from accounts.models import (
 from accounts.validators import validate_timezone
 from audit.services import audit_log_write, change_record, outbox_event_emit
 from guitaronline.core import capabilities
-from guitaronline.core.authentication import add_preference_claims
 from guitaronline.core.capabilities import Capability
-from guitaronline.core.errors import InvalidInput
+from guitaronline.core.errors import InvalidInput, NotFound
 from guitaronline.core.shared_answers import SLOT_AVAILABILITY, answers_outdated
 
 SELF_SERVICE_ROLES = (Role.STUDENT, Role.TEACHER)
@@ -145,29 +145,38 @@ def user_update_profile(
 
 
 @transaction.atomic
-def user_change_password(*, user: User, current_password: str, new_password: str) -> User:
+def user_change_password(
+    *, user: User, current_password: str, new_password: str, keep_device: str | None = None
+) -> User:
     if not user.check_password(current_password):
         raise WrongPassword(details={"current_password": [str(WrongPassword.default_message)]})
-    user_set_password(user=user, password=new_password)
+    user_set_password(user=user, password=new_password, keep_device=keep_device)
     return user
 
 
 @transaction.atomic
-def user_set_password(*, user: User, password: str) -> User:
-    """Set a new password (after a change or a reset), end every API session
-    and lift every pause of the account's logins."""
-    _validated_password(password, user=user)
-    user.set_password(password)
+def user_set_password(
+    *, user: User, password: str | None, keep_device: str | None = None, actor: User | None = None
+) -> User:
+    """Set a new password (after a change or a reset; None: no password works
+    any more, set by staff), sign out every device but `keep_device` (the one
+    that changed it; none after a reset) and lift every pause of the
+    account's logins. `actor` is staff acting for the user."""
+    if password is None:
+        user.set_unusable_password()
+    else:
+        _validated_password(password, user=user)
+        user.set_password(password)
     user.save(update_fields=["password"])
-    _blacklist_all_refresh_tokens(user=user)
-    change_record(actor=user, action="identity.user.password_changed", entity=user)
+    ended = _devices_end(user=user, keep_device=keep_device)
+    change_record(
+        actor=actor or user,
+        action="identity.user.password_changed",
+        entity=user,
+        payload={"devices_signed_out": ended, "usable": password is not None},
+    )
     transaction.on_commit(partial(login_throttle.account_pauses_clear, email=user.email), robust=True)
     return user
-
-
-def _blacklist_all_refresh_tokens(*, user: User) -> None:
-    live = OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True)
-    BlacklistedToken.objects.bulk_create([BlacklistedToken(token=token) for token in live], ignore_conflicts=True)
 
 
 # --- e-mail confirmation and change, password reset -------------------------
@@ -366,14 +375,7 @@ def teacher_profile_set_published(*, profile: TeacherProfile, published: bool, a
     return profile
 
 
-# --- JWT ------------------------------------------------------------------
-
-
-def _token_pair(user: User) -> dict[str, str]:
-    refresh = RefreshToken.for_user(user)
-    access = refresh.access_token
-    add_preference_claims(access, user)
-    return {"access": str(access), "refresh": str(refresh)}
+# --- signing in and out -------------------------------------------------
 
 
 def auth_authenticate(*, email: str, password: str, source: str, now: datetime | None = None) -> User:
@@ -423,13 +425,14 @@ def _login_paused_record(*, email: str, source: str, now: datetime, until: datet
     )
 
 
-def auth_login(*, email: str, password: str, source: str) -> dict[str, str]:
-    """Log in through the API: the login rule (`auth_authenticate`), then a token pair."""
+def auth_login(*, email: str, password: str, source: str, user_agent: str = "") -> dict[str, str]:
+    """Log in through the API: the login rule (`auth_authenticate`), then a
+    new signed-in device and its token pair."""
     user = auth_authenticate(email=email, password=password, source=source)
     with transaction.atomic():
         User.objects.filter(pk=user.pk).update(last_login=timezone.now())
-        audit_log_write(actor=user, action="identity.user.logged_in", entity=user)
-        return _token_pair(user)
+        audit_log_write(actor=user, action="identity.user.logged_in", entity=user, payload={"via": "api"})
+        return auth_sessions.api_start(user=user, user_agent=user_agent, ip=source)
 
 
 def _parse_refresh(raw: str) -> RefreshToken:
@@ -460,14 +463,15 @@ def _consume_refresh(token: RefreshToken) -> OutstandingToken:
 
 
 @transaction.atomic
-def auth_refresh_rotate(*, refresh: str) -> dict[str, str]:
-    """Exchange a refresh token for a new pair; the old one stops working."""
+def auth_refresh_rotate(*, refresh: str, source: str = "", user_agent: str = "") -> dict[str, str]:
+    """Exchange a refresh token for a new pair of the same device; the old one
+    stops working. A signed-out device's token is refused."""
     token = _parse_refresh(refresh)
     outstanding = _consume_refresh(token)
     user = User.objects.filter(pk=token.get("user_id"), is_active=True).first()
     if user is None or (outstanding.user_id is not None and outstanding.user_id != user.pk):
         raise TokenInvalid()
-    return _token_pair(user)
+    return auth_sessions.api_rotate(user=user, token=token, user_agent=user_agent, ip=source)
 
 
 def _already_blacklisted(raw: str) -> bool:
@@ -480,7 +484,8 @@ def _already_blacklisted(raw: str) -> bool:
 
 @transaction.atomic
 def auth_logout(*, user: User, refresh: str) -> None:
-    """Kill the given refresh token of this user. Logging out twice is a no-op."""
+    """Sign out the device of this refresh token of this user. Logging out
+    twice is a no-op."""
     try:
         token = RefreshToken(refresh)
     except TokenError as exc:
@@ -493,4 +498,71 @@ def auth_logout(*, user: User, refresh: str) -> None:
         _consume_refresh(token)
     except TokenInvalid:
         return
-    audit_log_write(actor=user, action="identity.user.logged_out", entity=user)
+    device = auth_sessions.parse_id(token.get(auth_sessions.SESSION_ID_CLAIM))
+    if device is not None:
+        auth_sessions.end(AuthSession.objects.filter(pk=device, user=user))
+    audit_log_write(actor=user, action="identity.user.logged_out", entity=user, payload={"via": "api"})
+
+
+@transaction.atomic
+def browser_signed_in(*, user: User, session_key: str, user_agent: str, ip: str | None) -> str:
+    """A browser has signed in (the login page, registration, the admin):
+    its device, whose id the session keeps."""
+    device = auth_sessions.browser_start(user=user, session_key=session_key, user_agent=user_agent, ip=ip)
+    audit_log_write(actor=user, action="identity.user.logged_in", entity=user, payload={"via": "browser"})
+    return str(device.pk)
+
+
+@transaction.atomic
+def browser_signed_out(*, user: User, device: str | None) -> None:
+    """A browser has signed out: its device ends."""
+    device_id = auth_sessions.parse_id(device)
+    if device_id is not None:
+        auth_sessions.end(AuthSession.objects.filter(pk=device_id, user=user))
+    audit_log_write(actor=user, action="identity.user.logged_out", entity=user, payload={"via": "browser"})
+
+
+def _devices_end(*, user: User, keep_device: str | None = None) -> int:
+    """Sign out every device of `user` but `keep_device`, and blacklist every
+    other refresh token of theirs (those from before devices were recorded
+    among them). Returns how many devices were signed out."""
+    devices = AuthSession.objects.filter(user=user)
+    tokens = OutstandingToken.objects.filter(user=user)
+    keep = auth_sessions.parse_id(keep_device)
+    if keep is not None:
+        kept = AuthSession.objects.filter(pk=keep, user=user).values_list("refresh_jti", flat=True).first()
+        devices = devices.exclude(pk=keep)
+        if kept:
+            tokens = tokens.exclude(jti=kept)
+    return auth_sessions.end(devices, refresh_tokens=tokens)
+
+
+@transaction.atomic
+def auth_logout_all(*, user: User, actor: User | None = None) -> int:
+    """Log out everywhere: every device of `user` signed out, this one too,
+    and every refresh token blacklisted. `actor` is staff acting for them."""
+    ended = _devices_end(user=user)
+    change_record(
+        actor=actor or user, action="identity.user.logged_out_everywhere", entity=user, payload={"devices": ended}
+    )
+    return ended
+
+
+@transaction.atomic
+def auth_device_end(*, user: User, device: str) -> None:
+    """Sign out one of `user`'s devices (another's, or one that is not signed
+    in, is not found)."""
+    found = (
+        auth_sessions.live(user=user).filter(pk=auth_sessions.parse_id(device))
+        if auth_sessions.parse_id(device)
+        else None
+    )
+    if found is None or not auth_sessions.end(found):
+        raise NotFound()
+    change_record(actor=user, action="identity.user.device_signed_out", entity=user, payload={"device": str(device)})
+
+
+@transaction.atomic
+def auth_sessions_clear_expired() -> dict[str, int]:
+    """What can no longer sign anyone in, deleted (the beat's daily task)."""
+    return auth_sessions.clear_expired(now=timezone.now())

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django.views.i18n import set_language as django_set_language
 
 from accounts import selectors, services, verification
+from accounts.authentication import current_device
 from accounts.forms import (
     EmailAuthenticationForm,
     EmailChangeForm,
@@ -97,9 +98,12 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     form_class = ServicePasswordChangeForm
     success_url = reverse_lazy("accounts:profile")
 
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "keep_device": current_device(self.request)}
+
     def form_valid(self, form):
         response = super().form_valid(form)
-        messages.success(self.request, _("Your password has been changed."))
+        messages.success(self.request, _("Your password has been changed. Your other devices have been signed out."))
         return response
 
 
@@ -158,9 +162,33 @@ def _profile_page(request: HttpRequest, *, form=None, email_form=None, status: i
             "form": form or ProfileForm(user=request.user),
             "email_form": email_form or EmailChangeForm(user=request.user),
             "calendar_url": request.user.get_calendar_feed_url(),
+            "devices": selectors.devices_signed_in(user=request.user, current=current_device(request)),
         },
         status=status,
     )
+
+
+@login_required
+@require_POST
+def logout_everywhere(request: HttpRequest) -> HttpResponse:
+    """Sign out every device of the user, this browser too."""
+    services.auth_logout_all(user=request.user)
+    request.session.flush()
+    messages.success(request, _("You have been logged out on every device."))
+    return redirect("accounts:login")
+
+
+@login_required
+@require_POST
+def device_sign_out(request: HttpRequest, device_id: str) -> HttpResponse:
+    """Sign out one of the user's other devices from the profile page."""
+    try:
+        services.auth_device_end(user=request.user, device=device_id)
+    except ApplicationError as exc:
+        error_messages(request, exc)
+    else:
+        messages.success(request, _("That device has been signed out."))
+    return redirect(reverse("accounts:profile") + "#devices")
 
 
 @login_required

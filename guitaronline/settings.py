@@ -41,6 +41,11 @@ AUTH_RATE_LIMIT_LOGIN_REQUESTS = env.int("AUTH_RATE_LIMIT_LOGIN_REQUESTS", defau
 AUTH_RATE_LIMIT_REFRESH_REQUESTS = env.int("AUTH_RATE_LIMIT_REFRESH_REQUESTS", default=30)
 AUTH_RATE_LIMIT_TRUSTED_PROXY_IPS = env.list("AUTH_RATE_LIMIT_TRUSTED_PROXY_IPS", default=[])
 AUTH_RATE_LIMIT_ALLOW_IN_MEMORY_IN_PRODUCTION = env.bool("AUTH_RATE_LIMIT_ALLOW_IN_MEMORY_IN_PRODUCTION", default=False)
+# A signed-in device's last use is written at most this often; an ended one is
+# refused at once whatever this says (accounts.auth_sessions).
+AUTH_SESSION_TOUCH_SECONDS = env.int("AUTH_SESSION_TOUCH_SECONDS", default=300)
+# Ended and expired devices stay on record this long.
+AUTH_SESSION_KEEP_DAYS = env.int("AUTH_SESSION_KEEP_DAYS", default=30)
 # Wrong passwords for one account from one client address within the window pause that
 # account's logins from there for the window (accounts.login_throttle); its owner is told by e-mail.
 AUTH_LOGIN_ACCOUNT_FAILURES = env.int("AUTH_LOGIN_ACCOUNT_FAILURES", default=5)
@@ -103,6 +108,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "guitaronline.core.middleware.UserPreferencesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.browser_sessions.BrowserSessionMiddleware",
     "guitaronline.core.pages.NotFoundAsPageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -264,7 +270,7 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # --- REST API ---------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "guitaronline.core.authentication.PreferencesJWTAuthentication",
+        "accounts.authentication.DeviceJWTAuthentication",
         "guitaronline.core.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -436,6 +442,8 @@ if TELEGRAM_BOT_TOKEN and not (TELEGRAM_BOT_USERNAME and TELEGRAM_WEBHOOK_SECRET
     )
 
 # --- Security ---------------------------------------------------------------
+# In the database: a signed-in device lists and ends its browser session by key (accounts.auth_sessions).
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"

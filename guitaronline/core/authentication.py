@@ -82,9 +82,10 @@ class PreferencesJWTAuthentication(JWTAuthentication):
 
 
 class PreferencesJWTScheme(SimpleJWTScheme):
-    """Documents the subclass as the plain Bearer JWT scheme in OpenAPI."""
+    """Documents the subclass (and the apps' subclasses of it) as the plain Bearer JWT scheme in OpenAPI."""
 
     target_class = "guitaronline.core.authentication.PreferencesJWTAuthentication"
+    match_subclasses = True
 
 
 class SessionAuthentication(authentication.SessionAuthentication):

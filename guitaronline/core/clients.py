@@ -44,3 +44,8 @@ def client_ip(request: HttpRequest) -> str:
 def ratelimit_key(group: str, request: HttpRequest) -> str:
     """django-ratelimit key function: one bucket per client IP."""
     return client_ip(request)
+
+
+def user_agent(request: HttpRequest) -> str:
+    """What the client says it is (`User-Agent`), "" when it says nothing."""
+    return request.META.get("HTTP_USER_AGENT", "")

@@ -1,5 +1,6 @@
 import pytest
 from django.contrib.auth.hashers import check_password
+from rest_framework.test import APIClient
 
 from accounts.models import Role, TeacherProfile, User
 from audit.models import AuditLog, OutboxEvent
@@ -192,11 +193,19 @@ def test_an_access_token_is_not_a_refresh_token(api, student):
 
 
 @pytest.mark.django_db
-def test_logout_kills_the_refresh_token_and_is_idempotent(api, student):
+def test_logout_signs_the_device_out_and_is_idempotent(api, student):
     tokens = _login(api, student.email).json()
+    other_device = _login(APIClient(), student.email).json()
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
     assert api.post(LOGOUT, {"refresh": tokens["refresh"]}, format="json").status_code == 204
+    # The device's access token is dead with its refresh token, before it expires.
+    response = api.post(LOGOUT, {"refresh": tokens["refresh"]}, format="json")
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "session_ended"
+    # Logging the same token out again from a device still signed in changes nothing.
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {other_device['access']}")
     assert api.post(LOGOUT, {"refresh": tokens["refresh"]}, format="json").status_code == 204
+    assert api.get("/api/v1/identity/users/me").status_code == 200
     api.credentials()
     response = api.post(REFRESH, {"refresh": tokens["refresh"]}, format="json")
     assert response.status_code == 401
@@ -216,8 +225,9 @@ def test_logout_needs_sign_in_and_refuses_someone_elses_token(api, student):
 
 
 @pytest.mark.django_db
-def test_password_change_checks_the_current_password_and_ends_api_sessions(api, student):
+def test_password_change_checks_the_current_password_and_signs_out_the_other_devices(api, student):
     tokens = _login(api, student.email).json()
+    other = _login(APIClient(), student.email).json()
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
     wrong = api.post(f"{ME}/password", {"current_password": "nope", "new_password": "An0ther-pass-2026"}, format="json")
     assert wrong.status_code == 400
@@ -229,8 +239,12 @@ def test_password_change_checks_the_current_password_and_ends_api_sessions(api, 
     assert ok.status_code == 204
     student.refresh_from_db()
     assert check_password("An0ther-pass-2026", student.password)
+    assert api.get(ME).status_code == 200  # the device that changed it stays signed in
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {other['access']}")
+    assert _error(api.get(ME))["code"] == "session_ended"
     api.credentials()
-    assert api.post(REFRESH, {"refresh": tokens["refresh"]}, format="json").status_code == 401
+    assert api.post(REFRESH, {"refresh": other["refresh"]}, format="json").status_code == 401
+    assert api.post(REFRESH, {"refresh": tokens["refresh"]}, format="json").status_code == 200
 
 
 @pytest.mark.django_db

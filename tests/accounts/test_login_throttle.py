@@ -299,10 +299,11 @@ def test_the_email_is_in_the_owners_zone_and_nobody_is_told_of_an_inactive_accou
 
 def test_a_successful_login_after_wrong_passwords_makes_no_extra_query(student, django_assert_num_queries):
     fail(student.email, times=2)
-    # the user read, last_login, the audit record, the refresh token, in the service's savepoint
-    with django_assert_num_queries(6):
+    # the user read, last_login, the audit record, the refresh token, the device, in the service's savepoint
+    with django_assert_num_queries(7):
         assert api_login(student.email, PASSWORD).status_code == 200
     fail(student.email, times=2)
-    # the user read, the session (exists, insert), last_login and the session's update, in Django's savepoints
-    with django_assert_num_queries(9):
+    # the user read, the session (exists, insert), last_login and the session's update, in Django's
+    # savepoints; the device and the audit record, in the service's
+    with django_assert_num_queries(13):
         assert page_login(student.email, PASSWORD)[1].status_code == 302

@@ -610,7 +610,7 @@ def test_password_change_through_the_page(student):
         follow=True,
     )
     assert response.redirect_chain == [(reverse("accounts:profile"), 302)]
-    assert "Your password has been changed." in messages_of(response)
+    assert "Your password has been changed. Your other devices have been signed out." in messages_of(response)
     student.refresh_from_db()
     assert student.check_password(NEW_PASSWORD)
     # this session survives the change
