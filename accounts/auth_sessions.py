@@ -114,28 +114,35 @@ def api_start(*, user: User, user_agent: str, ip: str | None) -> dict[str, str]:
     return _pair(refresh, user)
 
 
-def api_rotate(*, user: User, token: RefreshToken, user_agent: str, ip: str | None) -> dict[str, str]:
-    """The next token pair of the device `token` belongs to (its refresh token
-    already consumed by the caller). An ended device is refused; a token from
-    before devices were recorded starts one."""
+def api_device_lock(token: RefreshToken) -> AuthSession | None:
+    """The device a refresh token belongs to, locked for its rotation, before
+    the token is consumed (the order `end` locks in too); None for a token from
+    before devices were recorded. An ended or unknown device is refused."""
     claim = token.get(SESSION_ID_CLAIM)
     if claim is None:
-        return api_start(user=user, user_agent=user_agent, ip=ip)
+        return None
     session_id = parse_id(claim)
-    now = timezone.now()
     device = (
         AuthSession.objects.select_for_update()
-        .filter(pk=session_id, user=user, kind=SessionKind.API, ended_at__isnull=True)
+        .filter(pk=session_id, user_id=token.get("user_id"), kind=SessionKind.API, ended_at__isnull=True)
         .first()
         if session_id is not None
         else None
     )
     if device is None:
         raise TokenInvalid()
+    return device
+
+
+def api_rotate(*, user: User, device: AuthSession | None, user_agent: str, ip: str | None) -> dict[str, str]:
+    """The next token pair of `device` (locked by `api_device_lock`; the old
+    refresh token already consumed); a token from before devices starts one."""
+    if device is None:
+        return api_start(user=user, user_agent=user_agent, ip=ip)
     refresh = _refresh_for(user, device.pk)
     device.refresh_jti = refresh["jti"]
     device.expires_at = datetime_from_epoch(refresh["exp"])
-    device.last_used_at = now
+    device.last_used_at = timezone.now()
     device.ip = ip or device.ip
     device.save(update_fields=["refresh_jti", "expires_at", "last_used_at", "ip"])
     _mark_live(device.pk)
@@ -250,12 +257,16 @@ def clear_expired(*, now: datetime) -> dict[str, int]:
     expired more than AUTH_SESSION_KEEP_DAYS ago (kept that long for the
     profile's and the admin's record)."""
     before = now - timedelta(days=settings.AUTH_SESSION_KEEP_DAYS)
+    sessions = Session.objects.filter(expire_date__lt=now).delete()[1].get(Session._meta.label, 0)
+    tokens = OutstandingToken.objects.filter(expires_at__lte=now).delete()  # what flushexpiredtokens does
     browser_session = Session.objects.filter(session_key=OuterRef("session_key"))
-    devices, _ = AuthSession.objects.filter(
+    devices = AuthSession.objects.filter(
         Q(ended_at__lt=before)
         | Q(kind=SessionKind.API, expires_at__lt=before)
         | Q(~Exists(browser_session), kind=SessionKind.BROWSER, last_used_at__lt=before)
     ).delete()
-    sessions, _ = Session.objects.filter(expire_date__lt=now).delete()
-    tokens, _ = OutstandingToken.objects.filter(expires_at__lte=now).delete()  # what flushexpiredtokens does
-    return {"devices": devices, "browser_sessions": sessions, "refresh_tokens": tokens}
+    return {
+        "devices": devices[1].get(AuthSession._meta.label, 0),
+        "browser_sessions": sessions,
+        "refresh_tokens": tokens[1].get(OutstandingToken._meta.label, 0),  # their blacklist rows go with them
+    }

@@ -467,11 +467,12 @@ def auth_refresh_rotate(*, refresh: str, source: str = "", user_agent: str = "")
     """Exchange a refresh token for a new pair of the same device; the old one
     stops working. A signed-out device's token is refused."""
     token = _parse_refresh(refresh)
+    device = auth_sessions.api_device_lock(token)
     outstanding = _consume_refresh(token)
     user = User.objects.filter(pk=token.get("user_id"), is_active=True).first()
     if user is None or (outstanding.user_id is not None and outstanding.user_id != user.pk):
         raise TokenInvalid()
-    return auth_sessions.api_rotate(user=user, token=token, user_agent=user_agent, ip=source)
+    return auth_sessions.api_rotate(user=user, device=device, user_agent=user_agent, ip=source)
 
 
 def _already_blacklisted(raw: str) -> bool:
@@ -504,22 +505,18 @@ def auth_logout(*, user: User, refresh: str) -> None:
     audit_log_write(actor=user, action="identity.user.logged_out", entity=user, payload={"via": "api"})
 
 
-@transaction.atomic
 def browser_signed_in(*, user: User, session_key: str, user_agent: str, ip: str | None) -> str:
     """A browser has signed in (the login page, registration, the admin):
-    its device, whose id the session keeps."""
-    device = auth_sessions.browser_start(user=user, session_key=session_key, user_agent=user_agent, ip=ip)
-    audit_log_write(actor=user, action="identity.user.logged_in", entity=user, payload={"via": "browser"})
-    return str(device.pk)
+    its device, whose id the session keeps. The device row is the record."""
+    return str(auth_sessions.browser_start(user=user, session_key=session_key, user_agent=user_agent, ip=ip).pk)
 
 
 @transaction.atomic
 def browser_signed_out(*, user: User, device: str | None) -> None:
-    """A browser has signed out: its device ends."""
+    """A browser has signed out: its device ends (its `ended_at` is the record)."""
     device_id = auth_sessions.parse_id(device)
     if device_id is not None:
         auth_sessions.end(AuthSession.objects.filter(pk=device_id, user=user))
-    audit_log_write(actor=user, action="identity.user.logged_out", entity=user, payload={"via": "browser"})
 
 
 def _devices_end(*, user: User, keep_device: str | None = None) -> int:

@@ -303,7 +303,7 @@ def test_a_successful_login_after_wrong_passwords_makes_no_extra_query(student, 
     with django_assert_num_queries(7):
         assert api_login(student.email, PASSWORD).status_code == 200
     fail(student.email, times=2)
-    # the user read, the session (exists, insert), last_login and the session's update, in Django's
-    # savepoints; the device and the audit record, in the service's
-    with django_assert_num_queries(13):
+    # the user read, the session (exists, insert), last_login, the device and the session's update,
+    # in Django's savepoints
+    with django_assert_num_queries(10):
         assert page_login(student.email, PASSWORD)[1].status_code == 302
