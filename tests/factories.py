@@ -11,6 +11,8 @@ from django.utils import timezone
 from django.utils.timezone import now
 
 from accounts.models import Role, TeacherProfile, User
+from billing import payments as billing_payments
+from billing import services as billing_services
 from billing.models import LessonPackage
 from booking import services as booking_services
 from booking.models import Booking
@@ -102,6 +104,22 @@ def make_package(student, *, lessons: int = 10, left: int | None = None, expires
         currency="RUB",
         expires_at=timezone.now() + expires_in,
     )
+
+
+def paid_package(student, *, lessons: int = 5, price: Decimal = Decimal("10000.00"), staff: User | None = None):
+    """A package staff sold at the desk and marked paid, through billing's services (audit, receipt)."""
+    staff = staff or StaffFactory()
+    package = billing_services.package_create(
+        student=student,
+        lessons_total=lessons,
+        price=price,
+        currency="RUB",
+        expires_at=timezone.now() + timedelta(days=90),
+        actor=staff,
+    )
+    payment = billing_payments.payment_create(package=package, amount=price, currency="RUB", actor=staff)
+    billing_payments.payment_set_status(payment=payment, status="succeeded", actor=staff)
+    return package
 
 
 def hold(student, slot: Slot, *, now: datetime | None = None) -> Booking:

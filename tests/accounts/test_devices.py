@@ -15,7 +15,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from rest_framework.test import APIClient
@@ -159,7 +159,14 @@ def test_a_browser_session_from_before_devices_signs_in_again_once(student):
     ],
 )
 def test_devices_are_named_after_their_program_and_system(agent, label):
-    assert auth_sessions.device_label(agent) == label
+    with translation.override("en"):
+        assert auth_sessions.device_label(agent) == label
+
+
+def test_device_names_in_russian():
+    with translation.override("ru"):
+        assert auth_sessions.device_label(FIREFOX) == "Firefox, Ubuntu"
+        assert auth_sessions.device_label("") == "Неизвестное устройство"
 
 
 # --- last use ------------------------------------------------------------------------
@@ -390,7 +397,9 @@ def test_the_daily_task_clears_what_can_sign_no_one_in(student):
     page = browser(student)
     Session.objects.update(expire_date=long_ago)  # the browser's session expired long ago
     AuthSession.objects.filter(kind=SessionKind.BROWSER).update(last_used_at=long_ago)
-    OutstandingToken.objects.filter(jti=RefreshToken(old_app.tokens["refresh"], verify=False)["jti"]).update(expires_at=long_ago)
+    OutstandingToken.objects.filter(jti=RefreshToken(old_app.tokens["refresh"], verify=False)["jti"]).update(
+        expires_at=long_ago
+    )
 
     cleared = clear_expired_sessions()
 

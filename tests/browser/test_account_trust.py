@@ -6,38 +6,20 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
 from accounts.models import User
-from billing import payments as billing_payments
-from billing import services as billing_services
 from booking.models import Booking
 from notifications.services import outbox_dispatch
-from tests.factories import PASSWORD, StaffFactory, TeacherFactory, make_slot
+from tests.factories import PASSWORD, TeacherFactory, make_slot, paid_package
 from tests.smtp import smtp_server_fixture  # noqa: F401  (provides the `smtp_server` fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 VERIFY_LINK = re.compile(r"https?://[^/\s]+/accounts/verify/[^/\s]+/")
 EMAIL = "nina@example.org"
-
-
-def _give_package(student: User) -> None:
-    """What staff do when a student pays at the desk: a package, paid."""
-    staff = StaffFactory()
-    package = billing_services.package_create(
-        student=student,
-        lessons_total=4,
-        price=Decimal("8000.00"),
-        currency="RUB",
-        expires_at=timezone.now() + timedelta(days=60),
-        actor=staff,
-    )
-    payment = billing_payments.payment_create(package=package, amount=Decimal("8000.00"), currency="RUB", actor=staff)
-    billing_payments.payment_set_status(payment=payment, status="succeeded", actor=staff)
 
 
 def _sign_in(page, live_server, email: str) -> None:
@@ -88,7 +70,7 @@ def test_register_confirm_from_the_email_book_and_log_out_everywhere(
     screenshot("trust-03-confirmed")
 
     # Book a lesson from the package.
-    _give_package(student)
+    paid_package(student, lessons=4)  # as staff sell one at the desk
     page.goto(f"{live_server.url}/teachers/{teacher.pk}/?week={timezone.localdate(slot.start_at)}")
     page.click(f'form.slot__form:has(input[name=slot][value="{slot.pk}"]) button')
     page.wait_for_url(re.compile(r"/bookings/\d+/$"))

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, time, timedelta
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -20,13 +19,19 @@ from django.utils import timezone
 
 from accounts import services as accounts_services
 from accounts.models import TeacherProfile, User
-from billing import payments as billing_payments
-from billing import services as billing_services
 from billing.models import LessonPackage
 from booking import services as booking_services
 from booking.models import Booking
 from notifications import services as notification_services
-from tests.factories import PASSWORD, StaffFactory, StudentFactory, TeacherFactory, make_package, make_slot
+from tests.factories import (
+    PASSWORD,
+    StaffFactory,
+    StudentFactory,
+    TeacherFactory,
+    make_package,
+    make_slot,
+    paid_package,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -125,16 +130,7 @@ def _flow(page, live_server, screenshot, words: dict) -> None:
     assert page.get_attribute("html", "lang") == lang
     staff = StaffFactory()
     accounts_services.email_mark_verified(user=student, actor=staff)  # the link itself: test_account_trust.py
-    package = billing_services.package_create(
-        student=student,
-        lessons_total=5,
-        price=Decimal("10000.00"),
-        currency="RUB",
-        expires_at=timezone.now() + timedelta(days=90),
-        actor=staff,
-    )
-    payment = billing_payments.payment_create(package=package, amount=Decimal("10000.00"), currency="RUB", actor=staff)
-    billing_payments.payment_set_status(payment=payment, status="succeeded", actor=staff)
+    package = paid_package(student, lessons=5, staff=staff)
     page.reload()
     screenshot(f"student-{lang}-01-dashboard")
 
