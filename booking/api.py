@@ -270,7 +270,7 @@ class OpenSlotListApi(generics.ListAPIView):
 
     def get_authenticators(self):  # of the viewer, only the zone matters: no need to load the user
         return [
-            PreferencesJWTAuthentication(from_token=True) if type(authenticator) is PreferencesJWTAuthentication
+            type(authenticator)(from_token=True) if isinstance(authenticator, PreferencesJWTAuthentication)
             else authenticator
             for authenticator in super().get_authenticators()
         ]  # fmt: skip

@@ -308,6 +308,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "RoleEnum": "accounts.models.Role",
+        "SessionKindEnum": "accounts.models.SessionKind",
+        "KindEnum": "lessons.models.HomeworkItem.Kind",  # the name it had before sessions had kinds
         "LanguageEnum": "accounts.models.Language",
         "BookingStatusEnum": "booking.models.Booking.Status",
         "LessonStatusEnum": "lessons.models.Lesson.Status",

@@ -17,8 +17,10 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts.models import TeacherProfile, User
+from accounts import auth_sessions
+from accounts.models import AuthSession, TeacherProfile, User
 from audit.models import AuditLog, OutboxEvent
 from billing import payments as billing_payments
 from billing.models import LessonPackage, Payment, Product
@@ -69,6 +71,7 @@ ENTITLED: dict[str, set[str] | dict[str, set[str]]] = {
     "notifications:preferences": SIGNED_IN, "notifications:telegram-link": SIGNED_IN,
     "notifications:telegram-unlink": SIGNED_IN, "api:notifications-preferences": SIGNED_IN,
     "api:notifications-telegram-link": SIGNED_IN,
+    "accounts:logout-everywhere": SIGNED_IN, "api:auth-logout-all": SIGNED_IN, "api:users-me-sessions": SIGNED_IN,
     # students
     "accounts:student-home": STUDENTS, "booking:dashboard": STUDENTS, "booking:booking-list": STUDENTS,
     "billing:package-list": STUDENTS, "booking:hold": STUDENTS, "api:booking-hold": STUDENTS,
@@ -117,6 +120,7 @@ ENTITLED: dict[str, set[str] | dict[str, set[str]]] = {
     "api:billing-packages-student": {"owner", *STAFF}, "api:billing-packages-detail": {"owner", *STAFF},
     "api:billing-payments-detail": {"owner", *STAFF}, "api:billing-payments-status": MANAGE_PAYMENTS,
     "api:billing-payments-refund": MANAGE_PAYMENTS, "billing:payment-detail": {"owner"},
+    "accounts:device-sign-out": {"owner"}, "api:users-me-session-end": {"owner"},
 }  # fmt: skip
 NOT_IN_MATRIX = {
     "accounts:password-reset-confirm",  # needs a signed token: covered by the password-reset tests
@@ -186,6 +190,9 @@ def world(db):
     time_off = TimeOff.objects.create(
         teacher=teacher, start_date=far.date(), end_date=far.date(), start_at=far, end_at=far + timedelta(days=1)
     )
+    device = auth_sessions.parse_id(
+        RefreshToken(auth_sessions.api_start(user=owner, user_agent="", ip=None)["refresh"])["sid"]
+    )
     notification = Notification.objects.create(
         recipient=owner, event_id=uuid.uuid4(), event_type="x", channel="in_app", subject="s", body="b", status="sent"
     )
@@ -201,6 +208,7 @@ def world(db):
             "entry_id": entry.pk, "offer_id": offer.pk, "item_id": item.pk,
             "product_id": product.pk, "payment_id": payment.pk, "provider": "offline",
             "series_id": series.pk, "proposal_id": proposal.pk, "time_off_id": time_off.pk,
+            "device_id": device,
         },
         "pk": {
             "api:teachers-detail": teacher.pk, "api:billing-packages-detail": package.pk,
@@ -232,6 +240,7 @@ def snapshot() -> list:
         list(User.objects.order_by("pk").values("pk", "email", "role", "is_active", "language", "password")),
         AuditLog.objects.count(),
         OutboxEvent.objects.count(),
+        sorted(AuthSession.objects.filter(ended_at__isnull=False).values_list("pk", flat=True)),
     ]
 
 
