@@ -134,7 +134,8 @@ def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
     """OpenAPI responses in the single error shape for the given statuses."""
     descriptions = {
         400: "Invalid input (`validation_error`).",
-        401: "Not signed in or token invalid (`not_authenticated`, `token_not_valid`).",
+        401: "Not signed in, token invalid, or its device signed out "
+        "(`not_authenticated`, `token_not_valid`, `session_ended`).",
         403: "Not allowed (`permission_denied`).",
         404: "Not found or not yours (`not_found`).",
         409: "Conflicts with the current state.",
