@@ -360,6 +360,7 @@ def generate(url: str, scale: Scale, password_hash: str) -> dict:
                     "provider_reference": "'bench-' || g",
                     "paid_at": "%(t0)s::timestamptz - interval '120 days' + interval '1 hour'",
                     "package_id": "g",
+                    "student_id": f"{T} + g",  # the package's student
                 },
                 f"FROM generate_series(1, {S}) g",
                 "g",

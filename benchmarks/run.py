@@ -38,6 +38,7 @@ import statistics
 import subprocess
 import sys
 import time
+import uuid
 from collections import deque
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -318,52 +319,80 @@ def django_setup(env: dict) -> None:
     django.setup()
 
 
+def _devices(url: str, rows: list[tuple]) -> None:
+    """Signed-in devices (accounts.AuthSession) as login records them: (id, user id, kind, session key, expiry)."""
+    now = datetime.now(UTC)
+    with psycopg.connect(url) as conn, conn.cursor() as cursor:
+        cursor.executemany(
+            """
+                INSERT INTO accounts_authsession
+                  (id, user_id, kind, session_key, refresh_jti, expires_at, user_agent, ip, created_at, last_used_at)
+                VALUES (%s, %s, %s, %s, '', %s, 'benchmark', NULL, %s, %s)
+                """,
+            [(*row, now, now) for row in rows],
+        )
+
+
 def _tokens(url: str, user_ids: list[int], password_hash: str) -> list[str]:
-    """Access tokens as login mints them, with the zone and language claims."""
+    """Access tokens as login mints them: the zone and language claims, and a signed-in device."""
+    from datetime import timedelta
+
     from rest_framework_simplejwt.tokens import AccessToken
 
+    from accounts.auth_sessions import SESSION_ID_CLAIM
     from accounts.models import User
     from guitaronline.core.authentication import add_preference_claims
 
     with psycopg.connect(url) as conn:
         rows = conn.execute("SELECT id, timezone, language FROM accounts_user WHERE id = ANY(%s)", [user_ids])
         preferences = {uid: (zone, language) for uid, zone, language in rows}
-    tokens = []
+    tokens, devices = [], []
+    expires = datetime.now(UTC) + timedelta(days=14)
     for uid in user_ids:
         zone, language = preferences[uid]
         user = User(id=uid, password=password_hash, timezone=zone, language=language)
         token = AccessToken.for_user(user)
         add_preference_claims(token, user)
+        device = uuid.uuid4()
+        token[SESSION_ID_CLAIM] = str(device)
+        devices.append((device, uid, "api", "", expires))
         tokens.append(str(token))
+    _devices(url, devices)
     return tokens
 
 
 def _sessions(url: str, user_ids: list[int], password_hash: str) -> list[str]:
-    """Signed-in sessions as the login view would leave them; the session cookies."""
+    """Signed-in sessions as the login view would leave them (each with its device); the session cookies."""
     from datetime import timedelta
 
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
 
+    from accounts.auth_sessions import SESSION_ID_KEY, SESSION_KEY_KEY
     from accounts.models import User
 
     store = SessionStore()
-    rows, cookies = [], []
+    rows, cookies, devices = [], [], []
     for uid in user_ids:
         key = secrets.token_hex(16)
+        device = uuid.uuid4()
         data = store.encode(
             {
                 SESSION_KEY: str(uid),
                 BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
                 HASH_SESSION_KEY: User(id=uid, password=password_hash).get_session_auth_hash(),
+                SESSION_ID_KEY: str(device),
+                SESSION_KEY_KEY: key,
             }
         )
         rows.append((key, data, datetime.now(UTC) + timedelta(days=14)))
+        devices.append((device, uid, "browser", key, None))
         cookies.append(f"sessionid={key}; csrftoken={CSRF_COOKIE}")
     with psycopg.connect(url) as conn:
         conn.execute("DELETE FROM django_session")
         with conn.cursor() as cursor:
             cursor.executemany("INSERT INTO django_session VALUES (%s, %s, %s)", rows)
+    _devices(url, devices)
     return cookies
 
 
@@ -382,6 +411,8 @@ def actors(url: str, meta: dict, readers: int = 200) -> Actors:
         ]
     first_writer = scale.teachers + scale.regular + 1
     writer_ids = list(range(first_writer, scale.teachers + scale.students + 1))
+    with psycopg.connect(url) as conn:
+        conn.execute("DELETE FROM accounts_authsession")  # the last run's
     return Actors(
         reader_ids=reader_ids,
         reader_tokens=_tokens(url, reader_ids, meta["password_hash"]),
