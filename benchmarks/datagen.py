@@ -47,7 +47,7 @@ import psycopg
 from psycopg import sql
 
 ROOT = Path(__file__).resolve().parents[1]
-GENERATOR_VERSION = 3  # bump whenever the generated shape changes: built databases are then rebuilt
+GENERATOR_VERSION = 4  # bump whenever the generated shape changes: built databases are then rebuilt
 MAX_AGE = timedelta(days=14)  # slots reach 60 days ahead; rebuilt before "the future" runs thin
 DOMAIN = "bench.guitaronline.local"
 PASSWORD = "bench-pass-2026"
@@ -266,6 +266,8 @@ def generate(url: str, scale: Scale, password_hash: str) -> dict:
                     "is_active": "true",
                     "is_staff": "false",
                     "date_joined": "%(t0)s::timestamptz - interval '400 days' + (g % 300) * interval '1 day'",
+                    # confirmed on the day they joined: an unconfirmed address may not hold or buy
+                    "email_verified_at": "%(t0)s::timestamptz - interval '400 days' + (g % 300) * interval '1 day'",
                 },
                 f"FROM generate_series(1, {T + S}) g",
                 "g",
