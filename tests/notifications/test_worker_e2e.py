@@ -1,32 +1,22 @@
 """A real Celery worker process, the real Redis broker and a real SMTP server
-on loopback (PostgreSQL and Redis only; skipped on SQLite)."""
+on loopback (PostgreSQL and Redis only; skipped on SQLite). The same on
+RabbitMQ: tests/notifications/test_worker_rabbitmq.py."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
 from collections import Counter
-from datetime import timedelta
-from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
-from django.db import connection
-from django.utils import timezone
 
-from accounts.models import Role, User
 from audit.models import OutboxEvent
 from guitaronline.celery import app as celery_app
 from notifications.models import Notification
 from tests.clients import client_for
 from tests.factories import StudentFactory, TeacherFactory, make_package, make_slot
 from tests.smtp import smtp_server_fixture  # noqa: F401  (fixture)
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.workers import Worker, outbox_backlog, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgres_only")]
 
@@ -38,70 +28,6 @@ def redis_broker():
     with celery_app.connection_for_write() as conn:
         conn.default_channel.queue_purge(django_settings.CELERY_TASK_DEFAULT_QUEUE)
     return django_settings.CELERY_BROKER_URL
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    return f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-class Worker:
-    """`celery -A guitaronline worker` in its own process group."""
-
-    def __init__(self, *, smtp_port: int, name: str):
-        env = {
-            **os.environ,
-            "APP_ENV": "test",
-            "DJANGO_SETTINGS_MODULE": "guitaronline.settings",
-            "DATABASE_URL": _database_url(),
-            "CELERY_BROKER_URL": django_settings.CELERY_BROKER_URL,
-            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-            "EMAIL_HOST": "127.0.0.1",
-            "EMAIL_PORT": str(smtp_port),
-            "OUTBOX_KICK_ON_COMMIT": "false",
-        }
-        self.log = open(f"/tmp/guitaronline-worker-{name}.log", "w")  # noqa: SIM115
-        self.process = subprocess.Popen(
-            [
-                sys.executable, "-m", "celery", "-A", "guitaronline", "worker",
-                "--pool=solo", "--without-gossip", "--without-mingle", "--without-heartbeat",
-                "-Q", django_settings.CELERY_TASK_DEFAULT_QUEUE, "-n", f"{name}@%h", "--loglevel=INFO",
-            ],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-        self._wait_ready()
-
-    def _wait_ready(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if " ready." in Path(self.log.name).read_text():
-                return
-            if self.process.poll() is not None:
-                raise RuntimeError(Path(self.log.name).read_text())
-            time.sleep(0.1)
-        raise TimeoutError(Path(self.log.name).read_text())
-
-    def kill(self) -> None:
-        os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        self.log.close()
-
-
-def wait_for(condition, timeout: float, step: float = 0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := condition():
-            return value
-        time.sleep(step)
-    raise TimeoutError("condition not met in time")
 
 
 def kick() -> None:
@@ -132,36 +58,9 @@ def test_a_confirmation_email_arrives_within_seconds(redis_broker, smtp_server, 
         print(f"\n[e2e] commit-to-e-mail latency through a real worker, Redis and SMTP: {latency * 1000:.0f} ms")
 
 
-def _students_with_events(count: int) -> list[OutboxEvent]:
-    now = timezone.now()
-    users = User.objects.bulk_create(
-        [
-            User(email=f"bulk{n}@example.org", full_name=f"Bulk {n}", role=Role.STUDENT, password="!")
-            for n in range(count)
-        ]
-    )
-    return OutboxEvent.objects.bulk_create(
-        [
-            OutboxEvent(
-                event_type="billing.package.created",
-                aggregate_type="billing.lessonpackage",
-                aggregate_id=str(n),
-                payload={
-                    "student_id": user.pk,
-                    "lessons_total": 10,
-                    "price": str(Decimal("100.00")),
-                    "currency": "RUB",
-                    "expires_at": (now + timedelta(days=90)).isoformat(),
-                },
-            )
-            for n, user in enumerate(users)
-        ]
-    )
-
-
 def test_a_worker_killed_mid_batch_loses_and_duplicates_nothing(redis_broker, smtp_server, capsys):
     total = 500
-    _students_with_events(total)
+    outbox_backlog(total)
     smtp_server.delay = 0.01  # the batch takes a few seconds: time to kill the worker in its middle
     first = Worker(smtp_port=smtp_server.port, name="first")
     try:
@@ -210,7 +109,7 @@ def test_a_worker_killed_mid_batch_loses_and_duplicates_nothing(redis_broker, sm
 
 def test_drain_rate_of_one_worker(redis_broker, smtp_server, capsys):
     total = 500
-    _students_with_events(total)
+    outbox_backlog(total)
     worker = Worker(smtp_port=smtp_server.port, name="drain")
     try:
         started = time.monotonic()
