@@ -4,11 +4,12 @@
 #
 #   docker build -t guitaronline .
 #
-# Stages: deps (the virtualenv, cached until requirements.txt changes) ->
+# Stages: deps (the virtualenv from the locked tree, hashes checked; cached
+# until requirements.txt changes) ->
 # build (the code, compiled translations, collected static files) -> runtime
 # (slim, no compilers or build tools, non-root).
 
-ARG PYTHON_IMAGE=python:3.12-slim-bookworm
+ARG PYTHON_IMAGE=python:3.13-slim-trixie
 
 # --- deps: pinned runtime dependencies in their own layer --------------------
 FROM ${PYTHON_IMAGE} AS deps
@@ -17,17 +18,15 @@ ENV PIP_NO_CACHE_DIR=1 \
     PYTHONDONTWRITEBYTECODE=1
 RUN python -m venv /opt/venv
 COPY requirements.txt /tmp/requirements.txt
-RUN /opt/venv/bin/pip install --no-compile -r /tmp/requirements.txt
+RUN /opt/venv/bin/pip install --no-compile --require-hashes -r /tmp/requirements.txt
 
 # --- build: translations and static files --------------------------------------
 FROM deps AS build
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
-# Babel compiles the .po catalogues (as `make messages` does); it stays in
-# this stage, outside the runtime virtualenv.
-RUN python -m venv /opt/tools && /opt/tools/bin/pip install Babel==2.18.0
 WORKDIR /app
 COPY . /app
-RUN /opt/tools/bin/pybabel compile --domain django --directory locale --statistics \
+# Babel (in the locked tree) compiles the .po catalogues, as `make messages` does.
+RUN /opt/venv/bin/pybabel compile --domain django --directory locale --statistics \
     && find locale -name '*.mo' | grep -q .
 # The production storage (hashed names + manifest) needs production settings;
 # the throwaway key only lets settings load: nothing is signed at build time.

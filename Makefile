@@ -14,19 +14,36 @@ help:
 	@echo "make test   - set up and run the whole test suite (PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set)"
 	@echo "make lint   - ruff, migrations check"
 
-$(BIN)/.installed: requirements.txt requirements-dev.txt
+# Two installs from the locked trees (hashes checked): what the site needs
+# (`make run`), and that plus the tools (`make test`, `make lint`, `make bench`).
+$(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required") if sys.version_info < (3, 11) else None'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements-dev.txt
+
+$(BIN)/.installed-site: $(BIN)/python requirements.txt
+	$(BIN)/pip install --quiet --require-hashes -r requirements.txt
 	@touch $@
+
+$(BIN)/.installed: $(BIN)/python requirements.txt requirements-dev.txt
+	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.txt
+	@touch $@ $(BIN)/.installed-site
+
+site-venv: $(BIN)/.installed-site
 
 venv: $(BIN)/.installed
 
-messages: venv
+messages: site-venv
 	@$(BIN)/pybabel compile --domain django --directory locale --statistics 2>&1 | grep -v "^$$" || true
 
-run: venv messages
+# The lock files from the .in files (the direct dependencies); then `make test`.
+lock: venv
+	$(BIN)/uv pip compile requirements.in --generate-hashes --python-version 3.11 --universal --quiet \
+		--custom-compile-command "make lock" -o requirements.txt
+	$(BIN)/uv pip compile requirements-dev.in --generate-hashes --python-version 3.11 --universal --quiet \
+		--custom-compile-command "make lock" -o requirements-dev.txt
+
+run: site-venv messages
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 	@echo ""
@@ -43,7 +60,7 @@ lint: venv
 	$(BIN)/ruff check .
 	$(PY) manage.py makemigrations --check --dry-run
 
-.PHONY: help venv messages run test lint
+.PHONY: help site-venv venv messages lock run test lint
 
 # make bench: the performance benchmark against PostgreSQL and Redis on 127.0.0.1
 # (BENCHMARKS.md). BENCH_ARGS e.g. "--profile all" or "--rebuild"; GUNICORN_WORKERS=3 make bench.

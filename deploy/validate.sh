@@ -9,7 +9,7 @@
 #   bash deploy/validate.sh
 #
 # Installs what is missing: Debian packages with apt-get (as root), Python
-# tools into .venv from their pins in requirements-dev.txt. Runs every check,
+# tools into .venv from their pins in requirements-dev.in. Runs every check,
 # then exits non-zero if any failed.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -55,7 +55,7 @@ fi
 pip_tool() {  # pip_tool EXECUTABLE PACKAGE: install PACKAGE at its pin unless EXECUTABLE is there
   local executable=$1 package=$2 pin
   [[ -x $VENV/bin/$executable ]] && return 0
-  pin=$(grep -i "^$package==" requirements-dev.txt || true)
+  pin=$(grep -i "^$package==" requirements-dev.in || true)
   "$VENV/bin/pip" install --quiet "${pin:-$package}"
 }
 pip_tool kubernetes-validate kubernetes-validate

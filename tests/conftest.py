@@ -177,11 +177,16 @@ def frozen_now(monkeypatch):
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _staff_groups_as_migrated(django_db_setup, django_db_blocker):
+def _staff_groups_as_migrated(request, django_db_setup, django_db_blocker):
     """The staff groups and their permissions as the migrations made them,
-    read before any transactional test flushes the database."""
+    read before any transactional test flushes the database. None when no
+    collected test uses the database (pytest-django then makes none)."""
     from django.contrib.auth.models import Group
+    from pytest_django.fixtures import _get_databases_for_setup
 
+    aliases, _serialized = _get_databases_for_setup(request.session.items)
+    if not aliases:
+        return {}
     with django_db_blocker.unblock():
         fields = ("content_type__app_label", "content_type__model", "codename")
         return {group.name: list(group.permissions.values_list(*fields)) for group in Group.objects.all()}
