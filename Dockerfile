@@ -30,7 +30,7 @@ RUN /opt/venv/bin/pybabel compile --domain django --directory locale --statistic
     && find locale -name '*.mo' | grep -q .
 # The production storage (hashed names + manifest) needs production settings;
 # the throwaway key only lets settings load: nothing is signed at build time.
-RUN APP_ENV=production DEBUG=false SECRET_KEY=collectstatic-build-step-only \
+RUN APP_ENV=production DEBUG=false SECRET_KEY=collectstatic-build-step-only ALLOWED_HOSTS=build.invalid \
     AUTH_RATE_LIMIT_BACKEND=memory AUTH_RATE_LIMIT_ALLOW_IN_MEMORY_IN_PRODUCTION=true \
     DATABASE_URL=sqlite:////tmp/build.sqlite3 CELERY_BROKER_URL=memory:// \
     /opt/venv/bin/python manage.py collectstatic --noinput --verbosity 1 \

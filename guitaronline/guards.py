@@ -21,9 +21,15 @@ def production_problems(
     limiter_backend: str,
     allow_in_memory_limiter: bool,
     redis_url: str,
+    allowed_hosts: list[str],
 ) -> list[str]:
     """Return one line per setting that makes a production start unsafe."""
     problems: list[str] = []
+    if not [host for host in allowed_hosts if host.strip()]:
+        problems.append(
+            "ALLOWED_HOSTS is empty: every request would be answered 400; set the site's names "
+            "(school.example.org, comma-separated)."
+        )
     if not secret_key or secret_key.strip().lower().startswith("change-me"):
         problems.append("SECRET_KEY is empty or a placeholder (change-me*); set a long random value.")
     if debug:

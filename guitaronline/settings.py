@@ -12,17 +12,17 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-import environ
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
+from guitaronline.environment import Env
 from guitaronline.guards import is_production, payment_provider_problems, production_problems
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
-env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+env = Env()  # django-environ's, refusing a bad value with one line naming its variable
+Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 APP_ENV = env.str("APP_ENV", default="development").strip().lower()
 PRODUCTION = is_production(APP_ENV)
@@ -39,7 +39,8 @@ AUTH_RATE_LIMIT_WINDOW_SECONDS = env.int("AUTH_RATE_LIMIT_WINDOW_SECONDS", defau
 AUTH_RATE_LIMIT_REGISTER_REQUESTS = env.int("AUTH_RATE_LIMIT_REGISTER_REQUESTS", default=10)
 AUTH_RATE_LIMIT_LOGIN_REQUESTS = env.int("AUTH_RATE_LIMIT_LOGIN_REQUESTS", default=10)
 AUTH_RATE_LIMIT_REFRESH_REQUESTS = env.int("AUTH_RATE_LIMIT_REFRESH_REQUESTS", default=30)
-AUTH_RATE_LIMIT_TRUSTED_PROXY_IPS = env.list("AUTH_RATE_LIMIT_TRUSTED_PROXY_IPS", default=[])
+# Addresses or networks (CIDR: the ingress controller's pod range) allowed to set X-Forwarded-For.
+AUTH_RATE_LIMIT_TRUSTED_PROXY_IPS = env.networks("AUTH_RATE_LIMIT_TRUSTED_PROXY_IPS")
 AUTH_RATE_LIMIT_ALLOW_IN_MEMORY_IN_PRODUCTION = env.bool("AUTH_RATE_LIMIT_ALLOW_IN_MEMORY_IN_PRODUCTION", default=False)
 # A signed-in device's last use is written at most this often; an ended one is
 # refused at once whatever this says (accounts.auth_sessions).
@@ -53,6 +54,10 @@ AUTH_LOGIN_ACCOUNT_WINDOW_SECONDS = env.int("AUTH_LOGIN_ACCOUNT_WINDOW_SECONDS",
 if AUTH_LOGIN_ACCOUNT_FAILURES < 1 or AUTH_LOGIN_ACCOUNT_WINDOW_SECONDS < 1:
     sys.exit("Refusing to start: AUTH_LOGIN_ACCOUNT_FAILURES and AUTH_LOGIN_ACCOUNT_WINDOW_SECONDS must be 1 or more.")
 
+ALLOWED_HOSTS = env.list(
+    "ALLOWED_HOSTS",
+    default=[] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]", "testserver"],
+)
 if PRODUCTION:
     _problems = production_problems(
         secret_key=SECRET_KEY,
@@ -60,14 +65,11 @@ if PRODUCTION:
         limiter_backend=AUTH_RATE_LIMIT_BACKEND,
         allow_in_memory_limiter=AUTH_RATE_LIMIT_ALLOW_IN_MEMORY_IN_PRODUCTION,
         redis_url=REDIS_URL,
+        allowed_hosts=ALLOWED_HOSTS,
     )
     if _problems:
         sys.exit("\n".join(f"Refusing to start: {problem}" for problem in _problems))
 
-ALLOWED_HOSTS = env.list(
-    "ALLOWED_HOSTS",
-    default=[] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]", "testserver"],
-)
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 # --- Applications -----------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from functools import lru_cache
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -15,8 +16,19 @@ def _valid_ip(value: str) -> str | None:
         return None
 
 
-def _trusted_proxies() -> set[str]:
-    return {ip for raw in settings.AUTH_RATE_LIMIT_TRUSTED_PROXY_IPS if (ip := _valid_ip(raw))}
+@lru_cache(maxsize=4)
+def _networks(entries: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """AUTH_RATE_LIMIT_TRUSTED_PROXY_IPS parsed once (settings checked each entry at start-up)."""
+    return tuple(ipaddress.ip_network(entry.strip(), strict=False) for entry in entries)
+
+
+def _trusted(ip: str) -> bool:
+    """Whether `ip` (a valid address) is a trusted proxy: one listed, or inside a listed network."""
+    networks = _networks(tuple(settings.AUTH_RATE_LIMIT_TRUSTED_PROXY_IPS))
+    if not networks:
+        return False
+    address = ipaddress.ip_address(ip)
+    return any(address in network for network in networks)
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -27,8 +39,7 @@ def client_ip(request: HttpRequest) -> str:
     were written by the client and can be forged).
     """
     remote = _valid_ip(request.META.get("REMOTE_ADDR", "")) or "0.0.0.0"
-    trusted = _trusted_proxies()
-    if remote not in trusted:
+    if not _trusted(remote):
         return remote
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
     hops = [hop for hop in (h.strip() for h in forwarded.split(",")) if hop]
@@ -36,7 +47,7 @@ def client_ip(request: HttpRequest) -> str:
         ip = _valid_ip(hop)
         if ip is None:
             break
-        if ip not in trusted:
+        if not _trusted(ip):
             return ip
     return remote
 

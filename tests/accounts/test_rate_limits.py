@@ -64,6 +64,24 @@ def test_forwarded_for_is_honoured_from_a_trusted_proxy(api, student, small_limi
 
 
 @pytest.mark.django_db
+def test_proxies_inside_a_trusted_network_each_pass_on_their_clients(api, student, small_limits):
+    """Behind an ingress, the proxies are pods of a network (its CIDR): each client keeps its own bucket."""
+    small_limits.AUTH_RATE_LIMIT_TRUSTED_PROXY_IPS = ["10.244.0.0/16", "2001:db8::/32"]
+    body = {"email": student.email, "password": "wrong-password"}
+    for n in range(3):  # one client through three ingress pods
+        assert _post(api, LOGIN, body, ip=f"10.244.{n}.7", forwarded="192.0.2.10").status_code == 401
+    assert _post(api, LOGIN, body, ip="10.244.9.9", forwarded="192.0.2.10").status_code == 429
+    assert _post(api, LOGIN, body, ip="10.244.0.7", forwarded="192.0.2.11").status_code == 401
+    assert _post(api, LOGIN, body, ip="2001:db8::5", forwarded="192.0.2.12").status_code == 401
+    # a chain of proxies inside the network: the client is the right-most address outside it
+    assert _post(api, LOGIN, body, ip="10.244.0.7", forwarded="192.0.2.10, 10.244.3.3").status_code == 429
+    # an address outside the network is the client itself, whatever it forwards
+    for _ in range(3):
+        _post(api, LOGIN, body, ip="10.245.0.1", forwarded="192.0.2.13")
+    assert _post(api, LOGIN, body, ip="10.245.0.1", forwarded="192.0.2.14").status_code == 429
+
+
+@pytest.mark.django_db
 def test_register_is_limited(api, small_limits, hasher_calls):
     for n in range(2):
         body = {"email": f"u{n}@example.org", "password": PASSWORD, "full_name": "U"}

@@ -14,6 +14,7 @@ GOOD = {
     "limiter_backend": "redis",
     "allow_in_memory_limiter": False,
     "redis_url": "redis://127.0.0.1:6379/0",
+    "allowed_hosts": ["school.example.org"],
 }
 
 YOOKASSA = {
@@ -38,6 +39,8 @@ def test_good_production_configuration_has_no_problem():
         ({"limiter_backend": "memory"}, "AUTH_RATE_LIMIT_ALLOW_IN_MEMORY_IN_PRODUCTION"),
         ({"limiter_backend": "redis", "redis_url": ""}, "REDIS_URL"),
         ({"limiter_backend": "memcached"}, "AUTH_RATE_LIMIT_BACKEND"),
+        ({"allowed_hosts": []}, "ALLOWED_HOSTS"),
+        ({"allowed_hosts": [" "]}, "ALLOWED_HOSTS"),
     ],
 )
 def test_each_unsafe_setting_is_named(change, variable):
@@ -54,9 +57,11 @@ def _start(extra_env: dict) -> subprocess.CompletedProcess:
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("AUTH_RATE_LIMIT", "DJANGO_", "SECRET_KEY", "DEBUG", "REDIS_URL", "APP_ENV"))
+        if not key.startswith(
+            ("AUTH_RATE_LIMIT", "DJANGO_", "SECRET_KEY", "DEBUG", "REDIS_URL", "APP_ENV", "ALLOWED_HOSTS")
+        )
     }
-    env.update({"DJANGO_SETTINGS_MODULE": "guitaronline.settings", **extra_env})
+    env.update({"DJANGO_SETTINGS_MODULE": "guitaronline.settings", "ALLOWED_HOSTS": "school.example.org", **extra_env})
     return subprocess.run(
         [sys.executable, "-c", "import django; django.setup()"],
         cwd=ROOT,
@@ -206,3 +211,43 @@ def test_production_start_with_stripe_and_its_keys_succeeds():
         }
     )
     assert result.returncode == 0, result.stderr
+
+
+# --- values that do not parse, and production without its names ---------------------
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "line"),
+    [
+        ("BOOKING_HOLD_MINUTES", "ten", "Refusing to start: BOOKING_HOLD_MINUTES='ten' is not a whole number"),
+        ("DEBUG", "ture", "Refusing to start: DEBUG='ture' is not true or false."),
+        ("OUTBOX_KICK_ON_COMMIT", "maybe", "Refusing to start: OUTBOX_KICK_ON_COMMIT='maybe' is not true or false."),
+        (
+            "AUTH_RATE_LIMIT_TRUSTED_PROXY_IPS",
+            "10.0.0.0/8,10.0.0/33",
+            "Refusing to start: AUTH_RATE_LIMIT_TRUSTED_PROXY_IPS holds '10.0.0/33', which is neither",
+        ),
+    ],
+)
+def test_a_value_that_does_not_parse_stops_start_up_naming_its_variable(variable, value, line):
+    result = _start({variable: value})
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    (printed,) = result.stderr.strip().splitlines()
+    assert printed.startswith(line), printed
+
+
+def test_networks_and_addresses_of_proxies_are_accepted():
+    result = _start({"AUTH_RATE_LIMIT_TRUSTED_PROXY_IPS": "10.0.0.0/8, 192.0.2.7,2001:db8::/32"})
+    assert result.returncode == 0, result.stderr
+
+
+def test_production_start_without_allowed_hosts_fails_with_one_clear_line():
+    result = _start(
+        {"APP_ENV": "production", "SECRET_KEY": "s" * 64, "REDIS_URL": "redis://127.0.0.1:6379/0", "ALLOWED_HOSTS": ""}
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "Refusing to start: ALLOWED_HOSTS is empty: every request would be answered 400; set the site's names "
+        "(school.example.org, comma-separated)."
+    ]
