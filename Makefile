@@ -10,9 +10,14 @@ PYTEST_ARGS ?=
 .DEFAULT_GOAL := help
 
 help:
-	@echo "make run    - set up and start the site with demo data (SQLite, no external service)"
-	@echo "make test   - set up and run the whole test suite (PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set)"
-	@echo "make lint   - ruff, migrations check"
+	@echo "make run       - set up and start the site with demo data (SQLite, no external service)"
+	@echo "make test      - set up and run the whole test suite (PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set)"
+	@echo "make lint      - ruff, migrations check"
+	@echo "make bench     - the performance benchmark on PostgreSQL and Redis (BENCHMARKS.md)"
+	@echo "make lock      - write requirements.txt and requirements-dev.txt (whole tree, hashes) from the .in files"
+	@echo "make messages  - compile the translations"
+	@echo "make site-venv - .venv with what the site needs (requirements.txt)"
+	@echo "make venv      - .venv with that plus the tools (requirements-dev.txt)"
 
 # Two installs from the locked trees (hashes checked): what the site needs
 # (`make run`), and that plus the tools (`make test`, `make lint`, `make bench`).

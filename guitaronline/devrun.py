@@ -1,11 +1,12 @@
 """`make run`'s process manager: honcho with two changes for a developer's shell.
+The worker and beat are started again when they crash (`guitaronline.keepalive`
+in Procfile.dev), so one of them dying no longer stops the site.
 
 * A closed terminal (SIGHUP) stops web, worker and beat as Ctrl-C does. honcho
   starts each of them in a session of its own, so without this they outlive
   the terminal and keep the port.
 * Up to 15 s, not honcho's 5, for a clean stop before SIGKILL: the Celery
-  worker's blocking loop on the filesystem broker takes about 5 s to finish a
-  warm shutdown.
+  worker finishes the task it is running first (a warm shutdown).
 """
 
 import os

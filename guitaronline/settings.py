@@ -240,6 +240,8 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = not PRODUCTION  # serve from the source folders until collectstatic has run
+# Files browsers ask for at the site's root (/favicon.ico), served by whitenoise as they are.
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 STATIC_ROOT.mkdir(exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -339,29 +341,28 @@ if not 1 <= SCHEDULING_MAX_DAYS_AHEAD <= 3650:
     sys.exit(f"Refusing to start: SCHEDULING_MAX_DAYS_AHEAD must be 1 to 3650 days, not {SCHEDULING_MAX_DAYS_AHEAD}.")
 
 # --- Background work (Celery) -------------------------------------------------
-# Broker: CELERY_BROKER_URL, else REDIS_URL, else kombu's filesystem transport
-# in var/celery (the embedded default: no external service).
+# Broker: CELERY_BROKER_URL (redis://, or amqp:// for RabbitMQ), else REDIS_URL,
+# else kombu's SQLAlchemy transport on a SQLite file in var/celery (the embedded
+# default: no external service). Each message is a row written in one transaction,
+# so the worker never reads half a message, as it could with kombu's filesystem
+# transport (a file listed before its writer had locked it). Web, worker and beat
+# share the file: the transport takes SQLite's write lock (BEGIN IMMEDIATE) to
+# claim a message.
+CELERY_BROKER_FOLDER = VAR_DIR / "celery"
 CELERY_BROKER_URL = (
-    env.str("CELERY_BROKER_URL", default="") or REDIS_URL or ("memory://" if TESTING else "filesystem://localhost//")
+    env.str("CELERY_BROKER_URL", default="")
+    or REDIS_URL
+    or ("memory://" if TESTING else f"sqla+sqlite:///{CELERY_BROKER_FOLDER / 'broker.sqlite3'}")
 )
 if TESTING:  # a queue of its own, so test runs never feed a real worker
     CELERY_TASK_DEFAULT_QUEUE = f"guitaronline-test-{_test_prefix}"
-CELERY_BROKER_FOLDER = VAR_DIR / "celery" / "broker"
-CELERY_CONTROL_FOLDER = VAR_DIR / "celery" / "control"
-if CELERY_BROKER_URL.startswith("filesystem://"):
+if CELERY_BROKER_URL.startswith("sqla+"):
     CELERY_BROKER_FOLDER.mkdir(parents=True, exist_ok=True)
-    CELERY_CONTROL_FOLDER.mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(CELERY_BROKER_FOLDER),
-        "data_folder_out": str(CELERY_BROKER_FOLDER),
-        "processed_folder": str(CELERY_BROKER_FOLDER / "processed"),
-        "store_processed": False,
-        # kombu's default is ./control relative to the working directory
-        "control_folder": str(CELERY_CONTROL_FOLDER),
-    }
+    # Passed to SQLAlchemy's create_engine: wait for another process's write instead of failing.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"connect_args": {"timeout": 30}}
 else:
     # Longer than any countdown or ETA we use, so a late-acked task is not
-    # redelivered while it still runs.
+    # redelivered while it still runs (Redis; RabbitMQ redelivers on a lost connection).
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_IGNORE_RESULT = True
