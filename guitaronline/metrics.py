@@ -33,6 +33,7 @@ name) through `metrics_view`, which adds the collector to that registry.
 
 from __future__ import annotations
 
+import hmac
 import logging
 import os
 import threading
@@ -48,6 +49,7 @@ logger = logging.getLogger(__name__)
 PREFIX = "guitaronline"
 BOOKINGS_FRESH_SECONDS = 60
 MULTIPROCESS_VARIABLES = ("PROMETHEUS_MULTIPROC_DIR", "prometheus_multiproc_dir")
+LOOPBACK = ("127.0.0.0/8", "::1")
 
 
 def _gauge(name: str, documentation: str, **kwargs) -> GaugeMetricFamily:
@@ -154,10 +156,38 @@ def registry_for_scrape() -> CollectorRegistry:
     return registry
 
 
+def scrape_allowed(request) -> bool:
+    """Whether `request` may read /metrics: it carries METRICS_TOKEN as a bearer
+    token, or comes from METRICS_ALLOWED_IPS. With neither set, loopback only
+    in production (Kubernetes has no nginx in front to close it), anyone
+    elsewhere. The address is the connection's own: a scraper connects directly."""
+    from django.conf import settings
+
+    from guitaronline.core.clients import in_networks
+
+    token, allowed = settings.METRICS_TOKEN, settings.METRICS_ALLOWED_IPS
+    if token and hmac.compare_digest(request.headers.get("Authorization", "").encode(), f"Bearer {token}".encode()):
+        return True
+    remote = request.META.get("REMOTE_ADDR", "")
+    if allowed:
+        return in_networks(remote, allowed)
+    if token:
+        return False
+    return not settings.PRODUCTION or in_networks(remote, LOOPBACK)
+
+
 def metrics_view(request):
-    """`/metrics`: django-prometheus's export plus the domain gauges in both modes."""
+    """`/metrics`: django-prometheus's export plus the domain gauges in both modes,
+    for the scrapers `scrape_allowed` lets in."""
+    from django.conf import settings
     from django.http import HttpResponse
 
+    if not scrape_allowed(request):
+        answer = HttpResponse("Not allowed to read the metrics.\n", status=403, content_type="text/plain")
+        if settings.METRICS_TOKEN:
+            answer.status_code = 401
+            answer["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return answer
     started = time.monotonic()
     body = generate_latest(registry_for_scrape())
     logger.debug("metrics scrape took %.3fs", time.monotonic() - started)

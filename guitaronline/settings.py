@@ -10,12 +10,14 @@ from __future__ import annotations
 import os
 import sys
 from datetime import timedelta
+from email.utils import getaddresses
 from pathlib import Path
 
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
-from guitaronline.environment import Env
+from guitaronline import sentry
+from guitaronline.environment import Env, refuse
 from guitaronline.guards import is_production, payment_provider_problems, production_problems
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -100,6 +102,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every response is counted, a 500 that a middleware below turned an exception into too.
+    "guitaronline.core.middleware.HttpMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "guitaronline.core.middleware.RequestContextMiddleware",
@@ -115,7 +119,6 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",
-    "guitaronline.core.middleware.HttpMetricsMiddleware",
 ]
 
 ROOT_URLCONF = "guitaronline.urls"
@@ -498,10 +501,46 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        # Not Django's default console + mail_admins: the root's console, and ADMINS below.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
         "django.db.backends": {"level": "WARNING"},
         "django.request": {"filters": ["expected_refusals"]},
     },
 }
+
+# --- Errors: Sentry with SENTRY_DSN, else e-mail to ADMINS on a 500 ------------
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", default=APP_ENV)
+SENTRY_RELEASE = env.str("SENTRY_RELEASE", default="")
+# The share of requests and tasks traced for performance (0 to 1); errors are always sent.
+SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)
+if not 0 <= SENTRY_TRACES_SAMPLE_RATE <= 1:
+    refuse(f"SENTRY_TRACES_SAMPLE_RATE={SENTRY_TRACES_SAMPLE_RATE} must be from 0 to 1.")
+sentry.init(
+    dsn=SENTRY_DSN,
+    environment=SENTRY_ENVIRONMENT,
+    release=SENTRY_RELEASE,
+    traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE,
+)
+# "Ops <ops@school.example>, other@school.example": told of every 500 by e-mail when Sentry is off.
+ADMINS = [(name, address) for name, address in getaddresses([env.str("ADMINS", default="")]) if address]
+if any("@" not in address for _name, address in ADMINS):
+    refuse(f"ADMINS={env.str('ADMINS')!r} is not a list of e-mail addresses (Name <address>, comma-separated).")
+if ADMINS and not SENTRY_DSN:
+    LOGGING["filters"]["require_debug_false"] = {"()": "django.utils.log.RequireDebugFalse"}
+    LOGGING["handlers"]["mail_admins"] = {
+        "class": "django.utils.log.AdminEmailHandler",
+        "level": "ERROR",
+        "filters": ["require_debug_false"],
+    }
+    LOGGING["loggers"]["django.request"]["handlers"] = ["mail_admins"]  # and the console, through the root
+
+# --- /metrics: who may scrape it -------------------------------------------------
+# A bearer token (Prometheus' `authorization`), and/or addresses or networks
+# (Prometheus' own, the pod CIDR). With neither, /metrics answers loopback only
+# in production, anyone elsewhere (guitaronline.metrics).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_IPS = env.networks("METRICS_ALLOWED_IPS")
 
 if TESTING:
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -18,17 +18,24 @@ def _valid_ip(value: str) -> str | None:
 
 @lru_cache(maxsize=4)
 def _networks(entries: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
-    """AUTH_RATE_LIMIT_TRUSTED_PROXY_IPS parsed once (settings checked each entry at start-up)."""
+    """A setting's addresses and networks, parsed once (settings checked each entry at start-up)."""
     return tuple(ipaddress.ip_network(entry.strip(), strict=False) for entry in entries)
 
 
-def _trusted(ip: str) -> bool:
-    """Whether `ip` (a valid address) is a trusted proxy: one listed, or inside a listed network."""
-    networks = _networks(tuple(settings.AUTH_RATE_LIMIT_TRUSTED_PROXY_IPS))
-    if not networks:
+def in_networks(ip: str, entries) -> bool:
+    """Whether the address `ip` is one of `entries` (addresses and networks, as
+    settings hold them: AUTH_RATE_LIMIT_TRUSTED_PROXY_IPS, METRICS_ALLOWED_IPS)."""
+    networks = _networks(tuple(entries))
+    address = _valid_ip(ip)
+    if not networks or address is None:
         return False
-    address = ipaddress.ip_address(ip)
-    return any(address in network for network in networks)
+    parsed = ipaddress.ip_address(address)
+    return any(parsed in network for network in networks)
+
+
+def _trusted(ip: str) -> bool:
+    """Whether `ip` is a trusted proxy: one listed, or inside a listed network."""
+    return in_networks(ip, settings.AUTH_RATE_LIMIT_TRUSTED_PROXY_IPS)
 
 
 def client_ip(request: HttpRequest) -> str:
