@@ -19,6 +19,9 @@ rules in `deploy/prometheus/alerts.yml` need:
   process and pod (`guitaronline.core.shared_answers`); on a school with a
   million bookings it costs a quarter of a second, and each pod is scraped
   every 15 s;
+- `guitaronline_dependency_up{dependency=database|cache|broker}`: whether each
+  answers (`guitaronline.core.dependencies`); readiness decides on the
+  database alone, so a cache or broker outage shows here and in the alerts;
 - `guitaronline_domain_metrics_up`: 1 when the numbers above could be read,
   0 when the database failed them (the other gauges are then left out).
 
@@ -80,14 +83,28 @@ def _up(value: float) -> GaugeMetricFamily:
     return _gauge("domain_metrics_up", "1 when the domain gauges could be read from the database.", value=value)
 
 
+def _dependencies(states: dict[str, str]) -> GaugeMetricFamily:
+    family = _gauge(
+        "dependency_up",
+        "1 when the dependency answers this process (database, cache, broker), 0 when not.",
+        labels=["dependency"],
+    )
+    for name, state in states.items():
+        family.add_metric([name], 1.0 if state == "ok" else 0.0)
+    return family
+
+
 class DomainCollector:
     """A prometheus_client custom collector; every `collect()` queries the database."""
 
     def describe(self) -> Iterable[Metric]:
         # Names only, without touching the database (registration calls this).
-        return [*_families().values(), _up(1)]
+        return [*_families().values(), _up(1), _dependencies({})]
 
     def collect(self) -> Iterator[Metric]:
+        from guitaronline.core import dependencies
+
+        yield _dependencies(dependencies.states())
         try:
             families = self._read()
         except Exception as exc:  # a scrape must still answer when the database does not

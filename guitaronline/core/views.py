@@ -5,9 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 
-from celery import current_app
-from django.core.cache import caches
-from django.db import InterfaceError, OperationalError, connections
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template import loader
@@ -16,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
+from guitaronline.core import dependencies
 from guitaronline.core.api import error_body
 
 logger = logging.getLogger(__name__)
@@ -36,47 +35,21 @@ def health(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
-def _check_database() -> None:
-    for alias in connections:
-        with connections[alias].cursor() as cursor:
-            cursor.execute("SELECT 1")
-
-
-def _check_cache() -> None:
-    for alias in ("default", "ratelimit"):
-        cache = caches[alias]
-        cache.set("ready-probe", "1", timeout=5)
-        if cache.get("ready-probe") != "1":
-            raise RuntimeError("value written was not read back")
-
-
-def _check_broker() -> None:
-    with current_app.connection_for_write() as connection:
-        connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=2)
-
-
-READINESS_CHECKS = {"database": _check_database, "cache": _check_cache, "broker": _check_broker}
-
-
 @never_cache
 @require_GET
 def ready(request: HttpRequest) -> JsonResponse:
-    """Readiness: 200 when the database, the cache and the Celery broker
-    answer; 503 naming those that do not."""
-    checks: dict[str, str] = {}
-    for name, check in READINESS_CHECKS.items():
-        try:
-            check()
-        except Exception as exc:  # any failure of a dependency means not ready
-            logger.warning("readiness check %s failed: %s", name, exc)
-            checks[name] = f"down: {exc.__class__.__name__}"
-        else:
-            checks[name] = "ok"
+    """Readiness: 503 only when the database does not answer (the pod cannot
+    serve pages). The cache and the broker are checked and shown, and a
+    failure of theirs makes the status "degraded", still 200: their alerts
+    come from /metrics."""
+    checks = dependencies.states()
     down = [name for name, state in checks.items() if state != "ok"]
-    body = {"status": "ok" if not down else "unavailable", "checks": checks}
+    unready = [name for name in down if name in dependencies.DECIDING]
+    status = "unavailable" if unready else "degraded" if down else "ok"
+    body: dict = {"status": status, "checks": checks, "deciding": list(dependencies.DECIDING)}
     if down:
         body["down"] = down
-    return JsonResponse(body, status=503 if down else 200)
+    return JsonResponse(body, status=503 if unready else 200)
 
 
 def rate_limited(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
