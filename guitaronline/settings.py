@@ -378,7 +378,10 @@ CELERY_TASK_SOFT_TIME_LIMIT = 4 * 60
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# django-celery-beat's database schedule, under a PostgreSQL advisory lock: one beat at a time.
+CELERY_BEAT_SCHEDULER = "guitaronline.beat:LockedDatabaseScheduler"
+# How often a waiting beat tries to take the lock (s).
+BEAT_LOCK_RETRY_SECONDS = env.float("BEAT_LOCK_RETRY_SECONDS", default=5.0)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # print() / console e-mails in a task are logged at INFO, not WARNING
 CELERY_WORKER_REDIRECT_STDOUTS_LEVEL = "INFO"

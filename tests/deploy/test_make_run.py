@@ -44,13 +44,14 @@ def _env(tmp_path: Path, port: int) -> dict[str, str]:
     }
 
 
-def _wait_for(condition, timeout: float, what: str):
+def _wait_for(condition, timeout: float, what: str, log: Path | None = None):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if value := condition():
             return value
         time.sleep(0.2)
-    raise TimeoutError(what)
+    tail = "\n".join(log.read_text().splitlines()[-40:]) if log is not None else ""
+    raise TimeoutError(f"{what}\n{tail}")
 
 
 def _page(port: int, path: str = "/") -> int:
@@ -104,20 +105,20 @@ def _tasks_done(log: Path) -> int:
 
 def test_a_killed_worker_comes_back_and_the_site_stays_up(site):
     port, env, log = site
-    _wait_for(lambda: _page(port) == 200, 60, "the web server answers")
-    _wait_for(lambda: " ready." in log.read_text() and _worker_pids(log), 60, "the worker is ready")
+    _wait_for(lambda: _page(port) == 200, 120, "the web server answers", log)
+    _wait_for(lambda: " ready." in log.read_text() and _worker_pids(log), 120, "the worker is ready", log)
     _send(env)
-    _wait_for(lambda: _tasks_done(log) >= 1, 30, "the first task is done")
+    _wait_for(lambda: _tasks_done(log) >= 1, 60, "the first task is done", log)
 
     for round_ in (1, 2):
         started = len(_worker_pids(log))
         os.kill(_worker_pids(log)[-1], signal.SIGKILL)
-        _wait_for(lambda: len(_worker_pids(log)) > started, 30, f"the worker restarts ({round_})")  # noqa: B023
+        _wait_for(lambda: len(_worker_pids(log)) > started, 60, f"the worker restarts ({round_})", log)  # noqa: B023
         assert _page(port) == 200  # the site stayed up meanwhile
         assert f"worker exited with code -{int(signal.SIGKILL)}; restarting" in log.read_text()
         done = _tasks_done(log)
         _send(env)
-        _wait_for(lambda: _tasks_done(log) > done, 60, f"the restarted worker takes tasks ({round_})")  # noqa: B023
+        _wait_for(lambda: _tasks_done(log) > done, 120, f"the restarted worker takes tasks ({round_})", log)  # noqa: B023
 
     assert len(set(_worker_pids(log))) == 3
     assert "web.1 stopped" not in log.read_text() and "beat.1 stopped" not in log.read_text()
@@ -126,9 +127,9 @@ def test_a_killed_worker_comes_back_and_the_site_stays_up(site):
 
 def test_the_embedded_broker_carries_every_task_between_processes(site):
     _port, env, log = site
-    _wait_for(lambda: " ready." in log.read_text(), 60, "the worker is ready")
+    _wait_for(lambda: " ready." in log.read_text(), 120, "the worker is ready", log)
     _send(env, count=40)
-    _wait_for(lambda: _tasks_done(log) >= 40, 60, "all 40 tasks are done")
+    _wait_for(lambda: _tasks_done(log) >= 40, 120, "all 40 tasks are done", log)
     assert "JSONDecodeError" not in log.read_text() and "Traceback" not in log.read_text()
 
 

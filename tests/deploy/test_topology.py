@@ -385,7 +385,7 @@ def _run(topology: Topology, marks: dict[str, float]) -> None:
     beat = topology.start(
         "beat",
         [sys.executable, "-m", "celery", "-A", "guitaronline", "beat", "--loglevel=INFO", "--scheduler",
-         "django_celery_beat.schedulers:DatabaseScheduler", "--pidfile=",
+         "guitaronline.beat:LockedDatabaseScheduler", "--pidfile=",
          "--schedule", str(topology.tmp / "beat-schedule")],
     )  # fmt: skip
     conf_dir = topology.nginx_config()

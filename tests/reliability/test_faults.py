@@ -184,8 +184,8 @@ def test_with_redis_down_login_fails_closed_unless_configured_open(postgres_only
         assert login.status_code == expected
         assert login.json()["error"]["code"] == ("rate_limited" if expected == 429 else "invalid_credentials")
         assert requests.get(f"{base}/api/v1/teachers", timeout=15).status_code == 200  # the rest keeps working
-        ready = requests.get(f"{base}/ready", timeout=15)
-        assert ready.status_code == 503 and ready.json()["down"] == ["cache"]
+        ready = requests.get(f"{base}/ready", timeout=15)  # still in the Service: the pages answer
+        assert (ready.status_code, ready.json()["status"], ready.json()["down"]) == (200, "degraded", ["cache"])
     finally:
         server.terminate()
         server.wait(timeout=10)
