@@ -1,7 +1,9 @@
 """Container health checks: `python deploy/healthcheck.py web|worker|beat`.
 
 web     GET /health on the local gunicorn (what the image's HEALTHCHECK does).
-worker  the Celery worker of this container answers a ping over the broker.
+worker  the Celery worker of this container touched its heartbeat file in the
+        last WORKER_HEARTBEAT_MAX_AGE seconds (default 120): alive, whatever
+        the broker does (a broker outage must not restart every worker).
 beat    Celery beat ran a periodic task in the last BEAT_HEALTH_MAX_AGE
         seconds (default 600; django-celery-beat writes `last_run_at` to the
         database at least every 3 minutes).
@@ -12,7 +14,6 @@ Exit 0 when healthy, 1 otherwise, with one line saying why.
 from __future__ import annotations
 
 import os
-import socket
 import sys
 import urllib.request
 from pathlib import Path
@@ -31,13 +32,18 @@ def check_web() -> str:
 
 
 def check_worker() -> str:
-    from guitaronline.celery import app
+    """The worker's heartbeat file is fresh (guitaronline.worker_heartbeat):
+    the process lives, whatever the broker does."""
+    from guitaronline.worker_heartbeat import age_seconds
 
-    name = f"celery@{socket.gethostname()}"
-    replies = app.control.ping(destination=[name], timeout=5)
-    if not any(name in reply for reply in replies):
-        raise RuntimeError(f"{name} did not answer a ping")
-    return f"{name} answers"
+    max_age = float(os.environ.get("WORKER_HEARTBEAT_MAX_AGE", "120"))
+    try:
+        age = age_seconds()
+    except FileNotFoundError:
+        raise RuntimeError("the worker has not written its heartbeat yet") from None
+    if age > max_age:
+        raise RuntimeError(f"the worker's last heartbeat is {age:.0f}s old (more than {max_age:.0f}s)")
+    return f"worker heartbeat {age:.0f}s ago"
 
 
 def check_beat() -> str:

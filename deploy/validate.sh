@@ -34,7 +34,7 @@ check() {
 # --- tools ---------------------------------------------------------------------
 missing=()
 for pair in docker-compose:docker-compose promtool:prometheus amtool:prometheus-alertmanager \
-  shellcheck:shellcheck nginx:nginx openssl:openssl; do
+  shellcheck:shellcheck nginx:nginx openssl:openssl kubectl:kubectl; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
 done
 if ((${#missing[@]})); then
@@ -102,7 +102,15 @@ check "amtool check-config" amtool check-config deploy/alertmanager/alertmanager
   deploy/alertmanager/receivers.example.yml
 
 # --- Kubernetes -------------------------------------------------------------------------
-check "kubernetes-validate --strict" "$VENV/bin/kubernetes-validate" --strict deploy/k8s/*.yaml
+# What `kubectl apply -k deploy/k8s/` applies, rendered by kubectl's kustomize;
+# the migrate Job, applied on its own first. kubernetes-validate has no schema
+# for the custom resources (PodMonitor, HTTPRoute): check_k8s.py checks those.
+kustomize_render() { kubectl kustomize deploy/k8s >"$work/k8s.yaml"; }
+check "kubectl kustomize deploy/k8s" kustomize_render
+check "kubernetes-validate --strict (kustomize output)" "$VENV/bin/kubernetes-validate" --strict "$work/k8s.yaml"
+check "kubernetes-validate --strict (migrate job)" "$VENV/bin/kubernetes-validate" --strict deploy/k8s/migrate-job.yaml
+check "no Secret, no replicas under the HPA, custom resources, one image tag" \
+  "$VENV/bin/python" deploy/check_k8s.py "$work/k8s.yaml" deploy/k8s/kustomization.yaml deploy/k8s/migrate-job.yaml
 
 # --- shell scripts --------------------------------------------------------------------
 shell_scripts() {

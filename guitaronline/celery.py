@@ -5,6 +5,7 @@ import os
 from celery import Celery
 
 from guitaronline import celery_context
+from guitaronline.worker_heartbeat import Heartbeat
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "guitaronline.settings")
 
@@ -12,3 +13,4 @@ app = Celery("guitaronline")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 celery_context.connect()  # the request id travels from the publisher into the task
+app.steps["worker"].add(Heartbeat)  # liveness that a broker outage does not fail
