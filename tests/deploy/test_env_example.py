@@ -11,8 +11,10 @@ ROOT = Path(__file__).resolve().parents[2]
 READERS = (
     "guitaronline/settings.py",
     "guitaronline/environment.py",
-    "deploy/gunicorn.conf.py",
     "guitaronline/celery.py",
+    "guitaronline/worker_heartbeat.py",
+    "deploy/gunicorn.conf.py",
+    "deploy/healthcheck.py",
 )
 READ = re.compile(
     r"""\benv(?:\.\w+)?\(\s*["']([A-Z][A-Z0-9_]+)["']"""
