@@ -6,8 +6,13 @@ PostgreSQL (a database of its own, created, migrated and dropped here) and
 Redis (a database number of its own), plus a Celery worker and Celery beat.
 Through nginx: register, log in, staff sells a package, hold and confirm,
 the worker's in-app notification arrives, /metrics carries the domain
-gauges. Then deploy/backup.sh, deploy/restore.sh into an empty database and
-its --verify mode. Every process is stopped at the end, also on failure.
+gauges. The trusted proxies are given as a network (CIDR), and logins from
+two client addresses behind nginx count in buckets of their own. A second
+beat cannot take the beat lock and waits, then takes over when the first
+stops. A gunicorn whose Redis address is a closed port stays ready (200,
+"degraded") and serves pages. Then deploy/backup.sh, deploy/restore.sh into
+an empty database and its --verify mode. Every process is stopped at the
+end, also on failure.
 
 Runs where PostgreSQL and Redis are configured (DATABASE_URL / REDIS_URL, as
 in CI) and nginx is installed (deploy/validate.sh installs it); skipped
@@ -39,6 +44,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 TOOLS = ("nginx", "openssl", "psql", "pg_dump", "pg_restore")
+LOGINS_PER_WINDOW = 4  # AUTH_RATE_LIMIT_LOGIN_REQUESTS: each client address's logins per minute
 
 
 def _skip_reason() -> str:
@@ -214,7 +220,10 @@ class Topology:
                 "REDIS_URL": self.redis_url,
                 "CELERY_BROKER_URL": self.redis_url,
                 "AUTH_RATE_LIMIT_BACKEND": "redis",
-                "AUTH_RATE_LIMIT_TRUSTED_PROXY_IPS": "127.0.0.1",
+                # a network, as a pod CIDR is given: nginx connects from 127.0.0.1, clients
+                # come from 127.0.0.2 and 127.0.0.3, outside it
+                "AUTH_RATE_LIMIT_TRUSTED_PROXY_IPS": "127.0.0.0/31",
+                "AUTH_RATE_LIMIT_LOGIN_REQUESTS": str(LOGINS_PER_WINDOW),
                 "FORWARDED_ALLOW_IPS": "127.0.0.1",
                 "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
                 "OUTBOX_KICK_ON_COMMIT": "true",
@@ -506,6 +515,17 @@ def _run(topology: Topology, marks: dict[str, float]) -> None:
         what="gunicorn's JSON log line of the 404",
     )
 
+    # --- logins behind the proxy network: one bucket per client address ----------------------
+    def login_from(source_ip: str, email: str, password_tried: str) -> int:
+        body = {"email": email, "password": password_tried}
+        return client.api("POST", "/api/v1/identity/auth/login", body=body, source_ip=source_ip)[0]
+
+    for attempt in range(LOGINS_PER_WINDOW):  # a guesser at 127.0.0.2, one unknown address after another
+        assert login_from("127.0.0.2", f"guess-{attempt}@topology.test", "wrong-password") == 401
+    assert login_from("127.0.0.2", f"guess-{LOGINS_PER_WINDOW}@topology.test", "wrong-password") == 429
+    assert login_from("127.0.0.2", student_email, password) == 429  # its bucket is full, whoever it tries
+    assert login_from("127.0.0.3", student_email, password) == 200  # another client behind the same nginx
+
     # --- /metrics: loopback only through nginx; multi-process + domain gauges -----------------
     assert client.request("GET", "/metrics", source_ip="127.0.0.2")[0] == 403
 
@@ -524,14 +544,76 @@ def _run(topology: Topology, marks: dict[str, float]) -> None:
     # Beat writes its runs to the database every 3 minutes and when it stops:
     # stop it, then the gauge shows when it last ran a task.
     wait_for(lambda: "Sending due task" in beat.log(), timeout=30, what="beat sending a due task")
+    # --- a second beat cannot take the lock: it waits, and takes over when the first stops -----
+    standby = topology.start(
+        "beat-standby",
+        [sys.executable, "-m", "celery", "-A", "guitaronline", "beat", "--loglevel=INFO", "--scheduler",
+         "guitaronline.beat:LockedDatabaseScheduler", "--pidfile=",
+         "--schedule", str(topology.tmp / "beat-standby-schedule")],
+        BEAT_LOCK_RETRY_SECONDS="1",
+    )  # fmt: skip
+    wait_for(lambda: "another beat holds the beat lock" in standby.log(), timeout=30, what="the second beat waiting")
+    time.sleep(2)  # two more tries at the lock
+    assert standby.alive(), standby.log()
+    assert "beat lock taken" not in standby.log() and "Sending due task" not in standby.log(), standby.log()
     beat.stop()
+    wait_for(lambda: "beat lock taken" in standby.log(), timeout=30, what="the second beat taking over")
     last_beat = metric_value(scrape(), "guitaronline_beat_last_run_timestamp_seconds")
     assert last_beat and time.time() - 300 < last_beat <= time.time() + 5, last_beat
     marks["checks"] = time.monotonic() - t0 - marks["flow"]
 
+    # --- Redis unreachable: the app stays ready and serves pages --------------------------------
+    t0 = time.monotonic()
+    closed_port = free_port()  # nothing listens there
+    redis_down = f"redis://127.0.0.1:{closed_port}/0"
+    cut_off_port = free_port()
+    cut_off = topology.start(
+        "gunicorn-without-redis",
+        [str(BIN / "gunicorn"), "-c", "deploy/gunicorn.conf.py"],
+        GUNICORN_BIND=f"127.0.0.1:{cut_off_port}",
+        GUNICORN_WORKERS="1",
+        PROMETHEUS_MULTIPROC_DIR=str(topology.tmp / "prometheus-without-redis"),
+        REDIS_URL=redis_down,
+        CELERY_BROKER_URL=redis_down,
+    )
+
+    def direct(path: str, token: str | None = None) -> tuple[int, bytes]:
+        conn = http.client.HTTPConnection("127.0.0.1", cut_off_port, timeout=20)
+        headers = {"Host": "localhost", "X-Forwarded-Proto": "https"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        try:
+            conn.request("GET", path, headers=headers)
+            response = conn.getresponse()
+            return response.status, response.read()
+        finally:
+            conn.close()
+
+    def answering():
+        assert cut_off.alive(), cut_off.log()[-3000:]
+        try:
+            return direct("/health")[0] == 200
+        except OSError:
+            return False
+
+    wait_for(answering, timeout=60, what="the gunicorn without Redis answering")
+    status, content = direct("/ready")
+    readiness = json.loads(content)
+    assert status == 200 and readiness["status"] == "degraded", readiness
+    assert readiness["checks"]["database"] == "ok" and {"cache", "broker"} <= set(readiness["down"]), readiness
+    status, content = direct("/api/v1/teachers")
+    assert status == 200 and json.loads(content)["count"] == 1, content[:500]
+    status, content = direct("/api/v1/notifications/my", token=student)  # a signed-in device, checked without its cache
+    assert status == 200 and json.loads(content)["count"] > 0, content[:500]
+    gauges = direct("/metrics")[1].decode()
+    assert metric_value(gauges, "guitaronline_dependency_up", '{dependency="cache"}') == 0
+    assert metric_value(gauges, "guitaronline_dependency_up", '{dependency="database"}') == 1
+    cut_off.stop()
+    marks["redis-down"] = time.monotonic() - t0
+
     # --- backup, restore into an empty database, verify ----------------------------------------
     t0 = time.monotonic()
-    for process in (beat, worker, gunicorn):  # a quiet database: the counts must match
+    for process in (standby, worker, gunicorn):  # a quiet database: the counts must match
         process.stop()
     backup_env = {
         "PATH": os.environ["PATH"],
