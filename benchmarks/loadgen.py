@@ -89,7 +89,15 @@ async def fetch(server: Server, raw: bytes) -> tuple[int, bytes]:
 
 
 class Scenario:
-    """What one virtual user sends next and what it does with the answer."""
+    """What one virtual user sends next and what it does with the answer.
+
+    A unit of work is one request, or a flow of several (a hold and its
+    confirm; a peer's booking form and its details page): `done` then returns
+    the next request of the flow, which the same user sends at once. A unit
+    counts, with its latency from the first request to the last answer, when
+    its last answer has a status in `ok`; any answer with a status outside
+    `ok` is an error.
+    """
 
     name = "scenario"
     ok = frozenset({200})
@@ -97,8 +105,9 @@ class Scenario:
     def next(self) -> tuple[bytes, object] | None:  # None: nothing to send right now
         raise NotImplementedError
 
-    def done(self, context: object, status: int, body: bytes) -> None:
-        pass
+    def done(self, context: object, status: int, body: bytes) -> tuple[bytes, object] | None:
+        """The flow's next request, or None when the unit is over."""
+        return None
 
 
 class Get(Scenario):
@@ -156,6 +165,33 @@ class Holds(Scenario):
             self.queue.append(Hold(json.loads(body)["id"], writer))
 
 
+class Bookings(Scenario):
+    """One booking per unit: the hold, then at once its confirm, by the same writer
+    (what a client does, and what the peers' booking flows are compared with)."""
+
+    name = "booking"
+    ok = frozenset({200, 201})
+
+    def __init__(self, slots: Iterator[int], tokens: list[str]):
+        self.slots = slots
+        self.tokens = tokens
+        self.writers = cycle(range(len(tokens)))
+
+    def next(self):
+        writer = next(self.writers)
+        body = json.dumps({"slot_id": next(self.slots)}).encode()
+        headers = {"Authorization": f"Bearer {self.tokens[writer]}", "Content-Type": "application/json"}
+        return render("POST", "/api/v1/booking/holds", headers, body), ("hold", writer)
+
+    def done(self, context, status, body):
+        step, writer = context
+        if step == "hold" and status == 201:
+            headers = {"Authorization": f"Bearer {self.tokens[writer]}"}
+            booking = json.loads(body)["id"]
+            return render("POST", f"/api/v1/booking/{booking}/confirm", headers), ("confirm", writer)
+        return None
+
+
 class Confirms(Scenario):
     """POST /api/v1/booking/{id}/confirm for the holds in `queue`, oldest first."""
 
@@ -183,8 +219,9 @@ class Window:
     """One measuring window of one scenario against one server."""
 
     label: str
-    statuses: Counter = field(default_factory=Counter)
-    latencies: list[float] = field(default_factory=list)  # seconds, answers with an expected status
+    statuses: Counter = field(default_factory=Counter)  # every answer
+    latencies: list[float] = field(default_factory=list)  # seconds, units of work that succeeded
+    errors: int = 0  # answers with a status the scenario does not expect
     elapsed: float = 0.0  # first request sent .. last answer received
     client_cpu: float = 0.0
     cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds by group (benchmarks.cpu)
@@ -192,10 +229,6 @@ class Window:
     @property
     def ok(self) -> int:
         return len(self.latencies)
-
-    @property
-    def errors(self) -> int:
-        return sum(self.statuses.values()) - self.ok
 
     @property
     def rate(self) -> float:
@@ -218,14 +251,16 @@ async def run_window(label: str, server: Server, scenario: Scenario, *, concurre
             if item is None:
                 await asyncio.sleep(0.002)
                 continue
-            raw, context = item
             sent = time.perf_counter()
-            status, body = await fetch(server, raw)
-            took = time.perf_counter() - sent
-            window.statuses[status] += 1
+            while item is not None:
+                raw, context = item
+                status, body = await fetch(server, raw)
+                window.statuses[status] += 1
+                if status not in scenario.ok:
+                    window.errors += 1
+                item = scenario.done(context, status, body)
             if status in scenario.ok:
-                window.latencies.append(took)
-            scenario.done(context, status, body)
+                window.latencies.append(time.perf_counter() - sent)
 
     await asyncio.gather(*(user() for _ in range(concurrency)))
     window.elapsed = time.perf_counter() - start
@@ -308,6 +343,7 @@ class Summary:
         elapsed = sum(w.elapsed for w in windows)
         ok = len(latencies)
         requests = sum(statuses.values())
+        errors = sum(w.errors for w in windows)
         used: Counter = Counter()
         for w in windows:
             used.update(w.cpu)
@@ -317,7 +353,7 @@ class Summary:
             p95=percentile(latencies, 95),
             p99=percentile(latencies, 99),
             ok=ok,
-            errors=requests - ok,
+            errors=errors,
             statuses=dict(statuses),
             client_cpu_per_request=sum(w.client_cpu for w in windows) / requests if requests else math.nan,
             cpu_ms_per_request={name: seconds * 1000 / ok for name, seconds in used.items()} if ok else {},
