@@ -80,7 +80,9 @@ def usage(before: Snapshot, after: Snapshot, groups: dict[str, set[int]]) -> dic
             if pid == me:
                 group = "load generator"
             elif command.startswith("postgres"):
-                group = "PostgreSQL (bench)" if "_bench_" in command else "PostgreSQL (others, shared)"
+                # the databases of the systems measured: GuitarOnline's data sets and the peers'
+                bench = "_bench_" in command or "_peer_" in command
+                group = "PostgreSQL (bench)" if bench else "PostgreSQL (others, shared)"
             elif command.startswith("redis-server"):
                 group = "Redis"
         if group is not None:

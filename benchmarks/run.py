@@ -49,6 +49,7 @@ import psycopg
 from benchmarks import datagen, profiling
 from benchmarks.loadgen import (
     CPU_GROUPS,
+    Bookings,
     Confirms,
     Get,
     Holds,
@@ -73,6 +74,8 @@ CSRF_COOKIE = "benchcsrfsecret0123456789abcdefg"  # a browser sends its CSRF coo
 OPEN_SLOTS = "/api/v1/scheduling/slots/open"
 WORKER_PROCESSES = 2  # one Celery worker as docker-compose.yml and deploy/k8s run it: --concurrency=2
 DASHBOARD = "/student/"
+PEER_UNITS = 20_000  # bookable units seeded in each peer: more than a run books
+PEERS = ("pretix", "appointment")
 
 
 def say(message: str) -> None:
@@ -711,6 +714,60 @@ def phase_contention(
     return result
 
 
+def phase_peers(ctx: Context, L: Gunicorn, act: Actors, slot_iter, loop, chosen: list[str]) -> dict:
+    """GuitarOnline's hold+confirm beside each peer's booking flow, in alternating windows.
+
+    Every system gets the same gunicorn worker count and the same clients; each
+    is measured against its own bare request too. Afterwards each one's
+    bookings are counted in its own database.
+    """
+    from benchmarks import peers as peer_systems
+
+    admin_url = datagen.admin_url(ctx.base_url)
+    units = PEER_UNITS
+    systems = [peer for peer in peer_systems.peers(ctx.base_url) if peer.name in chosen]
+    say(f"  phase: peers ({', '.join(peer.name for peer in systems)}): install (once), seed {units:,} bookable units")
+    started: list[tuple[peer_systems.Peer, Server, peer_systems.PeerProcess]] = []
+    versions = {}
+    try:
+        for peer in systems:
+            peer.install(say=say)
+            versions[peer.name] = f"{peer.package} {peer.version()}"
+            peer.prepare(admin_url, units)
+            server, process = peer.start(ctx.workers)
+            started.append((peer, server, process))
+            CPU_GROUPS[f"gunicorn {peer.name}"] = {process.pid}
+        for _, server, process in started:
+            peer_systems.wait_ready(server, process, ctx.workers)
+        with psycopg.connect(ctx.db_url(LARGE_DB)) as conn:
+            before = conn.execute("SELECT coalesce(max(id), 0) FROM booking_booking").fetchone()[0]
+        bookings = Bookings(slot_iter, act.writer_tokens)
+        steps = [Step("baseline", L.server, Get("health", "/health")), Step("guitaronline", L.server, bookings)]
+        for peer, server, _ in started:
+            steps += [Step(f"{peer.name} bare", server, peer.baseline()), Step(peer.name, server, peer.booking())]
+        say("  phase: bookings, " + " | ".join(step.label for step in steps))
+        measured = loop.run_until_complete(
+            alternate(steps, cycles=ctx.cycles, window=ctx.window, warmup=ctx.warmup, concurrency=ctx.concurrency)
+        )
+        log_summaries(summarize(measured))
+        checked = {}
+        with psycopg.connect(ctx.db_url(LARGE_DB)) as conn:
+            made, doubled = conn.execute(
+                "SELECT count(*), count(*) - count(DISTINCT slot_id) FROM booking_booking "
+                "WHERE id > %s AND status = 'confirmed'",
+                [before],
+            ).fetchone()
+        checked["guitaronline"] = {"bookings": made, "double_booked": doubled}
+        for peer, _, _ in started:
+            checked[peer.name] = peer.verify()
+        for name, found in checked.items():
+            say(f"    {name}: {found['bookings']:,} bookings in its database, {found['double_booked']} double-booked")
+    finally:
+        for _, _, process in started:
+            process.stop()
+    return {"windows": measured, "checked": checked, "versions": versions, "peers": [p.name for p in systems]}
+
+
 def phase_metrics_scrape(L: Gunicorn) -> dict:
     times = []
     for _ in range(3):
@@ -1020,6 +1077,23 @@ def build_rows(r: dict) -> list[Row]:
     ratio_row("8a", "open slots: metrics+limits on / off", slots, "slots L", "slots L-bare", 0.93)
     ratio_row("8b", "dashboard: metrics+limits on / off", dash, "dash L", "dash L-bare", 0.93)
     ratio_row("8c", "/health: metrics+limits on / off", slots, "baseline", "baseline-bare", 0.93)
+    if "peers" in r:
+        peers = r["peers"]
+        windows = peers["windows"]
+        ours = Summary.of(windows["guitaronline"])
+        checked = peers["checked"]
+        for n, name in enumerate(peers["peers"], start=1):
+            rr = ratio(windows, "guitaronline", name)
+            theirs = Summary.of(windows[name])
+            bare = ratio(windows, f"{name} bare", "baseline")["value"]
+            rows.append(Row(f"P{n}", f"hold+confirm / {peers['versions'][name]} booking"[:45], rr["value"], ">= 1.5",
+                            rr["value"] >= 1.5,
+                            f"{ours.rate:,.1f} vs {theirs.rate:,.1f} bookings/s; p50 {ours.p50 * 1000:.0f} vs "
+                            f"{theirs.p50 * 1000:.0f} ms, p99 {ours.p99 * 1000:.0f} vs {theirs.p99 * 1000:.0f} ms; "
+                            f"non-2xx {ours.errors} vs {theirs.errors}; in the databases "
+                            f"{checked['guitaronline']['bookings']:,} vs {checked[name]['bookings']:,}, double-booked "
+                            f"{checked['guitaronline']['double_booked']} vs {checked[name]['double_booked']}; "
+                            f"its bare request / ours {fmt(bare)}"))  # fmt: skip
     rows.append(Row("i1", "baseline GET /health (req/s)", base_slots.rate, "", None,
                     f"p50 {base_slots.p50 * 1000:.1f} ms; touches nothing: {r['health']['touches_nothing']} "
                     f"(PostgreSQL transactions {r['health']['pg_transactions']}, Redis clients "
@@ -1055,6 +1129,16 @@ def cpu_section(results: dict) -> str:
         worker, database, cache = (used.get(k, 0.0) for k in ("gunicorn L", "PostgreSQL (bench)", "Redis"))
         rest = used.get("other (machine)", 0.0) + used.get("PostgreSQL (others, shared)", 0.0)
         lines.append(f"  {title:<20} {worker:6.1f} | {database:6.1f} | {cache:5.2f} | {rest:6.1f}")
+    if "peers" in results:
+        lines.append("CPU per booking (ms), side by side: gunicorn workers | PostgreSQL | Redis | rest of the machine")
+        windows = results["peers"]["windows"]
+        for label, group in [("guitaronline", "gunicorn L")] + [
+            (n, f"gunicorn {n}") for n in results["peers"]["peers"]
+        ]:
+            used = Summary.of(windows[label]).cpu_ms_per_request
+            worker, database, cache = (used.get(k, 0.0) for k in (group, "PostgreSQL (bench)", "Redis"))
+            rest = used.get("other (machine)", 0.0) + used.get("PostgreSQL (others, shared)", 0.0)
+            lines.append(f"  {label:<20} {worker:6.1f} | {database:6.1f} | {cache:5.2f} | {rest:6.1f}")
     return "\n".join(lines)
 
 
@@ -1085,6 +1169,9 @@ def main() -> int:
     parser.add_argument("--profile", default="", help="py-spy profiles after the figures: all or a comma list "
                         "of baseline,open_slots,dashboard,login,hold,confirm")  # fmt: skip
     parser.add_argument("--rebuild", action="store_true", help="rebuild both data sets")
+    parser.add_argument("--peers", default=",".join(PEERS),
+                        help=f"peer systems to book beside GuitarOnline: a comma list of {', '.join(PEERS)}, "
+                        "or none (benchmarks/peers)")  # fmt: skip
     args = parser.parse_args()
 
     run_started = time.monotonic()
@@ -1156,6 +1243,10 @@ def main() -> int:
         results["outbox"] = phase_outbox(
             ctx, L, act_l, results["booking"]["slot_iter"], confirms_done, booking["confirm"].rate, sink_file, loop
         )
+        chosen = [name.strip() for name in args.peers.split(",") if name.strip() and name.strip() != "none"]
+        if chosen:
+            act_l.writer_tokens = _tokens(ctx.db_url(LARGE_DB), act_l.writer_ids, meta_l["password_hash"])
+            results["peers"] = phase_peers(ctx, L, act_l, results["booking"]["slot_iter"], loop, chosen)
         results["restarts"] = sum(max(0, g.boots() - g.workers) for g in (L, S, X))
         if args.profile:
             which = ["baseline", "open_slots", "dashboard", "login", "hold", "confirm"]
@@ -1196,8 +1287,10 @@ def main() -> int:
                 ("dashboard", results["reads"]["dashboard"]),
                 ("login", results["login"]["windows"]),
                 ("booking", results["booking"]["windows"]),
+                *([("peers", results["peers"]["windows"])] if "peers" in results else []),
             )
         },
+        "peers": {key: results["peers"][key] for key in ("checked", "versions")} if "peers" in results else {},
         "profiles": results.get("profiles", {}),
     }
     (OUT / "results.json").write_text(json.dumps(serializable, indent=2, default=str) + "\n")
