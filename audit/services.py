@@ -20,6 +20,7 @@ from audit.errors import NotDeadLetter
 from audit.models import AdminAction, AuditLog, IdempotencyRecord, OutboxEvent
 from guitaronline.core import capabilities, context
 from guitaronline.core.capabilities import Capability
+from guitaronline.core.transactions import joins_transaction
 
 logger = logging.getLogger(__name__)
 
@@ -80,11 +81,14 @@ def outbox_event_emit(
     return event
 
 
-@transaction.atomic
+@joins_transaction
 def change_record(
     *, actor, action: str, entity: models.Model, payload: dict[str, Any] | None = None
 ) -> tuple[AuditLog, OutboxEvent]:
-    """Write the audit record and the outbox event of one state change."""
+    """Write the audit record and the outbox event of one state change.
+
+    It joins the caller's transaction (the change and its record commit
+    together) without a savepoint (`joins_transaction`)."""
     payload = payload or {}
     return (
         audit_log_write(actor=actor, action=action, entity=entity, payload=payload),

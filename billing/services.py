@@ -25,6 +25,7 @@ from billing.models import LessonPackage, Product
 from guitaronline.core import capabilities
 from guitaronline.core.capabilities import Capability
 from guitaronline.core.errors import InvalidInput
+from guitaronline.core.transactions import joins_transaction
 
 PackageStatus = LessonPackage.Status
 
@@ -144,7 +145,7 @@ def package_create(
     return package
 
 
-@transaction.atomic
+@joins_transaction  # a step of the caller's change (a confirm): no savepoint of its own
 def package_consume_lesson(*, student: User, now: datetime | None = None, actor: User | None = None) -> LessonPackage:
     """Take one lesson from the student's usable package (the one expiring first).
 

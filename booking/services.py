@@ -147,8 +147,9 @@ def _take_slot(*, student, slot: Slot, now: datetime, **fields) -> Booking:
             raise SlotUnavailable()
         _expire_one(active.pk, now=now)
     try:
-        with transaction.atomic():
-            booking = Booking.objects.create(student=student, slot=slot, **fields)
+        # No savepoint of its own: the refusal ends the caller's transaction, or the
+        # savepoint of a caller that goes on without this slot (`_book_week`).
+        booking = Booking.objects.create(student=student, slot=slot, **fields)
     except IntegrityError as exc:  # the partial unique constraint has the last word
         raise SlotUnavailable() from exc
     Booking.rescheduled_to.related.set_cached_value(booking, None)  # a new booking has no successor

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from audit.services import change_record
 from guitaronline.core.errors import Forbidden, InvalidInput
+from guitaronline.core.transactions import joins_transaction
 from lessons.errors import LessonCanceled, LessonFinished, LessonNotStarted
 from lessons.models import HomeworkItem, Lesson
 
@@ -32,7 +33,7 @@ def _payload(lesson: Lesson, **extra) -> dict:
     }
 
 
-@transaction.atomic
+@joins_transaction  # a step of the caller's change (a confirm): no savepoint of its own
 def lesson_create(*, teacher, student, start_at: datetime, end_at: datetime, actor) -> Lesson:
     lesson = Lesson.objects.create(teacher=teacher, student=student, start_at=start_at, end_at=end_at)
     change_record(actor=actor, action="lesson.created", entity=lesson, payload=_payload(lesson))
