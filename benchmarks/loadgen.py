@@ -62,8 +62,9 @@ def render(method: str, path: str, headers: dict[str, str] | None = None, body: 
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + (body or b"")
 
 
-async def fetch(server: Server, raw: bytes) -> tuple[int, bytes]:
-    """Send one request on a new connection; (status, body). Status 0: connection error."""
+async def fetch(server: Server, raw: bytes, *, with_head: bool = False) -> tuple[int, bytes]:
+    """Send one request on a new connection; (status, body). Status 0: connection error.
+    `with_head`: the body comes after the answer's head (status line, headers, blank line)."""
     try:
         reader, writer = await asyncio.open_connection(server.host, server.port)
     except OSError:
@@ -78,7 +79,7 @@ async def fetch(server: Server, raw: bytes) -> tuple[int, bytes]:
                 length = int(line[15:])
                 break
         body = await (reader.readexactly(length) if length is not None else reader.read())
-        return status, body
+        return status, head + body if with_head else body
     except (OSError, asyncio.IncompleteReadError, ValueError):
         return 0, b""
     finally:
@@ -96,11 +97,14 @@ class Scenario:
     the next request of the flow, which the same user sends at once. A unit
     counts, with its latency from the first request to the last answer, when
     its last answer has a status in `ok`; any answer with a status outside
-    `ok` is an error.
+    `ok` is an error. A scenario with `heads` gets each answer with its head
+    (status line and headers first): a browser's flow follows its redirects
+    and keeps its cookies.
     """
 
     name = "scenario"
     ok = frozenset({200})
+    heads = False
 
     def next(self) -> tuple[bytes, object] | None:  # None: nothing to send right now
         raise NotImplementedError
@@ -254,7 +258,7 @@ async def run_window(label: str, server: Server, scenario: Scenario, *, concurre
             sent = time.perf_counter()
             while item is not None:
                 raw, context = item
-                status, body = await fetch(server, raw)
+                status, body = await fetch(server, raw, with_head=scenario.heads)
                 window.statuses[status] += 1
                 if status not in scenario.ok:
                     window.errors += 1
