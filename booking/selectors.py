@@ -150,7 +150,9 @@ def open_slots(
     return slots.select_related("teacher", "teacher__teacher_profile").order_by("start_at", "id")
 
 
-def slot_check_open(*, slot: Slot, now: datetime, releasing_slot_id: int | None = None) -> None:
+def slot_check_open(
+    *, slot: Slot, now: datetime, releasing_slot_id: int | None = None, check_taken: bool = True
+) -> None:
     """Refuse to hold `slot` (loaded with its teacher and profile) unless it is open.
 
     `SlotUnavailable` (409) when its teacher is not published or inactive, or
@@ -160,7 +162,8 @@ def slot_check_open(*, slot: Slot, now: datetime, releasing_slot_id: int | None 
     (`releasing_slot_id`, the slot a reschedule frees in the same
     transaction, does not count). The booking services call it under the
     teacher's and the slot's locks, so what it reads cannot change before
-    they commit.
+    they commit; one about to take the slot reads its bookings under those
+    locks itself and passes `check_taken=False`.
     """
     teacher = slot.teacher
     profile = getattr(teacher, "teacher_profile", None)
@@ -168,7 +171,7 @@ def slot_check_open(*, slot: Slot, now: datetime, releasing_slot_id: int | None 
         raise SlotUnavailable()
     if slot.start_at < scheduling_selectors.earliest_bookable_start(now=now, notice_hours=profile.notice_hours):
         raise SlotTooSoon(details={"min_notice_hours": profile.notice_hours})
-    if Booking.objects.taking_slot(now=now).filter(slot=slot).exists():
+    if check_taken and Booking.objects.taking_slot(now=now).filter(slot=slot).exists():
         raise SlotUnavailable()
     if profile.buffer_minutes:
         nearby = _taken_slots_near(

@@ -78,20 +78,31 @@ def _hold_expiry(now: datetime) -> datetime:
     return now + timedelta(minutes=settings.BOOKING_HOLD_MINUTES)
 
 
-def _lock_open_slot(slot_id, *, now: datetime, releasing_slot_id: int | None = None) -> Slot:
+def _refuse_taken(slot_id, *, now: datetime) -> int:
+    """The slot's id; `SlotUnavailable` when it is already taken.
+
+    Most contenders for a popular slot stop here, before queueing for the
+    teacher's lock behind every other one. Without the lock this is only a
+    hint: the locked checks decide, and the booking's partial unique
+    constraint has the last word on the slot itself."""
+    pk = object_id(slot_id)
+    if Booking.objects.taking_slot(now=now).filter(slot_id=pk).exists():
+        raise SlotUnavailable()
+    return pk
+
+
+def _lock_open_slot(
+    slot_id, *, now: datetime, releasing_slot_id: int | None = None, hinted: bool = False, taking: bool = False
+) -> Slot:
     """Lock the teacher's rules, then the slot, and check that it can be held
     (`selectors.slot_check_open`; the slot `releasing_slot_id` being given up
     does not count). Not-found when no such live slot exists.
 
-    A slot already taken (the usual answer when many students click one slot)
-    is refused before queueing for the teacher's lock behind every other
-    contender: without the lock this is only a hint, and the locked check
-    decides. The booking's partial unique constraint still has the last word
-    on the slot itself, and a dead hold on it is expired before a new hold
-    is inserted (`_take_slot`)."""
-    pk = object_id(slot_id)
-    if Booking.objects.taking_slot(now=now).filter(slot_id=pk).exists():
-        raise SlotUnavailable()
+    A slot already taken is refused first (`_refuse_taken`), unless the
+    caller did so before its transaction (`hinted`). A caller `taking` the
+    slot (`_take_slot`, which reads its active bookings under the lock anyway)
+    leaves the locked "taken" check to that read, one query fewer."""
+    pk = object_id(slot_id) if hinted else _refuse_taken(slot_id, now=now)
     scheduling_selectors.teacher_rules_lock(slot_id=pk)
     try:
         slot = (
@@ -102,7 +113,7 @@ def _lock_open_slot(slot_id, *, now: datetime, releasing_slot_id: int | None = N
         )
     except Slot.DoesNotExist as exc:
         raise NotFound() from exc
-    selectors.slot_check_open(slot=slot, now=now, releasing_slot_id=releasing_slot_id)
+    selectors.slot_check_open(slot=slot, now=now, releasing_slot_id=releasing_slot_id, check_taken=not taking)
     return slot
 
 
@@ -176,15 +187,21 @@ def _require_lesson_for_a_new_hold(student, *, now: datetime) -> None:
         raise HoldLimitReached(details={"lessons_left": left, "live_holds": holding})
 
 
-@transaction.atomic
 def booking_hold(*, student, slot_id, now: datetime | None = None) -> Booking:
     """Hold an open slot for BOOKING_HOLD_MINUTES; needs a lesson left for
-    it (`_require_lesson_for_a_new_hold`)."""
+    it (`_require_lesson_for_a_new_hold`). A slot already taken is refused
+    before the transaction begins."""
     now = _now(now)
     if not student.is_student:
         raise Forbidden(message=_("Only students can book lessons."))
     verification.require_verified(student)
-    slot = _lock_open_slot(slot_id, now=now)
+    slot_pk = _refuse_taken(slot_id, now=now)
+    with transaction.atomic():
+        return _hold_locked(student, slot_pk, now=now)
+
+
+def _hold_locked(student, slot_pk: int, *, now: datetime) -> Booking:
+    slot = _lock_open_slot(slot_pk, now=now, hinted=True, taking=True)
     offer = waitlist.slot_open_offer(slot=slot, student=student, now=now)  # reserved for another student?
     _require_lesson_for_a_new_hold(student, now=now)
     booking = _take_slot(
@@ -699,7 +716,7 @@ def _book_week(series: Series, week, *, now: datetime) -> Booking | None:
     when its slot was taken meanwhile (another student's series got it)."""
     try:
         with transaction.atomic():
-            slot = _lock_open_slot(week.slot.pk, now=now)
+            slot = _lock_open_slot(week.slot.pk, now=now, taking=True)
             offer = waitlist.slot_open_offer(slot=slot, student=series.student, now=now)
             booking = _take_slot(
                 student=series.student,

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -130,6 +131,7 @@ class Peer:
 
     def __init__(self, base_url: str):
         self.base_url = base_url
+        self.secret_key = secrets.token_urlsafe(50)  # the seed's sessions and the workers' share it
         self.database = Database(with_database(base_url, f"guitaronline_peer_{self.name}"))
         self.var = VAR / self.name
         self.venv = self.var / "venv"
@@ -175,6 +177,7 @@ class Peer:
             "PYTHONPATH": str(self.project),
             "PYTHONUNBUFFERED": "1",
             "BENCH_PEER_VAR": str(self.var),
+            "BENCH_PEER_SECRET_KEY": self.secret_key,
             "BENCH_PEER_DB_NAME": self.database.name,
             "BENCH_PEER_DB_HOST": self.database.host,
             "BENCH_PEER_DB_PORT": str(self.database.port),

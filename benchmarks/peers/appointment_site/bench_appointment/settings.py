@@ -11,7 +11,7 @@ from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-SECRET_KEY = "bench-appointment-not-a-secret"  # a local benchmark site
+SECRET_KEY = os.environ["BENCH_PEER_SECRET_KEY"]  # one per run, shared by the seed and every worker
 DEBUG = False
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
 
