@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 help:
 	@echo "make run       - set up and start the site with demo data (SQLite, no external service)"
 	@echo "make test      - set up and run the whole test suite (PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set)"
-	@echo "make lint      - ruff, migrations check"
+	@echo "make lint      - ruff, mypy, migrations check"
 	@echo "make bench     - the performance benchmark on PostgreSQL and Redis (BENCHMARKS.md)"
 	@echo "make lock      - write requirements.txt and requirements-dev.txt (whole tree, hashes) from the .in files"
 	@echo "make messages  - compile the translations"
@@ -63,6 +63,7 @@ test: venv messages
 
 lint: venv
 	$(BIN)/ruff check .
+	APP_ENV=test $(BIN)/mypy
 	$(PY) manage.py makemigrations --check --dry-run
 
 .PHONY: help site-venv venv messages lock run test lint

@@ -48,8 +48,7 @@ class DeviceInline(admin.TabularInline):
     """The user's signed-in devices, read-only; "Log out everywhere" ends them."""
 
     model = AuthSession
-    fields = ["kind", "device", "ip", "created_at", "last_used_at", "ended_at"]
-    readonly_fields = fields
+    fields = readonly_fields = ("kind", "device", "ip", "created_at", "last_used_at", "ended_at")
     extra = 0
     can_delete = False
     show_change_link = False
@@ -189,7 +188,8 @@ class TeacherProfileAdminForm(forms.ModelForm):
         fields = PROFILE_FIELDS
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if not self.errors:
             try:
                 services.teacher_profile_update(
@@ -227,7 +227,7 @@ class TeacherProfileAdmin(CapabilityAdmin):
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, form=TeacherProfileAdminForm, **kwargs)
-        form.actor = request.user  # `form` is a fresh class built for this request
+        form.actor = request.user  # type: ignore[attr-defined]  # `form` is a fresh class built for this request
         return form
 
     def save_model(self, request, obj, form, change):

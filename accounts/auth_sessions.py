@@ -181,7 +181,9 @@ def in_use(*, session_id, user_id, ip: str | None = None, session_key: str | Non
 def browser_rekey(*, session_id, session_key: str) -> None:
     """A browser's session changed its key (a password change keeps the
     session under a new one): the device follows it."""
-    AuthSession.objects.filter(pk=parse_id(session_id), kind=SessionKind.BROWSER).update(session_key=session_key)
+    device_id = parse_id(session_id)
+    if device_id is not None:
+        AuthSession.objects.filter(pk=device_id, kind=SessionKind.BROWSER).update(session_key=session_key)
 
 
 # --- ending -------------------------------------------------------------------
@@ -238,9 +240,10 @@ def live(*, user: User) -> QuerySet[AuthSession]:
 def _device_parts(user_agent: str) -> tuple[str, str]:
     """The program and the system a User-Agent names (ua-parser's families), "" where unknown."""
     parsed = parse_user_agent(user_agent)
-    return tuple(
+    program, system = (
         part.family if part is not None and part.family != "Other" else "" for part in (parsed.user_agent, parsed.os)
     )
+    return program, system
 
 
 def device_label(user_agent: str) -> str:

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import forms as auth_forms
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from accounts import services
@@ -28,7 +31,7 @@ class ServiceFormMixin:
         try:
             return call()
         except ApplicationError as error:
-            form_errors(self, error, self.service_field_map)
+            form_errors(cast(forms.Form, self), error, self.service_field_map)  # mixed into forms only
             return None
 
 
@@ -57,7 +60,8 @@ class RegisterForm(ServiceFormMixin, forms.Form):
     language = forms.ChoiceField(label=_("Language"), choices=Language.choices)
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("password1") and cleaned.get("password1") != cleaned.get("password2"):
             self.add_error("password2", _("The two passwords do not match."))
         return cleaned
@@ -107,7 +111,7 @@ class EmailChangeForm(ServiceFormMixin, forms.Form):
         )
 
 
-class LoginRuleMixin:
+class LoginRuleMixin(auth_forms.AuthenticationForm):
     """Django's login forms over the login rule of `services.auth_authenticate`
     (the API's too): a paused login is a form error."""
 
@@ -115,8 +119,11 @@ class LoginRuleMixin:
         email, password = self.cleaned_data.get("username"), self.cleaned_data.get("password")
         if email is not None and password:
             try:
+                # the login views pass the request
                 self.user_cache = services.auth_authenticate(
-                    email=email, password=password, source=client_ip(self.request)
+                    email=email,
+                    password=password,
+                    source=client_ip(cast(HttpRequest, self.request)),
                 )
             except LoginPaused as error:
                 raise forms.ValidationError(str(error.message), code=error.code) from error
@@ -151,7 +158,10 @@ class ProfileForm(ServiceFormMixin, forms.Form):
         )
         super().__init__(*args, **kwargs)
         if user.timezone not in offered_timezones():  # an older name the account already has stays choosable
-            self.fields["timezone"].choices = [(user.timezone, user.timezone.replace("_", " ")), *timezone_choices()]
+            cast(forms.ChoiceField, self.fields["timezone"]).choices = [
+                (user.timezone, user.timezone.replace("_", " ")),
+                *timezone_choices(),
+            ]
 
     def save(self) -> User | None:
         data = self.cleaned_data

@@ -43,7 +43,7 @@ class Language(models.TextChoices):
     EN = "en", _("English")
 
 
-class UserManager(BaseUserManager):
+class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
     @classmethod
@@ -218,7 +218,7 @@ class StaffCapability(models.Model):
     class Meta:
         managed = False
         default_permissions = ()
-        permissions = Capability.choices
+        permissions = Capability.choices  # type: ignore[assignment]  # the stubs' list is invariant in its labels
         verbose_name = _("staff capability")
         verbose_name_plural = _("staff capabilities")
 
@@ -252,6 +252,10 @@ class AuthSession(models.Model):
     created_at = models.DateTimeField(_("signed in at"), default=now)
     last_used_at = models.DateTimeField(_("last used at"), default=now)
     ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+
+    # Not columns: what `accounts.selectors.devices_signed_in` attaches for the device list.
+    label: str
+    current: bool
 
     class Meta:
         verbose_name = _("signed-in device")

@@ -129,5 +129,5 @@ class TeacherSerializer(serializers.ModelSerializer):
 class TeacherFilterSerializer(serializers.Serializer):
     """Query filters of the teacher directory (CharField refuses NUL characters)."""
 
-    style = serializers.CharField(required=False, max_length=100)
+    style = serializers.CharField(required=False, max_length=100)  # type: ignore[assignment]  # a field named like Field.style
     search = serializers.CharField(required=False, max_length=100)

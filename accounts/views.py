@@ -31,6 +31,7 @@ from accounts.forms import (
     ServiceSetPasswordForm,
     TeacherProfileForm,
 )
+from accounts.http import SignedInRequest
 from accounts.models import Language, Role
 from guitaronline.core.errors import ApplicationError
 from guitaronline.core.pages import area_page, error_messages
@@ -71,7 +72,7 @@ class PasswordResetView(auth_views.PasswordResetView):
     e-mail (the worker sends it), whether or not the address has an account."""
 
     template_name = "accounts/password_reset_form.html"
-    form_class = PasswordResetRequestForm
+    form_class = PasswordResetRequestForm  # type: ignore[assignment]  # queues the e-mail instead of sending it
     success_url = reverse_lazy("accounts:password-reset-done")
 
     def form_valid(self, form):
@@ -108,7 +109,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: SignedInRequest) -> HttpResponse:
     """Send each role to its own area."""
     user = request.user
     if user.is_teacher:
@@ -135,7 +136,7 @@ def teacher_home(request: HttpRequest) -> HttpResponse:
 
 
 @area_page("teacher")
-def teacher_profile_edit(request: HttpRequest) -> HttpResponse:
+def teacher_profile_edit(request: SignedInRequest) -> HttpResponse:
     profile = selectors.teacher_profile_for_user(user=request.user)
     form = TeacherProfileForm(request.POST or None, profile=profile)
     if request.method == "POST" and form.is_valid() and form.save() is not None:
@@ -145,7 +146,7 @@ def teacher_profile_edit(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def profile(request: HttpRequest) -> HttpResponse:
+def profile(request: SignedInRequest) -> HttpResponse:
     form = ProfileForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid() and form.save() is not None:
         translation.activate(request.user.language)
@@ -154,7 +155,7 @@ def profile(request: HttpRequest) -> HttpResponse:
     return _profile_page(request, form=form)
 
 
-def _profile_page(request: HttpRequest, *, form=None, email_form=None, status: int = 200) -> HttpResponse:
+def _profile_page(request: SignedInRequest, *, form=None, email_form=None, status: int = 200) -> HttpResponse:
     return render(
         request,
         "accounts/profile.html",
@@ -170,7 +171,7 @@ def _profile_page(request: HttpRequest, *, form=None, email_form=None, status: i
 
 @login_required
 @require_POST
-def logout_everywhere(request: HttpRequest) -> HttpResponse:
+def logout_everywhere(request: SignedInRequest) -> HttpResponse:
     """Sign out every device of the user, this browser too."""
     services.auth_logout_all(user=request.user)
     request.session.flush()
@@ -180,7 +181,7 @@ def logout_everywhere(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def device_sign_out(request: HttpRequest, device_id: str) -> HttpResponse:
+def device_sign_out(request: SignedInRequest, device_id: str) -> HttpResponse:
     """Sign out one of the user's other devices from the profile page (another's is not found)."""
     services.auth_device_end(user=request.user, device=device_id)
     messages.success(request, _("That device has been signed out."))
@@ -189,7 +190,7 @@ def device_sign_out(request: HttpRequest, device_id: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def email_change(request: HttpRequest) -> HttpResponse:
+def email_change(request: SignedInRequest) -> HttpResponse:
     """Ask for a new address (with the password): it takes effect once confirmed."""
     form = EmailChangeForm(request.POST, user=request.user)
     if not (form.is_valid() and (user := form.save()) is not None):
@@ -223,14 +224,14 @@ def verify_email(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @login_required
-def verify_status(request: HttpRequest) -> HttpResponse:
+def verify_status(request: SignedInRequest) -> HttpResponse:
     """Where a refusal for an unconfirmed address leads: what to do, and the button to send the link again."""
     return render(request, "accounts/verify_status.html", {"email": verification.address_to_confirm(request.user)})
 
 
 @login_required
 @require_POST
-def verify_resend(request: HttpRequest) -> HttpResponse:
+def verify_resend(request: SignedInRequest) -> HttpResponse:
     back = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
         back = reverse("accounts:verify-status")
@@ -251,7 +252,7 @@ def verify_resend(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def calendar_rotate(request: HttpRequest) -> HttpResponse:
+def calendar_rotate(request: SignedInRequest) -> HttpResponse:
     """A new calendar feed link; the old one stops working at once."""
     services.user_calendar_token_rotate(user=request.user)
     messages.success(

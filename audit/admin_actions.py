@@ -7,12 +7,14 @@ through a create service (`ServiceAddAdmin`)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeVar
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.db import transaction
+from django.db.models import Model, QuerySet
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 
@@ -20,6 +22,8 @@ from audit.services import admin_action_record
 from guitaronline.core.capabilities import Capability, staff_can
 from guitaronline.core.errors import ApplicationError
 from guitaronline.core.pages import form_errors
+
+M = TypeVar("M", bound=Model)
 
 
 class CapabilityAdmin(admin.ModelAdmin):
@@ -71,7 +75,7 @@ class DateHierarchyChangeList(ChangeList):
 
 
 def apply_service(
-    modeladmin, request, queryset, change: Callable[[object], bool], *, admin_action: str | None = None
+    modeladmin, request, queryset: QuerySet[M], change: Callable[[M], bool], *, admin_action: str | None = None
 ) -> int:
     """Run `change(obj)` for each selected object, each in its own
     transaction; `change` calls a service and says whether anything changed.
@@ -90,7 +94,7 @@ def apply_service(
             modeladmin.message_user(
                 request,
                 _("%(object)s #%(id)s: %(message)s")
-                % {"object": obj._meta.verbose_name.capitalize(), "id": obj.pk, "message": error.message},
+                % {"object": str(obj._meta.verbose_name).capitalize(), "id": obj.pk, "message": error.message},
                 messages.ERROR,
             )
     return changed
@@ -125,7 +129,8 @@ class ServiceAddForm(forms.ModelForm):
         raise NotImplementedError
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if self.errors:
             return data
         try:
@@ -149,17 +154,18 @@ class ServiceAddAdmin(CapabilityAdmin):
 
     add_form: type[ServiceAddForm]
     add_capability: Capability
+    detail_readonly_fields: list[str] | tuple[str, ...]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
             kwargs["form"] = self.add_form
         form = super().get_form(request, obj, change=change, **kwargs)
-        form.actor = request.user  # `form` is a fresh class built for this request
+        form.actor = request.user  # type: ignore[attr-defined]  # `form` is a fresh class built for this request
         return form
 
     def get_fields(self, request, obj=None):
         if obj is None:
-            return list(self.add_form._meta.fields)
+            return list(self.add_form._meta.fields or ())
         return super().get_fields(request, obj)
 
     def get_readonly_fields(self, request, obj=None):

@@ -99,5 +99,5 @@ def idempotent(handler):
                 record.delete()
             return response
 
-    wrapper.accepts_idempotency_key = True
+    wrapper.accepts_idempotency_key = True  # type: ignore[attr-defined]  # a marker on the view function
     return wrapper

@@ -51,8 +51,16 @@ class PaymentAddForm(ServiceAddForm):
 
 class PaymentInline(admin.TabularInline):
     model = Payment
-    fields = ["id", "amount", "currency", "status", "provider", "provider_reference", "paid_at", "created_at"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "id",
+        "amount",
+        "currency",
+        "status",
+        "provider",
+        "provider_reference",
+        "paid_at",
+        "created_at",
+    )
     extra = 0
     can_delete = False
     show_change_link = True
@@ -104,7 +112,7 @@ class LessonPackageAdmin(ServiceAddAdmin):
     @admin.display(description=_("status (as shown)"))
     def shown_status(self, package: LessonPackage) -> str:
         """`expired` for an active package past its expiry, before the job persisted it."""
-        return LessonPackage.Status(selectors.package_effective_status(package=package)).label
+        return str(LessonPackage.Status(selectors.package_effective_status(package=package)).label)
 
     @admin.action(description=_("Expire selected packages that are overdue"), permissions=[Capability.EXPIRE_OVERDUE])
     def expire_overdue(self, request, queryset):

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import cast
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -139,7 +140,10 @@ def product_checkout(*, student, product_id, now: datetime | None = None) -> tup
                 provider=provider.name,
             )
     except IntegrityError:  # a concurrent checkout of the same product: the constraint has the last word
-        return selectors.checkout_pending(student=student, product=product), False
+        pending = selectors.checkout_pending(student=student, product=product)
+        if pending is None:  # another constraint than the one pending checkout per product
+            raise
+        return pending, False
     checkout = _call_provider(provider, lambda: provider.create_checkout(payment, return_url=return_url(payment)))
     payment.provider_reference, payment.checkout_url = checkout.reference, checkout.url
     payment.save(update_fields=["provider_reference", "checkout_url", "updated_at"])
@@ -174,7 +178,7 @@ def payment_fulfil(
         return PaymentEvent.Result.IGNORED  # done already, or a payment recorded for a package it has
     if _mismatch(payment, amount, currency):
         return PaymentEvent.Result.MISMATCH
-    product = payment.product
+    product = cast(Product, payment.product)  # product_id checked above
     package = services.package_create(
         student=payment.student,
         lessons_total=product.lessons,
@@ -319,7 +323,7 @@ def payment_refund(
     caller, payment = payment, _locked(payment)
     if payment.status != Status.SUCCEEDED:
         raise InvalidTransition(details={"from": payment.status, "to": Status.REFUNDED})
-    package = payment.package
+    package = cast(LessonPackage, payment.package)  # a succeeded payment made its package
     used = package.lessons_left < package.lessons_total and package.status != package.Status.CANCELED
     if amount is None:
         if used:

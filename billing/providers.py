@@ -124,7 +124,7 @@ PROVIDERS: dict[str, str] = {
 
 def get_provider(name: str | None = None) -> PaymentProvider:
     """The provider called `name`, by default the configured one."""
-    name = name or getattr(settings, "BILLING_PAYMENT_PROVIDER", DEFAULT_PROVIDER)
+    name = name or str(getattr(settings, "BILLING_PAYMENT_PROVIDER", DEFAULT_PROVIDER))
     try:
         path = PROVIDERS[name]
     except KeyError:

@@ -33,7 +33,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import stripe
 from django.conf import settings
@@ -141,7 +141,9 @@ class StripeProvider:
                             "currency": payment.currency.lower(),
                             "unit_amount": to_minor(payment.amount, payment.currency),
                             "product_data": {
-                                "name": payment.product.name_en[:250] if payment.product_id else f"#{payment.pk}"
+                                "name": payment.product.name_en[:250]
+                                if payment.product is not None
+                                else f"#{payment.pk}"
                             },
                         },
                     }
@@ -152,7 +154,7 @@ class StripeProvider:
             },
             options={"idempotency_key": idempotency_key(payment, "checkout")},
         )
-        return Checkout(reference=session.id, url=session.url)
+        return Checkout(reference=session.id, url=session.url)  # type: ignore[arg-type]  # set in payment mode
 
     def fetch(self, payment: Payment) -> ProviderPayment:
         session = _client().v1.checkout.sessions.retrieve(payment.provider_reference)
@@ -160,8 +162,8 @@ class StripeProvider:
             return ProviderPayment(
                 reference=session.id,
                 state=PAID,
-                amount=from_minor(session.amount_total, session.currency),
-                currency=session.currency.upper(),
+                amount=from_minor(session.amount_total, session.currency),  # type: ignore[arg-type]  # set once paid
+                currency=(session.currency or "").upper(),
             )
         if session.status == "expired":
             return ProviderPayment(reference=session.id, state=CANCELED)
@@ -175,7 +177,7 @@ class StripeProvider:
         try:
             session = client.v1.checkout.sessions.retrieve(payment.provider_reference)
             client.v1.refunds.create(
-                params={
+                params={  # type: ignore[arg-type]  # the documented fields, as a plain dict
                     "payment_intent": session.payment_intent,
                     "amount": to_minor(amount, payment.currency),
                     "metadata": {"payment_id": str(payment.pk)},
@@ -200,7 +202,7 @@ class StripeProvider:
                 raise TypeError(event.id, event.type)
         except (stripe.SignatureVerificationError, ValueError, UnicodeDecodeError, AttributeError, TypeError) as error:
             raise WebhookRejected() from error
-        base = {"event_id": event.id, "event_type": event.type}
+        base: dict[str, Any] = {"event_id": event.id, "event_type": event.type}
         if event.type in PAID_EVENTS or event.type in CLOSED_EVENTS:
             paid = event.type in PAID_EVENTS and obj.get("payment_status") == "paid"
             kind = PAID if paid else CANCELED if event.type in CLOSED_EVENTS else OTHER

@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import get_language
 from django.views.decorators.http import require_POST
 
+from accounts.http import SignedInRequest
 from billing import payments, selectors
 from guitaronline.core.errors import ApplicationError
 from guitaronline.core.pages import area_page, error_messages
@@ -22,7 +23,7 @@ student_page = area_page("student")
 
 
 @student_page
-def package_list(request: HttpRequest) -> HttpResponse:
+def package_list(request: SignedInRequest) -> HttpResponse:
     """The signed-in student's packages, newest first, each with its payments,
     and their payments not (yet) turned into a package."""
     packages = selectors.package_list_for_student(student=request.user).prefetch_related("payments")

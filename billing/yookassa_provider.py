@@ -113,6 +113,8 @@ def _refused(reason: str) -> PaymentProviderError:
 def _our_id(metadata) -> int | None:
     """Our payment's id, as we put it in the YooKassa payment's metadata."""
     value = (metadata or {}).get("payment_id")
+    if value is None:
+        return None
     try:
         number = int(value)
     except (TypeError, ValueError):
@@ -136,7 +138,7 @@ class YooKassaProvider:
                 "amount": {"value": _money(payment.amount), "currency": payment.currency},
                 "confirmation": {"type": "redirect", "return_url": return_url},
                 "capture": True,
-                "description": payment.product.name[:128] if payment.product_id else f"#{payment.pk}",
+                "description": payment.product.name[:128] if payment.product is not None else f"#{payment.pk}",
                 "metadata": {"payment_id": str(payment.pk)},
             },
             idempotence_key(payment, "checkout"),

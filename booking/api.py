@@ -1,5 +1,7 @@
 """Booking API: /api/v1/booking/... (thin: parse, call one service, render)."""
 
+from typing import cast
+
 from django.conf import settings
 from django.db.models import Q
 from django.http import HttpResponse
@@ -35,7 +37,7 @@ from booking.serializers import (
     WaitlistEntrySerializer,
     WaitlistJoinSerializer,
 )
-from guitaronline.core.api import error_responses
+from guitaronline.core.api import Pagination, error_responses
 from guitaronline.core.authentication import PreferencesJWTAuthentication
 from guitaronline.core.capabilities import Capability, StaffCan
 from guitaronline.core.permissions import IsStudent, IsTeacher
@@ -315,11 +317,12 @@ class OpenSlotListApi(generics.ListAPIView):
 
     def _page(self) -> dict:
         """The requested page of open slots as plain values (what the cache keeps)."""
-        slots = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        slots = self.paginate_queryset(self.filter_queryset(self.get_queryset())) or []
+        paginator = cast(Pagination, self.paginator)  # the project's default: pages of a count
         return {
-            "count": self.paginator.page.paginator.count,
-            "next": self.paginator.get_next_link(),
-            "previous": self.paginator.get_previous_link(),
+            "count": paginator.page.paginator.count if paginator.page else 0,
+            "next": paginator.get_next_link(),
+            "previous": paginator.get_previous_link(),
             "slots": [tuple(getattr(slot, field) for field in OPEN_SLOT_FIELDS) for slot in slots],
         }
 
@@ -391,7 +394,7 @@ class TimeOffListApi(APIView):
         given.is_valid(raise_exception=True)
         time_off, removed = services.time_off_take(teacher=request.user, actor=request.user, **given.validated_data)
         time_off.bookings = list(selectors.bookings_in_time_off(time_off=time_off))
-        time_off.slots_removed = removed
+        time_off.slots_removed = removed  # type: ignore[attr-defined]  # for the answer only
         return Response(TimeOffCreatedSerializer(time_off).data, status=status.HTTP_201_CREATED)
 
 

@@ -14,6 +14,7 @@ stays removed).
 from __future__ import annotations
 
 import datetime as dt
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -26,6 +27,7 @@ from billing import payments as billing_payments
 from booking import services, waitlist
 from booking.models import Booking, Series
 from lessons import services as lesson_services
+from lessons.models import Lesson
 from scheduling import services as scheduling_services
 from scheduling.models import Slot
 
@@ -106,18 +108,24 @@ def _seed_the_past(*, admin, teacher, student, now: dt.datetime) -> None:
         booking = _booked(student, slot)
         after = slot.end_at + dt.timedelta(minutes=5)
         lesson_services.lesson_mark(
-            lesson=booking.lesson,
+            lesson=cast(Lesson, booking.lesson),
             status="completed",
             actor=teacher,
             notes="Good progress: steady tempo, cleaner changes. Keep the wrist loose.",
             now=after,
         )
-        lesson_services.homework_item_add(lesson=booking.lesson, actor=teacher, kind=kind, title=title, details=details)
+        lesson_services.homework_item_add(
+            lesson=cast(Lesson, booking.lesson), actor=teacher, kind=kind, title=title, details=details
+        )
     missed = _booked(student, slots[3])
-    lesson_services.lesson_mark(lesson=missed.lesson, status="no_show", actor=teacher, now=slots[3].end_at)
+    lesson_services.lesson_mark(
+        lesson=cast(Lesson, missed.lesson), status="no_show", actor=teacher, now=slots[3].end_at
+    )
     late = _booked(student, slots[4])
     services.booking_cancel(booking=late, actor=student, now=slots[4].start_at - dt.timedelta(hours=3))
-    coming = Slot.objects.filter(teacher=teacher, start_at__gt=now + 3 * DAY, removed_at__isnull=True).first()
+    coming = cast(
+        Slot, Slot.objects.filter(teacher=teacher, start_at__gt=now + 3 * DAY, removed_at__isnull=True).first()
+    )
     _booked_now(student, coming, now=now)  # and the next lesson, in a few days
 
 
@@ -150,7 +158,7 @@ def _seed_the_school(*, admin, teachers, students, products, euro, now: dt.datet
 
     # a waitlist entry with its offer: a student waits for Kenji; another books a slot and lets it go
     waitlist.waitlist_join(student=students[1], teacher_id=kenji.pk)
-    freed = Slot.objects.filter(teacher=kenji, start_at__gt=now + 3 * DAY, removed_at__isnull=True).first()
+    freed = cast(Slot, Slot.objects.filter(teacher=kenji, start_at__gt=now + 3 * DAY, removed_at__isnull=True).first())
     booking = _booked_now(students[2], freed, now=timezone.now())
     services.booking_cancel(booking=booking, actor=students[2])  # freed after the entry joined: offered
 

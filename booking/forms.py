@@ -4,6 +4,7 @@ The rules live in booking.services and the selectors."""
 from __future__ import annotations
 
 from datetime import date
+from typing import cast
 
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -122,7 +123,7 @@ class MoveProposalForm(forms.Form):
 
     def __init__(self, *args, slots=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["new_slot"].choices = [(slot.pk, _slot_label(slot)) for slot in slots]
+        cast(forms.ChoiceField, self.fields["new_slot"]).choices = [(slot.pk, _slot_label(slot)) for slot in slots]
 
 
 def _slot_label(slot) -> str:
@@ -158,7 +159,8 @@ class SeriesForm(forms.Form):
         return {"open_ended": True}
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("length") == self.UNTIL and not data.get("until"):
             self.add_error("until", _("Choose the last date."))
         return data

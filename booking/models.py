@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Case, Expression, F, Q, Value, When
 from django.db.models.functions import Coalesce, Now
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -16,7 +17,7 @@ def _moment(now: datetime | None) -> Expression:
     return Value(now) if now is not None else Now()
 
 
-class BookingQuerySet(models.QuerySet):
+class BookingQuerySet(models.QuerySet["Booking"]):
     """Which bookings take their slot, and which holds are dead, at a moment:
     the one statement of these rules. A hold takes its slot until
     `hold_expires_at`; after that it is dead wherever it is read, before the
@@ -187,6 +188,20 @@ class Booking(TimeStampedModel):
 
     objects = BookingQuerySet.as_manager()
 
+    # Not columns: what the selectors attach to a booking they read for display
+    # (`with_effective_status`, `booking.selectors._for_display`).
+    effective_status: str
+    status_label: str | Promise
+    is_upcoming: bool
+    is_live_hold: bool
+    is_confirmed: bool
+    hold_seconds_left: int
+    hold_minutes_left: int
+    successor: Booking | None
+    can_change: bool
+    refund_window_hours: int
+    cancel_returns_lesson: bool | None
+
     class Meta:
         verbose_name = _("booking")
         verbose_name_plural = _("bookings")
@@ -221,7 +236,7 @@ class Booking(TimeStampedModel):
 
     def is_dead_hold(self, *, now: datetime) -> bool:
         """`BookingQuerySet.dead_holds` for a booking in hand."""
-        return self.status == self.Status.HOLD and self.hold_expires_at <= now
+        return self.status == self.Status.HOLD and self.hold_expires_at is not None and self.hold_expires_at <= now
 
     def takes_slot(self, *, now: datetime) -> bool:
         """`BookingQuerySet.taking_slot` for a booking in hand."""
@@ -343,6 +358,11 @@ class WaitlistOffer(TimeStampedModel):
         blank=True,
         related_name="waitlist_offer",
     )
+
+    # Not columns: what `booking.selectors` attaches to an offer it shows.
+    is_open: bool
+    effective_status: str
+    status_label: str | Promise
 
     class Meta:
         verbose_name = _("waitlist offer")

@@ -16,7 +16,7 @@ from accounts.models import Role, TeacherProfile
 from billing import selectors as billing_selectors
 from billing.models import LessonPackage
 from booking.errors import SlotBuffer, SlotTooSoon, SlotUnavailable
-from booking.models import Booking, MoveProposal, Series, WaitlistEntry, WaitlistOffer
+from booking.models import Booking, BookingQuerySet, MoveProposal, Series, WaitlistEntry, WaitlistOffer
 from guitaronline.core.errors import NotFound
 from guitaronline.core.ids import object_id
 from guitaronline.core.tallies import Tally, tally
@@ -28,7 +28,7 @@ from scheduling import selectors as scheduling_selectors
 from scheduling.models import Slot
 
 
-def with_effective_status(bookings: QuerySet[Booking], *, now: datetime | None = None) -> QuerySet[Booking]:
+def with_effective_status(bookings: BookingQuerySet, *, now: datetime | None = None) -> BookingQuerySet:
     """Annotate `effective_status` (`BookingQuerySet.with_effective_status`)."""
     return bookings.with_effective_status(now=now)
 
@@ -40,7 +40,7 @@ def with_effective_status_in_hand(booking: Booking, *, now: datetime | None = No
     return booking
 
 
-def _base() -> QuerySet[Booking]:
+def _base() -> BookingQuerySet:
     return Booking.objects.select_related(
         "slot", "slot__teacher", "slot__teacher__teacher_profile", "student", "rescheduled_to"
     )
@@ -50,7 +50,7 @@ def bookings_for_user(*, user, status: str | None = None, now: datetime | None =
     """A student's own bookings; for a teacher, the bookings of their slots."""
     bookings = _base().filter(Q(student=user) | Q(slot__teacher=user)).with_effective_status(now=now)
     if status:
-        bookings = bookings.filter(effective_status=status)
+        bookings = bookings.filter(effective_status=status)  # type: ignore[misc]  # annotated above; the plugin loses it through the queryset's method
     return bookings.order_by("-created_at", "-id")
 
 
@@ -294,8 +294,9 @@ def _for_display(booking: Booking, *, now: datetime) -> Booking:
     booking.is_upcoming = booking.slot.start_at > now
     booking.is_live_hold = status == Booking.Status.HOLD
     booking.is_confirmed = status == Booking.Status.CONFIRMED
+    expires_at = booking.hold_expires_at
     booking.hold_seconds_left = (
-        max(0, math.floor((booking.hold_expires_at - now).total_seconds())) if booking.is_live_hold else 0
+        max(0, math.floor((expires_at - now).total_seconds())) if booking.is_live_hold and expires_at else 0
     )
     booking.hold_minutes_left = math.ceil(booking.hold_seconds_left / 60)
     successor = getattr(booking, "rescheduled_to", None) if booking.status == Booking.Status.CANCELED else None
@@ -656,6 +657,7 @@ class SeriesWeek:
     start_at: datetime | None
     slot: Slot | None = None
     reason: str = ""
+    shifted: bool = False  # for a student whose clock moves where the teacher's does not (their page sets it)
 
     @property
     def bookable(self) -> bool:
@@ -694,7 +696,7 @@ def series_weeks(
     }
     away = list(scheduling_selectors.time_off_upcoming(teacher=teacher, now=now).values_list("start_at", "end_at"))
     for week in weeks:
-        slot = slots.get(week.start_at)
+        slot = slots.get(week.start_at) if week.start_at is not None else None
         if week.start_at is not None and any(start <= week.start_at < end for start, end in away):
             week.reason = TIME_OFF
         elif slot is None or slot.end_at - slot.start_at != timedelta(minutes=minutes):

@@ -14,6 +14,7 @@ through an offer settles it.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -27,6 +28,7 @@ from audit.services import change_record
 from billing import selectors as billing_selectors
 from billing import services as billing_services
 from billing.errors import NoActivePackage
+from billing.models import LessonPackage
 from booking import selectors, waitlist
 from booking.errors import (
     BookingNotActive,
@@ -51,6 +53,7 @@ from guitaronline.core.errors import Forbidden, InvalidInput, NotFound
 from guitaronline.core.ids import object_id
 from guitaronline.core.shared_answers import SLOT_AVAILABILITY, answers_outdated
 from lessons import services as lesson_services
+from lessons.models import Lesson
 from scheduling import selectors as scheduling_selectors
 from scheduling import services as scheduling_services
 from scheduling.models import Slot, TimeOff
@@ -204,18 +207,13 @@ def _hold_locked(student, slot_pk: int, *, now: datetime) -> Booking:
     slot = _lock_open_slot(slot_pk, now=now, hinted=True, taking=True)
     offer = waitlist.slot_open_offer(slot=slot, student=student, now=now)  # reserved for another student?
     _require_lesson_for_a_new_hold(student, now=now)
-    booking = _take_slot(
-        student=student,
-        slot=slot,
-        now=now,
-        status=Booking.Status.HOLD,
-        hold_expires_at=_hold_expiry(now),
-    )
+    expires_at = _hold_expiry(now)
+    booking = _take_slot(student=student, slot=slot, now=now, status=Booking.Status.HOLD, hold_expires_at=expires_at)
     change_record(
         actor=student,
         action="booking.held",
         entity=booking,
-        payload=_payload(booking, hold_expires_at=booking.hold_expires_at.isoformat()),
+        payload=_payload(booking, hold_expires_at=expires_at.isoformat()),
     )
     if offer is not None:
         waitlist.offer_settle(offer=offer, booking=booking, now=now)
@@ -265,8 +263,9 @@ def booking_confirm(*, booking: Booking, actor, now: datetime | None = None) -> 
         return booking
     if booking.status != Booking.Status.HOLD:
         raise BookingNotActive(details={"status": booking.status})
-    if booking.hold_expires_at <= now:
-        raise HoldExpired(details={"hold_expires_at": booking.hold_expires_at.isoformat()})
+    expires_at = cast(datetime, booking.hold_expires_at)  # a hold has its expiry
+    if expires_at <= now:
+        raise HoldExpired(details={"hold_expires_at": expires_at.isoformat()})
     if now >= booking.slot.start_at:
         raise BookingStarted(details={"start_at": booking.slot.start_at.isoformat()})
     return _confirm_locked(booking, actor=actor, now=now)
@@ -288,9 +287,10 @@ def _cancel_locked(
             raise BookingStarted()
         # The same rule the pages show before the click (one function for both).
         refund = selectors.booking_cancel_returns_lesson(booking=booking, actor=actor, now=now)
-        lesson_services.lesson_cancel(lesson=booking.lesson, actor=actor)
+        # a confirmed booking has its lesson and the package the lesson came from
+        lesson_services.lesson_cancel(lesson=cast(Lesson, booking.lesson), actor=actor)
         if refund:
-            billing_services.package_return_lesson(package=booking.package, actor=actor, now=now)
+            billing_services.package_return_lesson(package=cast(LessonPackage, booking.package), actor=actor, now=now)
         booking.lesson_returned = refund
     answers_outdated(SLOT_AVAILABILITY)
     MoveProposal.objects.filter(booking=booking, status=MoveProposal.Status.PENDING).update(
@@ -426,12 +426,12 @@ def slot_remove(*, teacher, slot: Slot, now: datetime | None = None) -> None:
     (`scheduling.services.slot_delete`). Refused while a booking takes it
     (`slot_in_use`): a lesson is canceled first, never removed with its slot."""
     now = _now(now)
-    slot = scheduling_selectors.live_slots().select_for_update().filter(pk=slot.pk, teacher=teacher).first()
-    if slot is None:
+    locked = scheduling_selectors.live_slots().select_for_update().filter(pk=slot.pk, teacher=teacher).first()
+    if locked is None:
         raise NotFound()
-    if Booking.objects.taking_slot(now=now).filter(slot=slot).exists():
+    if Booking.objects.taking_slot(now=now).filter(slot=locked).exists():
         raise SlotInUse()
-    scheduling_services.slot_delete(teacher=teacher, slot=slot, now=now)
+    scheduling_services.slot_delete(teacher=teacher, slot=locked, now=now)
 
 
 @transaction.atomic
@@ -444,9 +444,9 @@ def lesson_teacher_no_show(*, booking: Booking, actor, now: datetime | None = No
     booking = _lock_booking(booking)
     if booking.status != Booking.Status.CONFIRMED or booking.lesson_id is None:
         raise BookingNotConfirmed(details={"status": booking.status})
-    _, changed = lesson_services.lesson_mark_teacher_no_show(lesson=booking.lesson, actor=actor, now=now)
-    if changed:
-        billing_services.package_return_lesson(package=booking.package, actor=actor, now=now)
+    _, changed = lesson_services.lesson_mark_teacher_no_show(lesson=cast(Lesson, booking.lesson), actor=actor, now=now)
+    if changed:  # a confirmed booking's lesson came from its package
+        billing_services.package_return_lesson(package=cast(LessonPackage, booking.package), actor=actor, now=now)
     return booking
 
 
@@ -908,7 +908,8 @@ def _series_extend_one(series_id: int, *, now: datetime) -> tuple[int, int]:
     series.looked_through = plan[-1].local_date
     series.save(update_fields=["looked_through", "updated_at"])
     left = _lessons_left(series.student, now=now)
-    booked, missed = [], []
+    booked: list[Booking] = []
+    missed: list = []
     for week in todo:
         if week.bookable and left > len(booked):  # each week is tried once: a missed one is told, not retried
             booking = _book_week(series, week, now=now)

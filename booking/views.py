@@ -10,6 +10,7 @@ Service errors become messages in the user's language.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -25,6 +26,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import selectors as account_selectors
+from accounts.http import SignedInRequest
 from booking import selectors, services, waitlist
 from booking.errors import SlotUnavailable
 from booking.forms import (
@@ -230,7 +232,7 @@ def _reschedule_post(request: HttpRequest, booking_id: int) -> HttpResponse:
         _error(request, error)
         return redirect(back)
     message = _("Your lesson is moved to %(when)s.") % {"when": _when(successor.slot.start_at)}
-    if successor.rescheduled_from.lesson_returned:
+    if successor.rescheduled_from is not None and successor.rescheduled_from.lesson_returned:
         message += " " + _("The lesson of the old time has been returned to your package.")
     messages.success(request, message)
     return redirect("booking:booking-detail", successor.pk)
@@ -320,7 +322,7 @@ def teacher_week(request: HttpRequest) -> HttpResponse:
     today = timezone.localtime(now, zone).date()
     shown = local_week(WeekForm(request.GET).week_or_none() or today, zone)
     monday, start, end = shown.monday, shown.start, shown.end
-    days = [{"date": monday + timedelta(days=offset), "slots": []} for offset in range(7)]
+    days: list[dict[str, Any]] = [{"date": monday + timedelta(days=offset), "slots": []} for offset in range(7)]
     # A day of margin, then the local date decides: exact even where a clock change falls on midnight.
     margin = timedelta(days=1)
     for slot in selectors.teacher_slots_with_takers(
@@ -423,7 +425,7 @@ def teacher_time_off(request: HttpRequest) -> HttpResponse:
 
 @teacher_page
 @require_POST
-def time_off_cancel(request: HttpRequest, time_off_id: int) -> HttpResponse:
+def time_off_cancel(request: SignedInRequest, time_off_id: int) -> HttpResponse:
     time_off = scheduling_selectors.time_off_for_teacher(user=request.user, time_off_id=time_off_id)
     services.time_off_cancel(time_off=time_off, actor=request.user)
     messages.success(request, _("Time off removed; you can open slots in these days again."))
@@ -432,7 +434,7 @@ def time_off_cancel(request: HttpRequest, time_off_id: int) -> HttpResponse:
 
 @teacher_page
 @require_POST
-def slot_remove(request: HttpRequest, slot_id: int) -> HttpResponse:
+def slot_remove(request: SignedInRequest, slot_id: int) -> HttpResponse:
     slot = scheduling_selectors.slot_for_teacher(user=request.user, slot_id=slot_id)
     when = date_format(in_zone(slot.start_at), "j E, H:i")
     try:
@@ -485,7 +487,7 @@ def series_new(request: HttpRequest) -> HttpResponse:
         "slot": slot,
         "weeks": weeks,
         "bookable": sum(1 for week in weeks or () if week.bookable),
-        "shifts": any(getattr(week, "shifted", False) for week in weeks or ()),
+        "shifts": any(week.shifted for week in weeks or ()),
     }
     return render(request, "booking/series_new.html", context)
 

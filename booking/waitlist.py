@@ -109,7 +109,7 @@ def slot_fits_window(*, entry: WaitlistEntry, start_at: datetime, end_at: dateti
     start, end = start_at.astimezone(zone), end_at.astimezone(zone)
     if entry.weekday is not None and start.weekday() != entry.weekday:
         return False
-    if entry.start_time is None:
+    if entry.start_time is None or entry.end_time is None:  # no window (both or neither: a constraint)
         return True
     return start.time() >= entry.start_time and end.date() == start.date() and end.time() <= entry.end_time
 
@@ -121,7 +121,7 @@ def _check_window(weekday, start_time: time | None, end_time: time | None) -> No
     if (start_time is None) != (end_time is None):
         field = "end_time" if end_time is None else "start_time"
         errors[field] = [_("Give both ends of the time window, or neither.")]
-    elif start_time is not None and end_time <= start_time:
+    elif start_time is not None and end_time is not None and end_time <= start_time:
         errors["end_time"] = [_("The window must end after it starts.")]
     if errors:
         raise InvalidInput(details=errors)
@@ -188,7 +188,7 @@ def waitlist_leave(*, entry: WaitlistEntry, actor, now: datetime | None = None) 
 
 # --- offers ------------------------------------------------------------------------------
 
-_ACTIONS = {
+_ACTIONS: dict[str, str] = {
     WaitlistOffer.Status.ACCEPTED: "booking.waitlist.accepted",
     WaitlistOffer.Status.LAPSED: "booking.waitlist.lapsed",
     WaitlistOffer.Status.WITHDRAWN: "booking.waitlist.withdrawn",
@@ -283,7 +283,8 @@ def slot_offer_next(*, slot_id, now: datetime) -> WaitlistOffer | None:
         return None
     offered = set(WaitlistOffer.objects.filter(slot=slot).values_list("entry__student_id", flat=True))
     for entry in _waiting_entries(teacher_ids=[slot.teacher_id]):
-        if entry.busy or entry.student_id in offered or not _could_take(entry, slot):
+        busy = entry.busy  # type: ignore[attr-defined]  # annotated by _waiting_entries
+        if busy or entry.student_id in offered or not _could_take(entry, slot):
             continue
         if billing_selectors.package_usable(student=entry.student, now=now) is None:
             continue  # could not hold it: the next one gets the chance
@@ -307,7 +308,7 @@ def _offer_open_slots(*, now: datetime) -> int:
         entries_by_teacher[entry.teacher_id].append(entry)
     offered = 0
     for teacher_id, entries in entries_by_teacher.items():
-        busy = {entry.pk for entry in entries if entry.busy}
+        busy = {entry.pk for entry in entries if entry.busy}  # type: ignore[attr-defined]  # _waiting_entries
         slots = (
             selectors.open_slots(teacher_id=teacher_id, now=now)
             .exclude(Exists(WaitlistOffer.objects.filter(slot=OuterRef("pk"), status=OPEN)))

@@ -9,7 +9,7 @@ class GuitarOnlineAdminSite(admin.AdminSite):
     index_title = _("School administration")
 
     @property
-    def login_form(self):
+    def login_form(self):  # type: ignore[override]  # read-only here: the form never changes
         """Staff log in under the login rule of the site and the API (paused after wrong passwords)."""
         from accounts.forms import StaffAuthenticationForm
 

@@ -58,7 +58,8 @@ class BeatLock:
         try:
             while True:
                 self.connection = psycopg.connect(self.conninfo, autocommit=True, application_name="guitaronline-beat")
-                if self.connection.execute("SELECT pg_try_advisory_lock(%s)", [LOCK_KEY]).fetchone()[0]:
+                row = self.connection.execute("SELECT pg_try_advisory_lock(%s)", [LOCK_KEY]).fetchone()
+                if row is not None and row[0]:
                     logger.info("beat lock taken: this beat schedules the periodic tasks")
                     return
                 self.connection.close()

@@ -14,7 +14,7 @@ from typing import Any
 PRIVATE_HEADERS = frozenset({"authorization", "cookie", "x-forwarded-for", "x-real-ip"})
 
 
-def _scrub(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any]:
+def _scrub(event: Any, hint: dict[str, Any]) -> Any:  # sentry_sdk's Event, a TypedDict of the event
     """Tag the request id, and drop whatever could name a person."""
     from guitaronline.core.context import current
 

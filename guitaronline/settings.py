@@ -12,6 +12,7 @@ import sys
 from datetime import timedelta
 from email.utils import getaddresses
 from pathlib import Path
+from typing import Any
 
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
@@ -362,7 +363,7 @@ if TESTING:  # a queue of its own, so test runs never feed a real worker
 if CELERY_BROKER_URL.startswith("sqla+"):
     CELERY_BROKER_FOLDER.mkdir(parents=True, exist_ok=True)
     # Passed to SQLAlchemy's create_engine: wait for another process's write instead of failing.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"connect_args": {"timeout": 30}}
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {"connect_args": {"timeout": 30}}
 else:
     # Longer than any countdown or ETA we use, so a late-acked task is not
     # redelivered while it still runs (Redis; RabbitMQ redelivers on a lost connection).
@@ -491,7 +492,7 @@ CONTENT_SECURITY_POLICY = {
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 # plain | json; JSON lines (with the request id) by default in production.
 LOG_FORMAT = (env.str("LOG_FORMAT", default="") or ("json" if PRODUCTION else "plain")).strip().lower()
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {

@@ -1,5 +1,7 @@
 """Lessons API: /api/v1/lessons/... (thin)."""
 
+from typing import Any
+
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
@@ -85,7 +87,7 @@ class _MarkApi(APIView):
         return Response(LessonSerializer(selectors.lesson_for_user(user=request.user, lesson_id=lesson.pk)).data)
 
 
-_mark_schema = {
+_mark_schema: dict[str, Any] = {
     "tags": ["lessons"],
     "request": LessonMarkSerializer,
     "parameters": [IDEMPOTENCY_KEY_PARAMETER],

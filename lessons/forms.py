@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
+from django.db import models
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
@@ -14,7 +17,7 @@ from lessons.services import HOMEWORK_DETAILS_MAX_LENGTH, HOMEWORK_TITLE_MAX_LEN
 
 def _label(field: str):
     """The model field's (translated) name as a form label."""
-    return capfirst(Lesson._meta.get_field(field).verbose_name)
+    return capfirst(cast(models.Field, Lesson._meta.get_field(field)).verbose_name)
 
 
 def _text_input(rows: int = 4) -> forms.Textarea:

@@ -302,7 +302,7 @@ def homework_item_update(
     for field in changed:
         setattr(item, field, values[field])
     ticked = done is not None and done != item.done
-    if ticked:
+    if done is not None and ticked:
         item.done = done
         item.done_at = now if done else None
         changed += ["done", "done_at"]

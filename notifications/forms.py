@@ -26,7 +26,8 @@ class PreferencesForm(forms.Form):
         self.summary = summary = preferences.summary(user)
         self.channels = list(next(iter(summary["kinds"].values())))
         initial = {"reminder_hours": summary["reminder_hours"]}
-        super().__init__(*args, initial=initial, **kwargs)
+        kwargs["initial"] = initial
+        super().__init__(*args, **kwargs)
         for kind, label in preferences.KINDS.items():
             for channel in self.channels:
                 name = _field(kind, channel)

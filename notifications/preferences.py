@@ -75,7 +75,8 @@ def channels(
     if template in EMAIL_ONLY:
         return [EMAIL] if EMAIL in offered else []
     kind = kind_of(event_type)
-    if kind == REMINDERS and REMINDER_KINDS.get(payload.get("kind")) not in reminder_hours(row):
+    hours = REMINDER_KINDS.get(payload.get("kind", ""))
+    if kind == REMINDERS and (hours is None or hours not in reminder_hours(row)):
         return []
     linked = telegram_enabled() and row is not None and row.telegram_chat_id is not None
     wanted = [*offered, *([TELEGRAM] if linked and EMAIL in offered else [])]
@@ -185,8 +186,9 @@ def unsubscribe_read(token: str):
 
 def telegram_chats(user_ids) -> dict[int, int]:
     """The chats linked to these users' accounts, in one query: user id -> chat id."""
-    return dict(
-        NotificationSettings.objects.filter(user_id__in=user_ids, telegram_chat_id__isnull=False).values_list(
-            "user_id", "telegram_chat_id"
-        )
-    )
+    linked = NotificationSettings.objects.filter(user_id__in=user_ids, telegram_chat_id__isnull=False)
+    return {
+        user_id: chat_id
+        for user_id, chat_id in linked.values_list("user_id", "telegram_chat_id")
+        if chat_id is not None
+    }

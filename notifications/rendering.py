@@ -143,7 +143,7 @@ def email(notification) -> Email:
                 "paragraphs": [part for part in words.body.split("\n\n") if part.strip()],
                 "url": words.url,
                 "unsubscribe_url": unsubscribe,
-                "kind": preferences.KINDS.get(kind, ""),
+                "kind": preferences.KINDS.get(kind or "", ""),
                 "recipient": recipient,
                 "site_url": settings.SITE_URL,
                 "language": recipient.language,

@@ -42,8 +42,8 @@ def _teacher_name(user: User | None) -> str:
 
 
 def _lesson_context(payload: dict, users: dict[int, User]) -> dict:
-    teacher = users.get(payload.get("teacher_id"))
-    student = users.get(payload.get("student_id"))
+    teacher = users.get(payload.get("teacher_id", 0))
+    student = users.get(payload.get("student_id", 0))
     return {
         "start": _dt(payload.get("start_at")),
         "end": _dt(payload.get("end_at")),
@@ -70,9 +70,9 @@ def _to_both(payload: dict, users: dict[int, User], template: str, link=_link, *
     teacher, each pointing where `link(payload, for_student=...)` says."""
     context = {**_lesson_context(payload, users), **extra}
     messages = []
-    if student := users.get(payload.get("student_id")):
+    if student := users.get(payload.get("student_id", 0)):
         messages.append(Message(student, f"{template}_student", context, link(payload, for_student=True)))
-    if teacher := users.get(payload.get("teacher_id")):
+    if teacher := users.get(payload.get("teacher_id", 0)):
         messages.append(Message(teacher, f"{template}_teacher", context, link(payload, for_student=False)))
     return messages
 
@@ -80,7 +80,7 @@ def _to_both(payload: dict, users: dict[int, User], template: str, link=_link, *
 def _to_student(
     payload: dict, users: dict[int, User], template: str, channels=BOTH, link: str | None = None, **extra
 ) -> list[Message]:
-    student = users.get(payload.get("student_id"))
+    student = users.get(payload.get("student_id", 0))
     if student is None:
         return []
     context = {**_lesson_context(payload, users), **payload, **extra}
@@ -124,7 +124,7 @@ def move_proposed(event: OutboxEvent, users: dict[int, User]) -> list[Message]:
 
 
 def _to_teacher(payload: dict, users: dict[int, User], template: str, **extra) -> list[Message]:
-    teacher = users.get(payload.get("teacher_id"))
+    teacher = users.get(payload.get("teacher_id", 0))
     if teacher is None:
         return []
     context = {**_lesson_context(payload, users), **payload, **extra}
@@ -224,7 +224,7 @@ def payment_status_changed(event: OutboxEvent, users: dict[int, User]) -> list[M
 def waitlist_offered(event: OutboxEvent, users: dict[int, User]) -> list[Message]:
     """A freed slot offered to a waiting student; the link opens the offer page, which holds it for them."""
     payload = event.payload
-    student = users.get(payload.get("student_id"))
+    student = users.get(payload.get("student_id", 0))
     if student is None or not payload.get("offer_id"):
         return []
     context = {**_lesson_context(payload, users), "expires": _dt(payload.get("expires_at"))}

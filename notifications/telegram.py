@@ -133,10 +133,14 @@ def webhook_handle(update: dict, *, now: datetime | None = None) -> Reply | None
     if not isinstance(message, dict) or not isinstance(message.get("chat"), dict):
         return None  # an update the bot does not handle (an edit, a channel post)
     chat_id = message["chat"].get("id")
-    sender = message.get("from") if isinstance(message.get("from"), dict) else {}
+    sender = message.get("from")
+    if not isinstance(sender, dict):
+        sender = {}
     if not isinstance(chat_id, int):
         return None
-    text = message.get("text") if isinstance(message.get("text"), str) else ""
+    text = message.get("text")
+    if not isinstance(text, str):
+        text = ""
     command, _space, token = text.strip().partition(" ")
     with translation.override(_language(sender)):
         if command != "/start" or not token.strip():

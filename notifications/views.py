@@ -17,6 +17,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.http import SignedInRequest
 from guitaronline.core.errors import ApplicationError
 from guitaronline.core.pages import error_messages
 from notifications import preferences, selectors, services, telegram
@@ -41,7 +42,7 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def mark_read(request: HttpRequest, notification_id) -> HttpResponse:
+def mark_read(request: SignedInRequest, notification_id) -> HttpResponse:
     notification = selectors.notification_for_user(user=request.user, notification_id=notification_id)
     services.notifications_mark_read(user=request.user, notification_ids=[notification.pk])
     messages.success(request, _("The notification is marked as read."))
@@ -50,7 +51,7 @@ def mark_read(request: HttpRequest, notification_id) -> HttpResponse:
 
 @login_required
 @require_POST
-def mark_all_read(request: HttpRequest) -> HttpResponse:
+def mark_all_read(request: SignedInRequest) -> HttpResponse:
     marked = services.notifications_mark_read(user=request.user)
     if marked:
         messages.success(
@@ -80,8 +81,8 @@ def preferences_save(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Your notification choices have been saved."))
     else:
         for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
+            for message in errors:
+                messages.error(request, str(message))
     return _to_profile()
 
 

@@ -41,7 +41,8 @@ class SlotForm(forms.Form):
         return as_utc
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         day, start, end = cleaned.get("date"), cleaned.get("start_time"), cleaned.get("end_time")
         if day is not None and start is not None and end is not None:
             try:

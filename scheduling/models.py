@@ -75,6 +75,8 @@ class TimeOff(TimeStampedModel):
         related_name="+",
     )
 
+    bookings: list  # not a column: the lessons still booked in it, attached by `booking.selectors`
+
     class Meta:
         verbose_name = _("time off")
         verbose_name_plural = _("time off")

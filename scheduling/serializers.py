@@ -64,6 +64,7 @@ class DateOrDateTimeField(serializers.Field):
 
     def _parse(self, text: str) -> dt.datetime | None:
         day = parse_date(text)  # first: parse_datetime would read a bare date as midnight
+        moment: dt.datetime | None
         if day is not None:
             moment = dt.datetime.combine(day + dt.timedelta(days=1 if self.end_of_day else 0), dt.time.min)
         else:

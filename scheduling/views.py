@@ -14,7 +14,7 @@ from collections import Counter
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone
@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
+from accounts.http import SignedInRequest
 from guitaronline.core.errors import ApplicationError
 from guitaronline.core.pages import area_page, form_errors
 from guitaronline.core.times import in_zone
@@ -40,7 +41,7 @@ def _week_of(moment: dt.datetime) -> str:
 
 @teacher_page
 @require_http_methods(["GET", "POST"])
-def slot_add(request: HttpRequest) -> HttpResponse:
+def slot_add(request: SignedInRequest) -> HttpResponse:
     teacher = request.user
     form = SlotForm(request.POST or None, zone=timezone.get_current_timezone())
     if request.method == "POST" and form.is_valid():
@@ -114,7 +115,7 @@ def _skipped_message(skipped: list[dict]) -> str:
 
 @teacher_page
 @require_http_methods(["GET", "POST"])
-def slot_add_recurring(request: HttpRequest) -> HttpResponse:
+def slot_add_recurring(request: SignedInRequest) -> HttpResponse:
     teacher = request.user
     form = RecurringForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -36,7 +36,7 @@ def _rate_limited_response() -> Response:
 def _api_exception_code(exc: exceptions.APIException) -> str:
     detail = exc.detail
     if isinstance(detail, dict) and isinstance(detail.get("code"), str):
-        return detail["code"]
+        return str(detail["code"])
     codes = exc.get_codes()
     if isinstance(codes, str):
         return codes
@@ -75,10 +75,10 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         return None
 
     headers = {}
-    if getattr(exc, "auth_header", None):
-        headers["WWW-Authenticate"] = exc.auth_header
-    if getattr(exc, "wait", None):
-        headers["Retry-After"] = str(int(exc.wait))
+    if auth_header := getattr(exc, "auth_header", None):  # NotAuthenticated, AuthenticationFailed
+        headers["WWW-Authenticate"] = auth_header
+    if wait := getattr(exc, "wait", None):  # Throttled
+        headers["Retry-After"] = str(int(wait))
     set_rollback()
 
     if isinstance(exc, exceptions.ValidationError):
@@ -93,9 +93,9 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
             status=429,
             headers=headers,
         )
-    details = exc.details if isinstance(exc, JSONParseError) else None
+    parse_details: dict[str, Any] | None = exc.details if isinstance(exc, JSONParseError) else None
     return Response(
-        error_body(_api_exception_code(exc), _api_exception_message(exc), details),
+        error_body(_api_exception_code(exc), _api_exception_message(exc), parse_details),
         status=exc.status_code,
         headers=headers,
     )

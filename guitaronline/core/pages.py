@@ -79,7 +79,7 @@ def _field_messages(error: ApplicationError) -> dict[str, list[str]]:
     return {name: [str(text) for text in found] for name, found in details.items() if isinstance(found, list)}
 
 
-def form_errors(form: forms.Form, error: ApplicationError, field_map: dict[str, str] | None = None) -> None:
+def form_errors(form: forms.BaseForm, error: ApplicationError, field_map: dict[str, str] | None = None) -> None:
     """Show a service's refusal on `form`: on each field it names
     (`field_map` renames service fields to form fields), else on the form."""
     field_map = field_map or {}

@@ -71,7 +71,7 @@ class JSONParser(parsers.JSONParser):
     def parse(self, stream, media_type=None, parser_context=None):
         parser_context = parser_context or {}
         try:
-            encoding = parsers.get_encoding(parser_context)
+            encoding = parsers.get_encoding(parser_context)  # type: ignore[attr-defined]  # DRF has it; the stubs not
         except exceptions.ParseError:
             raise JSONParseError(
                 _("The character set named in the Content-Type header is not supported."),

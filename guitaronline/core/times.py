@@ -4,7 +4,6 @@ and wall-clock times of a zone as instants."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, tzinfo
-from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
@@ -24,7 +23,7 @@ def in_zone(moment: datetime, zone: tzinfo | None = None) -> datetime:
         return moment.astimezone(UTC)
 
 
-def local_to_utc(local: datetime, zone: ZoneInfo) -> datetime | None:
+def local_to_utc(local: datetime, zone: tzinfo) -> datetime | None:
     """A naive wall-clock time in `zone` as UTC; None when that time does not
     exist there (the gap of a spring-forward). An ambiguous time (the repeated
     hour of a fall-back) is read as its first occurrence (fold=0)."""

@@ -56,6 +56,7 @@ def rate_limited(request: HttpRequest, exception: Exception | None = None) -> Ht
     """Answer for a request stopped by django-ratelimit outside DRF (pages)."""
     from django.conf import settings
 
+    response: HttpResponse
     if _is_api(request):
         response = JsonResponse(error_body("rate_limited", _("Too many requests. Try again later.")), status=429)
     else:
@@ -99,6 +100,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
     which the next request recovers by itself (CONN_HEALTH_CHECKS)."""
     if _database_unavailable():
         logger.error("database unavailable for %s %s", request.method, request.path)
+        response: HttpResponse
         if _is_api(request):
             response = JsonResponse(
                 error_body("service_unavailable", _("The service is briefly unavailable. Try again shortly.")),

@@ -89,7 +89,8 @@ class ExportForm(forms.Form):
     end = forms.DateField(label=gettext_lazy("To"), widget=DatePicker())
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         start, end = data.get("start"), data.get("end")
         if start and end:
             if end < start:
