@@ -92,12 +92,12 @@ def free_port() -> int:
 
 
 class Process:
-    """A child in its own process group, its output in benchmarks/out/logs/NAME.log."""
+    """A child in its own process group, its output in benchmarks/out/logs/NAME.log (or `log_path`)."""
 
-    def __init__(self, name: str, args: list[str], env: dict, cwd: Path = ROOT):
+    def __init__(self, name: str, args: list[str], env: dict, cwd: Path = ROOT, log_path: Path | None = None):
         (OUT / "logs").mkdir(parents=True, exist_ok=True)
         self.name = name
-        self.log_path = OUT / "logs" / f"{name}.log"
+        self.log_path = log_path or OUT / "logs" / f"{name}.log"
         self._log = self.log_path.open("w")
         self.process = subprocess.Popen(
             args, cwd=cwd, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
@@ -727,7 +727,7 @@ def phase_peers(ctx: Context, L: Gunicorn, act: Actors, slot_iter, loop, chosen:
     units = PEER_UNITS
     systems = [peer for peer in peer_systems.peers(ctx.base_url) if peer.name in chosen]
     say(f"  phase: peers ({', '.join(peer.name for peer in systems)}): install (once), seed {units:,} bookable units")
-    started: list[tuple[peer_systems.Peer, Server, peer_systems.PeerProcess]] = []
+    started: list[tuple[peer_systems.Peer, Server, Process]] = []
     versions = {}
     try:
         for peer in systems:

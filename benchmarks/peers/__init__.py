@@ -15,11 +15,8 @@ serves it and books through it for a few seconds: a smoke run of the set-up.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import secrets
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -30,17 +27,12 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 
 from benchmarks.loadgen import Scenario, Server
+from benchmarks.run import Process, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 VAR = ROOT / "var" / "peers"
 BARE_PATH = "/bench/bare"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def with_database(url: str, name: str) -> str:
@@ -83,38 +75,6 @@ class Database:
         with psycopg.connect(self.url) as conn:
             row = conn.execute(sql, params).fetchone()
         return int(row[0]) if row and row[0] is not None else 0
-
-
-class PeerProcess:
-    """gunicorn of a peer, in its own process group, its output in var/peers/NAME/gunicorn.log."""
-
-    def __init__(self, args: list[str], *, env: dict, cwd: Path, log_path: Path):
-        self.log_path = log_path
-        self._log = log_path.open("w")
-        self.process = subprocess.Popen(
-            args, cwd=cwd, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-    def stop(self) -> None:
-        if self.alive():
-            try:
-                os.killpg(self.process.pid, signal.SIGTERM)
-                self.process.wait(timeout=30)
-            except (ProcessLookupError, subprocess.TimeoutExpired):
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
-        self._log.close()
 
 
 class Peer:
@@ -204,15 +164,16 @@ class Peer:
         """A fresh database, migrated, with `units` bookable things and the users who book them."""
         raise NotImplementedError
 
-    def start(self, workers: int) -> tuple[Server, PeerProcess]:
+    def start(self, workers: int) -> tuple[Server, Process]:
         port = free_port()
-        process = PeerProcess(
+        process = Process(
+            f"gunicorn-{self.name}",
             [
                 str(self.venv / "bin" / "gunicorn"), self.wsgi,
                 "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--worker-class", "sync",
                 "--access-logfile", "-" if os.environ.get("BENCH_PEER_ACCESS_LOG") else "/dev/null",
             ],
-            env=self.env(),
+            self.env(),
             cwd=self.project,
             log_path=self.var / "gunicorn.log",
         )  # fmt: skip
@@ -232,7 +193,7 @@ class Peer:
         raise NotImplementedError
 
 
-def wait_ready(server: Server, process: PeerProcess, workers: int, timeout: float = 120) -> None:
+def wait_ready(server: Server, process: Process, workers: int, timeout: float = 120) -> None:
     import http.client
 
     deadline = time.monotonic() + timeout

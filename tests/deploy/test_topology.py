@@ -251,6 +251,27 @@ class Topology:
         self.processes.append(process)
         return process
 
+    def start_gunicorn(self, name: str, port: int, workers: int, **env: str) -> Process:
+        """gunicorn from deploy/gunicorn.conf.py on `port`, with metrics of its own."""
+        return self.start(
+            name,
+            [str(BIN / "gunicorn"), "-c", "deploy/gunicorn.conf.py"],
+            GUNICORN_BIND=f"127.0.0.1:{port}",
+            GUNICORN_WORKERS=str(workers),
+            PROMETHEUS_MULTIPROC_DIR=str(self.tmp / f"prometheus-{name}"),
+            **env,
+        )
+
+    def start_beat(self, name: str, **env: str) -> Process:
+        """Celery beat as deployed: the database scheduler behind the beat lock."""
+        return self.start(
+            name,
+            [sys.executable, "-m", "celery", "-A", "guitaronline", "beat", "--loglevel=INFO", "--scheduler",
+             "guitaronline.beat:LockedDatabaseScheduler", "--pidfile=",
+             "--schedule", str(self.tmp / f"{name}-schedule")],
+            **env,
+        )  # fmt: skip
+
     def stop_all(self) -> None:
         for process in reversed(self.processes):
             process.stop()
@@ -379,24 +400,13 @@ def _run(topology: Topology, marks: dict[str, float]) -> None:
 
     # --- processes -------------------------------------------------------------------------
     t0 = time.monotonic()
-    gunicorn = topology.start(
-        "gunicorn",
-        [str(BIN / "gunicorn"), "-c", "deploy/gunicorn.conf.py"],
-        GUNICORN_BIND=f"127.0.0.1:{topology.gunicorn_port}",
-        GUNICORN_WORKERS="2",
-        PROMETHEUS_MULTIPROC_DIR=str(topology.tmp / "prometheus"),
-    )
+    gunicorn = topology.start_gunicorn("gunicorn", topology.gunicorn_port, workers=2)
     worker = topology.start(
         "worker",
         [sys.executable, "-m", "celery", "-A", "guitaronline", "worker", "--pool=solo", "--without-gossip",
          "--without-mingle", "--loglevel=INFO", "-n", "topology@%h"],
     )  # fmt: skip
-    beat = topology.start(
-        "beat",
-        [sys.executable, "-m", "celery", "-A", "guitaronline", "beat", "--loglevel=INFO", "--scheduler",
-         "guitaronline.beat:LockedDatabaseScheduler", "--pidfile=",
-         "--schedule", str(topology.tmp / "beat-schedule")],
-    )  # fmt: skip
+    beat = topology.start_beat("beat")
     conf_dir = topology.nginx_config()
     nginx = topology.start(
         "nginx",
@@ -545,13 +555,7 @@ def _run(topology: Topology, marks: dict[str, float]) -> None:
     # stop it, then the gauge shows when it last ran a task.
     wait_for(lambda: "Sending due task" in beat.log(), timeout=30, what="beat sending a due task")
     # --- a second beat cannot take the lock: it waits, and takes over when the first stops -----
-    standby = topology.start(
-        "beat-standby",
-        [sys.executable, "-m", "celery", "-A", "guitaronline", "beat", "--loglevel=INFO", "--scheduler",
-         "guitaronline.beat:LockedDatabaseScheduler", "--pidfile=",
-         "--schedule", str(topology.tmp / "beat-standby-schedule")],
-        BEAT_LOCK_RETRY_SECONDS="1",
-    )  # fmt: skip
+    standby = topology.start_beat("beat-standby", BEAT_LOCK_RETRY_SECONDS="1")
     wait_for(lambda: "another beat holds the beat lock" in standby.log(), timeout=30, what="the second beat waiting")
     time.sleep(2)  # two more tries at the lock
     assert standby.alive(), standby.log()
@@ -567,14 +571,8 @@ def _run(topology: Topology, marks: dict[str, float]) -> None:
     closed_port = free_port()  # nothing listens there
     redis_down = f"redis://127.0.0.1:{closed_port}/0"
     cut_off_port = free_port()
-    cut_off = topology.start(
-        "gunicorn-without-redis",
-        [str(BIN / "gunicorn"), "-c", "deploy/gunicorn.conf.py"],
-        GUNICORN_BIND=f"127.0.0.1:{cut_off_port}",
-        GUNICORN_WORKERS="1",
-        PROMETHEUS_MULTIPROC_DIR=str(topology.tmp / "prometheus-without-redis"),
-        REDIS_URL=redis_down,
-        CELERY_BROKER_URL=redis_down,
+    cut_off = topology.start_gunicorn(
+        "gunicorn-without-redis", cut_off_port, workers=1, REDIS_URL=redis_down, CELERY_BROKER_URL=redis_down
     )
 
     def direct(path: str, token: str | None = None) -> tuple[int, bytes]:
