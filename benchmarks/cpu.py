@@ -38,6 +38,23 @@ def _processes() -> dict[int, tuple[str, int, int]]:
     return found
 
 
+def rss_mb(root_pid: int) -> dict[str, float]:
+    """Resident memory (MB) of the processes under `root_pid`, itself excluded: a
+    gunicorn master's workers, a Celery worker's pool. {"total", "max", "count"}."""
+    children = [pid for pid, (_, parent, _) in _processes().items() if parent == root_pid]
+    sizes = []
+    for pid in children:
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        sizes.append(int(line.split()[1]) / 1024)
+                        break
+        except OSError:
+            continue
+    return {"total": sum(sizes), "max": max(sizes, default=0.0), "count": float(len(sizes))}
+
+
 def _machine_busy() -> int:
     with open("/proc/stat") as f:
         values = [int(v) for v in f.readline().split()[1:]]

@@ -46,7 +46,7 @@ from pathlib import Path
 
 import psycopg
 
-from benchmarks import datagen, profiling
+from benchmarks import cpu, datagen, profiling
 from benchmarks.loadgen import (
     CPU_GROUPS,
     Bookings,
@@ -74,6 +74,8 @@ CSRF_COOKIE = "benchcsrfsecret0123456789abcdefg"  # a browser sends its CSRF coo
 OPEN_SLOTS = "/api/v1/scheduling/slots/open"
 WORKER_PROCESSES = 2  # one Celery worker as docker-compose.yml and deploy/k8s run it: --concurrency=2
 DASHBOARD = "/student/"
+TEACHER_WEEK = "/teacher/schedule/"  # the teacher's week: their slots, who takes them, time off
+DIRECTORY = "/teachers/"  # the teacher directory a student browses
 PEER_UNITS = 20_000  # bookable units seeded in each peer: more than a run books
 PEERS = ("pretix", "appointment")
 
@@ -313,6 +315,7 @@ class Actors:
     writer_ids: list[int]
     writer_emails: list[str]
     writer_tokens: list[str] = field(default_factory=list)
+    teacher_cookies: list[str] = field(default_factory=list)  # teachers with lessons ahead, signed in
 
 
 def django_setup(env: dict) -> None:
@@ -399,7 +402,7 @@ def _sessions(url: str, user_ids: list[int], password_hash: str) -> list[str]:
     return cookies
 
 
-def actors(url: str, meta: dict, readers: int = 200) -> Actors:
+def actors(url: str, meta: dict, readers: int = 200, teachers: int = 50) -> Actors:
     scale = datagen.Scale(**meta["scale"])
     with psycopg.connect(url) as conn:
         reader_ids = [
@@ -412,16 +415,28 @@ def actors(url: str, meta: dict, readers: int = 200) -> Actors:
                 [readers],
             )
         ]
+        teacher_ids = [
+            row[0]
+            for row in conn.execute(
+                """
+                SELECT teacher_id FROM lessons_lesson WHERE status = 'scheduled' AND start_at > now()
+                GROUP BY teacher_id ORDER BY hashint8(teacher_id) LIMIT %s
+                """,
+                [teachers],
+            )
+        ]
     first_writer = scale.teachers + scale.regular + 1
     writer_ids = list(range(first_writer, scale.teachers + scale.students + 1))
     with psycopg.connect(url) as conn:
         conn.execute("DELETE FROM accounts_authsession")  # the last run's
+    cookies = _sessions(url, reader_ids + teacher_ids, meta["password_hash"])  # one call: it clears the table
     return Actors(
         reader_ids=reader_ids,
         reader_tokens=_tokens(url, reader_ids, meta["password_hash"]),
-        reader_cookies=_sessions(url, reader_ids, meta["password_hash"]),
+        reader_cookies=cookies[: len(reader_ids)],
         writer_ids=writer_ids,
         writer_emails=[f"student{uid - scale.teachers}@{datagen.DOMAIN}" for uid in writer_ids],
+        teacher_cookies=cookies[len(reader_ids) :],
     )
 
 
@@ -518,6 +533,8 @@ def phase_reads(ctx: Context, L: Gunicorn, S: Gunicorn, X: Gunicorn, act_l: Acto
     bearer_s = [{"Authorization": f"Bearer {t}"} for t in act_s.reader_tokens]
     cookie_l = [{"Cookie": c} for c in act_l.reader_cookies]
     cookie_s = [{"Cookie": c} for c in act_s.reader_cookies]
+    teacher_l = [{"Cookie": c} for c in act_l.teacher_cookies]
+    teacher_s = [{"Cookie": c} for c in act_s.teacher_cookies]
     health = Get("health", "/health")
     results = {}
     for title, steps in (
@@ -538,6 +555,16 @@ def phase_reads(ctx: Context, L: Gunicorn, S: Gunicorn, X: Gunicorn, act_l: Acto
                 Step("dash L", L.server, Get("dashboard", DASHBOARD, cookie_l)),
                 Step("dash L-bare", X.server, Get("dashboard", DASHBOARD, cookie_l)),
                 Step("dash S", S.server, Get("dashboard", DASHBOARD, cookie_s)),
+            ],
+        ),
+        (
+            "teacher pages",
+            [
+                Step("baseline", L.server, health),
+                Step("week L", L.server, Get("teacher week", TEACHER_WEEK, teacher_l)),
+                Step("week S", S.server, Get("teacher week", TEACHER_WEEK, teacher_s)),
+                Step("directory L", L.server, Get("directory", DIRECTORY, cookie_l)),
+                Step("directory S", S.server, Get("directory", DIRECTORY, cookie_s)),
             ],
         ),
     ):
@@ -840,6 +867,7 @@ def phase_outbox(ctx: Context, L: Gunicorn, act: Actors, slot_iter, confirms_don
             if not worker.alive() or time.monotonic() > deadline:
                 raise RuntimeError(f"the Celery worker did not start:\n{worker.log()[-3000:]}")
             time.sleep(0.2)
+        result["rss_before"] = cpu.rss_mb(worker.pid)
         sent_before = len(sink_records(sink_file))
         emails_expected = 2 * backlog.get("booking.confirmed", 0)
         started = time.monotonic()
@@ -871,9 +899,11 @@ def phase_outbox(ctx: Context, L: Gunicorn, act: Actors, slot_iter, confirms_don
             emails_expected=emails_expected,
             emails_received=received,
         )
+        result["rss_after"] = cpu.rss_mb(worker.pid)
         say(
             f"    drained {done:,} events and {received:,} e-mails (expected {emails_expected:,}) in {drained:.1f} s: "
-            f"{done / drained:.0f} events/s, {received / drained:.0f} e-mails/s"
+            f"{done / drained:.0f} events/s, {received / drained:.0f} e-mails/s; Celery pool RSS "
+            f"{result['rss_before']['total']:.0f} -> {result['rss_after']['total']:.0f} MB"
         )
         result["latency"] = commit_to_email(ctx, L, act, slot_iter, confirm_rate, sink_file, loop)
     finally:
@@ -1065,15 +1095,21 @@ def build_rows(r: dict) -> list[Row]:
                     f"p50 {known.p50 * 1000:.2f} ms vs {unknown.p50 * 1000:.2f} ms, p95 {known.p95 * 1000:.2f} vs "
                     f"{unknown.p95 * 1000:.2f} ms; {known.ok} and {unknown.ok} samples, "
                     f"errors {known.errors + unknown.errors}"))  # fmt: skip
+    teacher_pages = reads["teacher pages"]
+    s_teacher = summarize(teacher_pages)
     for key, figure, summaries, large, small in (
         ("6a", "open slots p95 large / small", s_slots, "slots L", "slots S"),
         ("6b", "dashboard p95 large / small", s_dash, "dash L", "dash S"),
+        ("6c", "teacher week p95 large / small", s_teacher, "week L", "week S"),
+        ("6d", "teacher directory p95 large / small", s_teacher, "directory L", "directory S"),
     ):
         value = summaries[large].p95 / summaries[small].p95
         rows.append(Row(key, figure, value, "<= 1.5", value <= 1.5,
                         f"p95 {summaries[large].p95 * 1000:.1f} ms vs "
                         f"{summaries[small].p95 * 1000:.1f} ms"))  # fmt: skip
     ratio_row("7", "student dashboard / baseline", dash, "dash L", "baseline", 0.3)
+    ratio_row("7b", "teacher week page / baseline", teacher_pages, "week L", "baseline", 0.3)
+    ratio_row("7c", "teacher directory / baseline", teacher_pages, "directory L", "baseline", 0.3)
     ratio_row("8a", "open slots: metrics+limits on / off", slots, "slots L", "slots L-bare", 0.93)
     ratio_row("8b", "dashboard: metrics+limits on / off", dash, "dash L", "dash L-bare", 0.93)
     ratio_row("8c", "/health: metrics+limits on / off", slots, "baseline", "baseline-bare", 0.93)
@@ -1094,6 +1130,17 @@ def build_rows(r: dict) -> list[Row]:
                             f"{checked['guitaronline']['bookings']:,} vs {checked[name]['bookings']:,}, double-booked "
                             f"{checked['guitaronline']['double_booked']} vs {checked[name]['double_booked']}; "
                             f"its bare request / ours {fmt(bare)}"))  # fmt: skip
+    before, after = r["rss_before"], r["rss_after"]
+    growth = after["max"] / before["max"] if before["max"] else math.nan
+    rows.append(Row("8d", "gunicorn worker RSS, end / start (max of L)", growth, "<= 1.10", growth <= 1.10,
+                    f"{before['max']:.0f} -> {after['max']:.0f} MB per worker; all {int(after['count'])} workers "
+                    f"{before['total']:.0f} -> {after['total']:.0f} MB; recycled ones start afresh (i3)"))  # fmt: skip
+    if "rss_after" in o:
+        pool_growth = o["rss_after"]["total"] / o["rss_before"]["total"] if o["rss_before"]["total"] else math.nan
+        rows.append(Row("8e", "Celery pool RSS, after / before the drain", pool_growth, "<= 1.10",
+                        pool_growth <= 1.10,
+                        f"{o['rss_before']['total']:.0f} -> {o['rss_after']['total']:.0f} MB over "
+                        f"{o['events']:,} events ({WORKER_PROCESSES} processes)"))  # fmt: skip
     rows.append(Row("i1", "baseline GET /health (req/s)", base_slots.rate, "", None,
                     f"p50 {base_slots.p50 * 1000:.1f} ms; touches nothing: {r['health']['touches_nothing']} "
                     f"(PostgreSQL transactions {r['health']['pg_transactions']}, Redis clients "
@@ -1109,6 +1156,8 @@ CPU_SCENARIOS = (
     ("GET /health", "open slots", "baseline"),
     ("open slots API", "open slots", "slots L"),
     ("student dashboard", "dashboard", "dash L"),
+    ("teacher week page", "teacher pages", "week L"),
+    ("teacher directory", "teacher pages", "directory L"),
     ("login answered 429", "login", "login 429"),
     ("hold", "booking", "hold"),
     ("confirm", "booking", "confirm"),
@@ -1120,6 +1169,7 @@ def cpu_section(results: dict) -> str:
     windows = {
         "open slots": results["reads"]["open slots"],
         "dashboard": results["reads"]["dashboard"],
+        "teacher pages": results["reads"]["teacher pages"],
         "login": results["login"]["windows"],
         "booking": results["booking"]["windows"],
     }
@@ -1223,6 +1273,7 @@ def main() -> int:
     try:
         for g in (L, S, X):
             wait_ready(g)
+        results["rss_before"] = cpu.rss_mb(L.process.pid)
         say("phases")
         results["health"] = phase_health_touch(ctx, L, loop)
         results["reads"] = phase_reads(ctx, L, S, X, act_l, act_s, loop)
@@ -1248,6 +1299,7 @@ def main() -> int:
             act_l.writer_tokens = _tokens(ctx.db_url(LARGE_DB), act_l.writer_ids, meta_l["password_hash"])
             results["peers"] = phase_peers(ctx, L, act_l, results["booking"]["slot_iter"], loop, chosen)
         results["restarts"] = sum(max(0, g.boots() - g.workers) for g in (L, S, X))
+        results["rss_after"] = cpu.rss_mb(L.process.pid)
         if args.profile:
             which = ["baseline", "open_slots", "dashboard", "login", "hold", "confirm"]
             if args.profile != "all":
@@ -1285,6 +1337,7 @@ def main() -> int:
             for phase, windows in (
                 ("open slots", results["reads"]["open slots"]),
                 ("dashboard", results["reads"]["dashboard"]),
+                ("teacher pages", results["reads"]["teacher pages"]),
                 ("login", results["login"]["windows"]),
                 ("booking", results["booking"]["windows"]),
                 *([("peers", results["peers"]["windows"])] if "peers" in results else []),
