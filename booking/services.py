@@ -94,18 +94,15 @@ def _refuse_taken(slot_id, *, now: datetime) -> int:
     return pk
 
 
-def _lock_open_slot(
-    slot_id, *, now: datetime, releasing_slot_id: int | None = None, hinted: bool = False, taking: bool = False
-) -> Slot:
-    """Lock the teacher's rules, then the slot, and check that it can be held
+def _lock_open_slot(pk: int, *, now: datetime, releasing_slot_id: int | None = None, taking: bool = False) -> Slot:
+    """Lock the teacher's rules, then the slot `pk` (as `_refuse_taken` gives
+    it, after its hint), and check that it can be held
     (`selectors.slot_check_open`; the slot `releasing_slot_id` being given up
     does not count). Not-found when no such live slot exists.
 
-    A slot already taken is refused first (`_refuse_taken`), unless the
-    caller did so before its transaction (`hinted`). A caller `taking` the
-    slot (`_take_slot`, which reads its active bookings under the lock anyway)
-    leaves the locked "taken" check to that read, one query fewer."""
-    pk = object_id(slot_id) if hinted else _refuse_taken(slot_id, now=now)
+    A caller `taking` the slot (`_take_slot`, which reads its active bookings
+    under the lock anyway) leaves the locked "taken" check to that read, one
+    query fewer."""
     scheduling_selectors.teacher_rules_lock(slot_id=pk)
     try:
         slot = (
@@ -204,7 +201,7 @@ def booking_hold(*, student, slot_id, now: datetime | None = None) -> Booking:
 
 
 def _hold_locked(student, slot_pk: int, *, now: datetime) -> Booking:
-    slot = _lock_open_slot(slot_pk, now=now, hinted=True, taking=True)
+    slot = _lock_open_slot(slot_pk, now=now, taking=True)
     offer = waitlist.slot_open_offer(slot=slot, student=student, now=now)  # reserved for another student?
     _require_lesson_for_a_new_hold(student, now=now)
     expires_at = _hold_expiry(now)
@@ -382,7 +379,7 @@ def booking_reschedule(*, booking: Booking, new_slot_id, actor, now: datetime | 
     if new_slot_id == booking.slot_id:
         raise InvalidInput(details={"new_slot_id": [_("Choose a different slot.")]})
 
-    new_slot = _lock_open_slot(new_slot_id, now=now, releasing_slot_id=booking.slot_id)
+    new_slot = _lock_open_slot(_refuse_taken(new_slot_id, now=now), now=now, releasing_slot_id=booking.slot_id)
     return _move_locked(booking, new_slot, actor=actor, now=now)
 
 
@@ -572,7 +569,7 @@ def booking_move_propose(
     if len(message) > PROPOSAL_MESSAGE_MAX_LENGTH:
         limit = {"limit": PROPOSAL_MESSAGE_MAX_LENGTH}
         raise InvalidInput(details={"message": [_("Keep the message under %(limit)d characters.") % limit]})
-    new_slot = _lock_open_slot(new_slot_id, now=now, releasing_slot_id=booking.slot_id)
+    new_slot = _lock_open_slot(_refuse_taken(new_slot_id, now=now), now=now, releasing_slot_id=booking.slot_id)
     if new_slot.teacher_id != teacher.pk:
         raise InvalidInput(details={"new_slot_id": [_("Propose one of your own open slots.")]})
     expires_at = min(now + timedelta(hours=settings.BOOKING_PROPOSAL_HOURS), booking.slot.start_at, new_slot.start_at)
@@ -619,7 +616,7 @@ def move_proposal_accept(*, proposal: MoveProposal, student, now: datetime | Non
     Returns the booking at the new time."""
     now = _now(now)
     proposal, booking = _answerable(proposal, student, now=now)
-    new_slot = _lock_open_slot(proposal.new_slot_id, now=now, releasing_slot_id=booking.slot_id)
+    new_slot = _lock_open_slot(_refuse_taken(proposal.new_slot_id, now=now), now=now, releasing_slot_id=booking.slot_id)
     successor = _move_locked(booking, new_slot, actor=student, now=now, canceled_by=booking.slot.teacher)
     proposal.status, proposal.answered_at, proposal.moved_to = MoveProposal.Status.ACCEPTED, now, successor
     proposal.save(update_fields=["status", "answered_at", "moved_to", "updated_at"])
@@ -716,7 +713,7 @@ def _book_week(series: Series, week, *, now: datetime) -> Booking | None:
     when its slot was taken meanwhile (another student's series got it)."""
     try:
         with transaction.atomic():
-            slot = _lock_open_slot(week.slot.pk, now=now, taking=True)
+            slot = _lock_open_slot(_refuse_taken(week.slot.pk, now=now), now=now, taking=True)
             offer = waitlist.slot_open_offer(slot=slot, student=series.student, now=now)
             booking = _take_slot(
                 student=series.student,
