@@ -45,6 +45,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
 
 from benchmarks import cpu, datagen, profiling
 from benchmarks.loadgen import (
@@ -405,26 +406,17 @@ def _sessions(url: str, user_ids: list[int], password_hash: str) -> list[str]:
 def actors(url: str, meta: dict, readers: int = 200, teachers: int = 50) -> Actors:
     scale = datagen.Scale(**meta["scale"])
     with psycopg.connect(url) as conn:
-        reader_ids = [
-            row[0]
-            for row in conn.execute(
-                """
-                SELECT student_id FROM lessons_lesson WHERE status = 'scheduled' AND start_at > now()
-                GROUP BY student_id ORDER BY hashint8(student_id) LIMIT %s
-                """,
-                [readers],
-            )
-        ]
-        teacher_ids = [
-            row[0]
-            for row in conn.execute(
-                """
-                SELECT teacher_id FROM lessons_lesson WHERE status = 'scheduled' AND start_at > now()
-                GROUP BY teacher_id ORDER BY hashint8(teacher_id) LIMIT %s
-                """,
-                [teachers],
-            )
-        ]
+
+        def with_lessons_ahead(column: str, limit: int) -> list[int]:
+            """`limit` students or teachers (`column`) with lessons ahead, in a fixed scattered order."""
+            query = sql.SQL(
+                "SELECT {c} FROM lessons_lesson WHERE status = 'scheduled' AND start_at > now() "
+                "GROUP BY {c} ORDER BY hashint8({c}) LIMIT %s"
+            ).format(c=sql.Identifier(column))
+            return [row[0] for row in conn.execute(query, [limit])]
+
+        reader_ids = with_lessons_ahead("student_id", readers)
+        teacher_ids = with_lessons_ahead("teacher_id", teachers)
     first_writer = scale.teachers + scale.regular + 1
     writer_ids = list(range(first_writer, scale.teachers + scale.students + 1))
     with psycopg.connect(url) as conn:

@@ -15,18 +15,20 @@ serves it and books through it for a few seconds: a smoke run of the set-up.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import subprocess
 import sys
 import time
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 
-from benchmarks.loadgen import Scenario, Server
+from benchmarks.loadgen import Get, Scenario, Server
 from benchmarks.run import Process, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -77,17 +79,21 @@ class Database:
         return int(row[0]) if row and row[0] is not None else 0
 
 
-class Peer:
+class Peer(ABC):
     """One peer system: install, seed, serve, book, count.
 
-    Subclasses set `name`, `package` and `wsgi`, keep the peer's project in
-    benchmarks/peers/NAME_site/ (requirements.txt, manage.py, its settings and
-    URLs with the bare view), and implement `prepare`, `booking` and `verify`.
+    Subclasses set `name`, `package`, `wsgi` and `seed_module`, keep the
+    peer's project in benchmarks/peers/NAME_site/ (requirements.txt,
+    manage.py, its settings and URLs with the bare view, and the seed module
+    whose `seed(units, out)` writes what the booking flow needs as JSON), and
+    implement `booking` and `verify`.
     """
 
     name = ""
-    package = ""  # the PyPI distribution whose version `title` shows
+    package = ""  # the PyPI distribution whose version the table shows
     wsgi = ""  # the gunicorn application, e.g. "bench_project.wsgi:application"
+    seed_module = ""  # in the peer's project: seed(units: int, out: str)
+    units = 0  # bookable units seeded by `prepare`
 
     def __init__(self, base_url: str):
         self.base_url = base_url
@@ -160,9 +166,24 @@ class Peer:
 
     # --- the run ------------------------------------------------------------------------
 
+    def migrate(self) -> None:
+        self.manage("migrate", "--no-input")
+
     def prepare(self, admin_url: str, units: int) -> None:
         """A fresh database, migrated, with `units` bookable things and the users who book them."""
-        raise NotImplementedError
+        self.units = units
+        self.database.recreate(admin_url)
+        self.migrate()
+        self.seed_file.unlink(missing_ok=True)
+        self.manage("shell", "-c", f"from {self.seed_module} import seed; seed({units}, {str(self.seed_file)!r})")
+
+    @property
+    def seed_file(self) -> Path:
+        return self.var / "seed.json"
+
+    def seeded(self) -> dict:
+        """What the seed wrote for the booking flow (tokens, ids, sessions)."""
+        return json.loads(self.seed_file.read_text())
 
     def start(self, workers: int) -> tuple[Server, Process]:
         port = free_port()
@@ -180,17 +201,15 @@ class Peer:
         return Server(self.name, port), process
 
     def baseline(self) -> Scenario:
-        from benchmarks.loadgen import Get
-
         return Get(f"{self.name} bare", BARE_PATH)
 
+    @abstractmethod
     def booking(self) -> Scenario:
         """The peer's booking flow: one unit per booking made."""
-        raise NotImplementedError
 
+    @abstractmethod
     def verify(self) -> dict[str, int]:
         """From the peer's database: {"bookings": made, "double_booked": units booked more than once}."""
-        raise NotImplementedError
 
 
 def wait_ready(server: Server, process: Process, workers: int, timeout: float = 120) -> None:

@@ -22,7 +22,6 @@ any time booked twice.
 
 from __future__ import annotations
 
-import json
 from urllib.parse import urlencode, urlsplit
 
 from benchmarks.loadgen import HOST, Scenario, render
@@ -118,18 +117,15 @@ class Appointment(Peer):
     name = "appointment"
     package = "django-appointment"
     wsgi = "bench_appointment.wsgi:application"
+    seed_module = "bench_appointment.seed"
 
-    def prepare(self, admin_url: str, units: int) -> None:
-        self.database.recreate(admin_url)
+    def migrate(self) -> None:
         # The package ships no migrations: its README has them made in the project (here, once, into the venv).
         self.manage("makemigrations", "appointment", "--no-input")
-        self.manage("migrate", "--no-input")
-        seed = self.var / "seed.json"
-        seed.unlink(missing_ok=True)
-        self.manage("shell", "-c", f"from bench_appointment.seed import run; run({units}, {str(seed)!r})")
+        super().migrate()
 
     def booking(self) -> Scenario:
-        return AppointmentBooking(json.loads((self.var / "seed.json").read_text()))
+        return AppointmentBooking(self.seeded())
 
     def verify(self) -> dict[str, int]:
         return {

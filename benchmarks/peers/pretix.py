@@ -47,19 +47,10 @@ class Pretix(Peer):
     name = "pretix"
     package = "pretix"
     wsgi = "bench_pretix.wsgi:application"
-
-    units = 0
-
-    def prepare(self, admin_url: str, units: int) -> None:
-        self.units = units
-        self.database.recreate(admin_url)
-        self.manage("migrate", "--no-input")
-        seed = self.var / "seed.json"
-        seed.unlink(missing_ok=True)
-        self.manage("shell", "-c", f"from bench_pretix.seed import seed; seed({units}, {str(seed)!r})")
+    seed_module = "bench_pretix.seed"
 
     def booking(self) -> Scenario:
-        return Orders(json.loads((self.var / "seed.json").read_text()))
+        return Orders(self.seeded())
 
     def verify(self) -> dict[str, int]:
         orders = self.database.scalar("SELECT count(*) FROM pretixbase_order")

@@ -1,6 +1,6 @@
 """The bench's data, through django-appointment's models:
 
-    manage.py shell -c "from bench_appointment.seed import run; run(UNITS, 'var/peers/appointment/seed.json')"
+    manage.py shell -c "from bench_appointment.seed import seed; seed(UNITS, 'var/peers/appointment/seed.json')"
 
 One service (a 60-minute lesson), one staff member (the teacher) working 08:00-20:00 every day of the
 week, and the first UNITS hours of that from tomorrow on: the times the bench books, one each. The clients
@@ -25,7 +25,7 @@ from django.utils.crypto import get_random_string
 OPENS, CLOSES = 8, 20  # the teacher's working hours, every day
 
 
-def run(units: int, out: str) -> None:
+def seed(units: int, out: str) -> None:
     user_model = get_user_model()
     Config(
         slot_duration=60,
