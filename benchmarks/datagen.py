@@ -565,22 +565,35 @@ def revert(url: str, meta: dict) -> dict[str, int]:
     scale = Scale(**meta["scale"])
     built_at = datetime.fromisoformat(meta["built_at"])
     written = ["booking_booking", "lessons_lesson", "audit_auditlog", "audit_outboxevent",
-               "notifications_notification", "audit_idempotencyrecord"]  # fmt: skip
+               "notifications_notification", "audit_idempotencyrecord", "booking_series",
+               "billing_paymentevent", "billing_payment", "billing_lessonpackage", "scheduling_slot"]  # fmt: skip
     deleted: dict[str, int] = {}
     with psycopg.connect(url) as conn:
-        tables = list(dict.fromkeys([*_referencing(conn, ["booking_booking", "lessons_lesson"]), *written]))
-        for table in tables:
-            has_created = conn.execute(
+        tables = [
+            table
+            for table in dict.fromkeys([*_referencing(conn, written), *written])
+            if conn.execute(
                 "SELECT 1 FROM information_schema.columns WHERE table_schema = 'public' "
                 "AND table_name = %s AND column_name = 'created_at'",
                 [table],
             ).fetchone()
-            if has_created:
-                rows = conn.execute(
-                    sql.SQL("DELETE FROM {} WHERE created_at > %s").format(sql.Identifier(table)), [built_at]
-                ).rowcount
+        ]
+        for _ in range(len(tables)):  # a row still referenced waits for the next pass
+            waiting = []
+            for table in tables:
+                try:
+                    with conn.transaction():
+                        rows = conn.execute(
+                            sql.SQL("DELETE FROM {} WHERE created_at > %s").format(sql.Identifier(table)), [built_at]
+                        ).rowcount
+                except psycopg.errors.ForeignKeyViolation:
+                    waiting.append(table)
+                    continue
                 if rows:
-                    deleted[table] = rows
+                    deleted[table] = deleted.get(table, 0) + rows
+            tables = waiting
+            if not tables:
+                break
         deleted["writer packages"] = conn.execute(
             """
             UPDATE billing_lessonpackage SET lessons_left = lessons_total, status = 'active'

@@ -21,6 +21,7 @@ import asyncio
 import json
 import math
 import time
+import uuid
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -194,6 +195,80 @@ class Bookings(Scenario):
             booking = json.loads(body)["id"]
             return render("POST", f"/api/v1/booking/{booking}/confirm", headers), ("confirm", writer)
         return None
+
+
+class SeriesBookings(Scenario):
+    """POST /api/v1/booking/series: `weeks` weekly lessons from the first slot of a
+    weekly run nobody booked in this run, by the writers in turn."""
+
+    name = "series"
+    ok = frozenset({201})
+
+    def __init__(self, starts: Iterator[int], tokens: list[str], weeks: int):
+        self.starts = starts
+        self.tokens = tokens
+        self.weeks = weeks
+        self.writers = cycle(range(len(tokens)))
+
+    def next(self):
+        writer = next(self.writers)
+        body = json.dumps({"slot_id": next(self.starts), "weeks": self.weeks}).encode()
+        headers = {"Authorization": f"Bearer {self.tokens[writer]}", "Content-Type": "application/json"}
+        return render("POST", "/api/v1/booking/series", headers, body), writer
+
+
+class Purchases(Scenario):
+    """A purchase per unit: the checkout (POST /api/v1/billing/checkout), then the
+    payment provider's signed `checkout.session.completed` for its session (POST
+    /api/v1/billing/webhooks/stripe), as Stripe sends it once the student has paid.
+    `sign(body)` gives the Stripe-Signature header."""
+
+    name = "purchase"
+    ok = frozenset({200, 201})
+
+    def __init__(self, product_id: int, tokens: list[str], sign: Callable[[bytes], str]):
+        self.body = json.dumps({"product_id": product_id}).encode()
+        self.tokens = tokens
+        self.sign = sign
+        self.writers = cycle(range(len(tokens)))
+        self.results: Counter = Counter()  # the webhook's answers: fulfilled, or why not
+
+    def next(self):
+        writer = next(self.writers)
+        headers = {"Authorization": f"Bearer {self.tokens[writer]}", "Content-Type": "application/json"}
+        return render("POST", "/api/v1/billing/checkout", headers, self.body), "checkout"
+
+    def done(self, step, status, body):
+        if step != "checkout":
+            self.results[json.loads(body).get("result", status) if status == 200 else status] += 1
+            return None
+        if status not in (200, 201):
+            return None
+        payment = json.loads(body)
+        minor = round(float(payment["amount"]) * 100)  # the product's currency has cents
+        event = json.dumps(
+            {
+                "id": f"evt_bench_{uuid.uuid4().hex}",
+                "object": "event",
+                "type": "checkout.session.completed",
+                "created": int(time.time()),
+                "livemode": False,
+                "data": {
+                    "object": {
+                        "id": payment["checkout_url"].rsplit("/", 1)[-1],
+                        "object": "checkout.session",
+                        "status": "complete",
+                        "payment_status": "paid",
+                        "amount_total": minor,
+                        "currency": payment["currency"].lower(),
+                        "client_reference_id": str(payment["payment_id"]),
+                        "metadata": {"payment_id": str(payment["payment_id"])},
+                    }
+                },
+            }
+        ).encode()
+        headers = {"Stripe-Signature": self.sign(event), "Content-Type": "application/json"}
+        return render("POST", "/api/v1/billing/webhooks/stripe", headers, event), "webhook"
 
 
 class Confirms(Scenario):

@@ -55,6 +55,8 @@ from benchmarks.loadgen import (
     Get,
     Holds,
     Post,
+    Purchases,
+    SeriesBookings,
     Server,
     Step,
     Summary,
@@ -554,6 +556,7 @@ def phase_reads(ctx: Context, L: Gunicorn, S: Gunicorn, X: Gunicorn, act_l: Acto
             [
                 Step("baseline", L.server, health),
                 Step("week L", L.server, Get("teacher week", TEACHER_WEEK, teacher_l)),
+                Step("week L-bare", X.server, Get("teacher week", TEACHER_WEEK, teacher_l)),
                 Step("week S", S.server, Get("teacher week", TEACHER_WEEK, teacher_s)),
                 Step("directory L", L.server, Get("directory", DIRECTORY, cookie_l)),
                 Step("directory S", S.server, Get("directory", DIRECTORY, cookie_s)),
@@ -655,7 +658,7 @@ def phase_reset(ctx: Context, X: Gunicorn, loop) -> dict:
     return {"windows": measured}
 
 
-def phase_booking(ctx: Context, L: Gunicorn, act: Actors, slots: list[int], loop) -> dict:
+def phase_booking(ctx: Context, L: Gunicorn, X: Gunicorn, act: Actors, slots: list[int], loop) -> dict:
     queue: deque = deque()
     slot_iter = iter(slots)
     holds = Holds(slot_iter, act.writer_tokens, queue)
@@ -667,8 +670,11 @@ def phase_booking(ctx: Context, L: Gunicorn, act: Actors, slots: list[int], loop
         Step("hold", L.server, holds),
         Step("confirm", L.server, confirms),
         Step("baseline", L.server, Get("health", "/health")),
+        Step("hold-bare", X.server, holds),
+        Step("confirm-bare", X.server, confirms),
     ]
-    say("  phase: holds on distinct slots and confirms of those holds (hold | confirm | baseline)")
+    say("  phase: holds on distinct slots and confirms of those holds (hold | confirm | baseline), "
+        "and both without metrics and limits")  # fmt: skip
     # a longer hold warm-up leaves holds for the confirm warm-up and first window
     loop.run_until_complete(run_window("hold", L.server, holds, concurrency=ctx.concurrency, duration=ctx.warmup))
     measured = loop.run_until_complete(
@@ -787,6 +793,86 @@ def phase_peers(ctx: Context, L: Gunicorn, act: Actors, slot_iter, loop, chosen:
     return {"windows": measured, "checked": checked, "versions": versions, "peers": [p.name for p in systems]}
 
 
+SERIES_WEEKS = 8
+
+
+def weekly_runs(teachers: int = 150, per_teacher: int = 6, weeks: int = SERIES_WEEKS) -> list[int]:
+    """Runs of `weeks` open one-hour slots a week apart, after every generated
+    slot, for teachers in zones without daylight saving time (a week apart in
+    UTC is then the same local time, as a series needs); the first slot of each."""
+    from datetime import timedelta
+
+    from django.db.models import Max
+
+    from accounts.models import User
+    from scheduling.models import Slot
+
+    last = Slot.objects.aggregate(last=Max("end_at"))["last"]
+    base = last.replace(minute=0, second=0, microsecond=0) + timedelta(days=2)
+    teacher_ids = list(
+        User.objects.filter(
+            role="teacher", is_active=True, teacher_profile__is_published=True,
+            timezone__in=["Europe/Moscow", "Asia/Yekaterinburg"],
+        ).order_by("pk").values_list("pk", flat=True)[:teachers]
+    )  # fmt: skip
+    slots = Slot.objects.bulk_create(
+        Slot(teacher_id=teacher, start_at=start, end_at=start + timedelta(hours=1))
+        for teacher in teacher_ids
+        for hour in range(per_teacher)
+        for week in range(weeks)
+        for start in [base + timedelta(hours=2 * hour, days=7 * week)]
+    )
+    return [slot.pk for slot in slots[::weeks]]
+
+
+def bench_product() -> int:
+    from decimal import Decimal
+
+    from billing.models import Product
+
+    product, _ = Product.objects.get_or_create(
+        name_en="Benchmark: ten lessons",
+        defaults={"name_ru": "Бенчмарк: десять уроков", "lessons": 10, "validity_days": 90,
+                  "price": Decimal("150.00"), "currency": "EUR", "is_active": True},
+    )  # fmt: skip
+    return product.pk
+
+
+def phase_flows(ctx: Context, L: Gunicorn, act: Actors, slot_iter, loop) -> dict:
+    """Goal 6: an 8-week series booking against one hold+confirm, and a purchase
+    (checkout and its provider's webhook) against one hold, in alternating windows."""
+    from django.db.models import F
+    from django.utils import timezone
+
+    from benchmarks.fake_stripe import WEBHOOK_SECRET, sign
+    from billing.models import LessonPackage, Payment
+
+    starts = weekly_runs()
+    LessonPackage.objects.filter(student_id__in=act.writer_ids).update(
+        lessons_left=F("lessons_total"), status=LessonPackage.Status.ACTIVE
+    )  # every writer has its 20 lessons: a series takes 8
+    purchases = Purchases(bench_product(), act.writer_tokens, lambda body: sign(body, WEBHOOK_SECRET))
+    series = SeriesBookings(iter(starts), act.writer_tokens, SERIES_WEEKS)
+    steps = [
+        Step("booking", L.server, Bookings(slot_iter, act.writer_tokens)),
+        Step("series", L.server, series),
+        Step("hold", L.server, Holds(slot_iter, act.writer_tokens, deque(maxlen=0))),
+        Step("purchase", L.server, purchases),
+    ]
+    say(f"  phase: {SERIES_WEEKS}-week series and purchases (booking | series | hold | purchase); "
+        f"{len(starts):,} weekly runs of open slots")  # fmt: skip
+    started = timezone.now()
+    measured = loop.run_until_complete(
+        alternate(steps, cycles=ctx.cycles, window=ctx.window, warmup=ctx.warmup, concurrency=ctx.concurrency)
+    )
+    log_summaries(summarize(measured))
+    paid = Payment.objects.filter(
+        created_at__gte=started, status=Payment.Status.SUCCEEDED, package__isnull=False
+    ).count()
+    say(f"    webhook answers {dict(purchases.results)}; {paid:,} payments succeeded, each with its package")
+    return {"windows": measured, "webhooks": dict(purchases.results), "paid": paid}
+
+
 def phase_metrics_scrape(L: Gunicorn) -> dict:
     times = []
     for _ in range(3):
@@ -798,13 +884,15 @@ def phase_metrics_scrape(L: Gunicorn) -> dict:
 
 
 def _pending(conn) -> tuple[int, int]:
-    events = conn.execute("SELECT count(*) FROM audit_outboxevent WHERE status = 'pending'").fetchone()[0]
-    failed = conn.execute("SELECT count(*) FROM audit_outboxevent WHERE status = 'failed'").fetchone()[0]
+    """(events, e-mails) still to dispatch: dead letters (staff's to requeue) are not."""
+    from guitaronline.core import retries
+
+    live = "(status IN ('pending', 'sending') OR (status = 'failed' AND attempts < %s))"
+    events = conn.execute(f"SELECT count(*) FROM audit_outboxevent WHERE {live}", [retries.max_retries()])
     emails = conn.execute(
-        "SELECT count(*) FROM notifications_notification WHERE status IN ('pending', 'sending', 'failed') "
-        "AND channel = 'email'"
-    ).fetchone()[0]
-    return events + failed, emails
+        f"SELECT count(*) FROM notifications_notification WHERE channel = 'email' AND {live}", [retries.max_retries()]
+    )
+    return events.fetchone()[0], emails.fetchone()[0]
 
 
 def sink_records(path: Path) -> list[dict]:
@@ -813,11 +901,95 @@ def sink_records(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def phase_outbox(ctx: Context, L: Gunicorn, act: Actors, slot_iter, confirms_done: int, confirm_rate: float,
-                 sink_file: Path, loop) -> dict:  # fmt: skip
-    import redis
+DRAIN_EVENTS = 10_000  # the drain's backlog, topped up with copies of the confirms' events
+DRILL_EVENTS = 3_000  # the backlog of the drill that kills the worker
+DRILL_LEASE_SECONDS = 5  # NOTIFICATION_SENDING_LEASE_SECONDS in the drill: what the killed worker left surfaces soon
 
+
+def top_up_outbox(conn, target: int, *, types: list[str], since: datetime) -> int:
+    """Copies of the events of `types` the run wrote after `since` (new ids, so new
+    notifications and e-mails about the same lessons) until `target` are pending;
+    how many were added."""
+    columns = [
+        name
+        for (name,) in conn.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' "
+            "AND table_name = 'audit_outboxevent' ORDER BY ordinal_position"
+        )
+    ]
+    fresh = {"id": "gen_random_uuid()", "created_at": "now()", "status": "'pending'", "attempts": "0",
+             "next_attempt_at": "NULL", "processed_at": "NULL", "last_error": "''"}  # fmt: skip
+    names = sql.SQL(", ").join(sql.Identifier(name) for name in columns)
+    values = sql.SQL(", ").join(sql.SQL(fresh[name]) if name in fresh else sql.Identifier(name) for name in columns)
+    added = 0
+    while True:
+        pending = conn.execute("SELECT count(*) FROM audit_outboxevent WHERE status = 'pending'").fetchone()[0]
+        if pending >= target:
+            return added
+        copied = conn.execute(
+            sql.SQL(
+                "INSERT INTO audit_outboxevent ({}) SELECT {} FROM audit_outboxevent "
+                "WHERE event_type = ANY(%s) AND created_at > %s ORDER BY created_at LIMIT %s"
+            ).format(names, values),
+            [types, since, target - pending],
+        ).rowcount
+        if not copied:
+            return added
+        added += copied
+
+
+def start_worker(ctx: Context, name: str, **env) -> Process:
+    """One Celery worker as deployed (`--concurrency=2`), once it is ready."""
+    worker = Process(
+        name,
+        [
+            str(BIN / "celery"), "-A", "guitaronline", "worker", f"--concurrency={WORKER_PROCESSES}",
+            "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"{name}@%h", "--loglevel=INFO",
+        ],
+        {**ctx.app_env("benchmarks.settings_prod", LARGE_DB), **env},
+    )  # fmt: skip
+    deadline = time.monotonic() + 90
+    while " ready." not in worker.log():
+        if not worker.alive() or time.monotonic() > deadline:
+            worker.stop()
+            raise RuntimeError(f"the Celery worker did not start:\n{worker.log()[-3000:]}")
+        time.sleep(0.2)
+    return worker
+
+
+def kick_dispatch() -> None:
+    """A dispatch per worker process, as commits kick it in production."""
     from guitaronline.celery import app as celery_app
+
+    for _ in range(WORKER_PROCESSES):
+        celery_app.send_task("notifications.dispatch_outbox")
+
+
+def drain(url: str, *, limit: float = 180, stop_when=None) -> tuple[float, bool]:
+    """Kick and wait until nothing is left to dispatch (or `stop_when(events_left)`);
+    seconds taken and whether it finished."""
+    started = last_kick = time.monotonic()
+    kick_dispatch()
+    with psycopg.connect(url, autocommit=True) as conn:
+        while True:
+            events_left, emails_left = _pending(conn)
+            now = time.monotonic()
+            if not events_left and not emails_left:
+                return now - started, True
+            if stop_when is not None and stop_when(events_left):
+                return now - started, False
+            if now - started > limit:
+                say(f"    drain not finished after {limit:.0f} s: {events_left} events, {emails_left} e-mails left")
+                return now - started, False
+            if now - last_kick > 5:  # a dispatch stops after its 50 s budget; kicks are cheap
+                kick_dispatch()
+                last_kick = now
+            time.sleep(0.05)
+
+
+def phase_outbox(ctx: Context, L: Gunicorn, act: Actors, slot_iter, confirms_done: int, confirm_rate: float,
+                 sink_file: Path, loop, built_at: datetime) -> dict:  # fmt: skip
+    import redis
 
     url = ctx.db_url(LARGE_DB)
     with psycopg.connect(url, autocommit=True) as conn:
@@ -826,72 +998,40 @@ def phase_outbox(ctx: Context, L: Gunicorn, act: Actors, slot_iter, confirms_don
             "UPDATE audit_outboxevent SET status = 'processed', processed_at = now() "
             "WHERE status = 'pending' AND event_type = 'booking.held'"
         ).rowcount
+        produced = dict(
+            conn.execute(
+                "SELECT event_type, count(*) FROM audit_outboxevent WHERE status = 'pending' GROUP BY 1"
+            ).fetchall()
+        )
+        copies = top_up_outbox(conn, DRAIN_EVENTS, types=list(produced), since=built_at)
         backlog = dict(
             conn.execute(
                 "SELECT event_type, count(*) FROM audit_outboxevent WHERE status = 'pending' GROUP BY 1"
             ).fetchall()
         )
     events = sum(backlog.values())
-    per_confirm = events / confirms_done if confirms_done else math.nan
+    per_confirm = sum(produced.values()) / confirms_done if confirms_done else math.nan
     production_rate = confirm_rate * per_confirm
-    say(f"  phase: outbox drain by one worker; backlog {backlog} ({held} booking.held set aside)")
+    say(f"  phase: outbox drain by one worker; backlog {backlog} ({copies:,} of them copies of the confirms' "
+        f"events; {held} booking.held set aside)")  # fmt: skip
     say(f"    confirms produce {per_confirm:.2f} events each: {production_rate:.0f} events/s at peak confirms")
     broker = redis.Redis.from_url(ctx.redis_url)
     broker.delete("celery")  # the kicks of the web phases: one kick below starts the drain
     broker.close()
-    worker = Process(
-        "celery-worker",
-        [
-            str(BIN / "celery"), "-A", "guitaronline", "worker", f"--concurrency={WORKER_PROCESSES}",
-            "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", "bench@%h", "--loglevel=INFO",
-        ],
-        ctx.app_env("benchmarks.settings_prod", LARGE_DB),
-    )  # fmt: skip
-    result: dict = {
-        "backlog": backlog,
-        "events": events,
-        "per_confirm": per_confirm,
-        "production_rate": production_rate,
-    }
+    result: dict = {"backlog": backlog, "events": events, "per_confirm": per_confirm,
+                    "production_rate": production_rate}  # fmt: skip
+    worker = start_worker(ctx, "celery-worker")
     try:
-        deadline = time.monotonic() + 90
-        while " ready." not in worker.log():
-            if not worker.alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"the Celery worker did not start:\n{worker.log()[-3000:]}")
-            time.sleep(0.2)
         result["rss_before"] = cpu.rss_mb(worker.pid)
         sent_before = len(sink_records(sink_file))
         emails_expected = 2 * backlog.get("booking.confirmed", 0)
-        started = time.monotonic()
-        for _ in range(WORKER_PROCESSES):  # as commits kick it in production: a dispatch per process
-            celery_app.send_task("notifications.dispatch_outbox")
-        last_kick = started
-        with psycopg.connect(url, autocommit=True) as conn:
-            while True:
-                events_left, emails_left = _pending(conn)
-                now = time.monotonic()
-                if not events_left and not emails_left:
-                    break
-                if now - started > 120:
-                    say(f"    drain not finished after 120 s: {events_left} events, {emails_left} e-mails left")
-                    break
-                if now - last_kick > 5:  # a dispatch stops after its 50 s budget; kicks are cheap
-                    for _ in range(WORKER_PROCESSES):
-                        celery_app.send_task("notifications.dispatch_outbox")
-                    last_kick = now
-                time.sleep(0.1)
-        drained = time.monotonic() - started
+        drained, _ = drain(url)
         with psycopg.connect(url, autocommit=True) as conn:
             events_left, _ = _pending(conn)
         done = events - events_left
         received = len(sink_records(sink_file)) - sent_before
-        result.update(
-            drain_seconds=drained,
-            drain_rate=done / drained,
-            emails_expected=emails_expected,
-            emails_received=received,
-        )
-        result["rss_after"] = cpu.rss_mb(worker.pid)
+        result.update(drain_seconds=drained, drain_rate=done / drained, emails_expected=emails_expected,
+                      emails_received=received, rss_after=cpu.rss_mb(worker.pid))  # fmt: skip
         say(
             f"    drained {done:,} events and {received:,} e-mails (expected {emails_expected:,}) in {drained:.1f} s: "
             f"{done / drained:.0f} events/s, {received / drained:.0f} e-mails/s; Celery pool RSS "
@@ -900,6 +1040,78 @@ def phase_outbox(ctx: Context, L: Gunicorn, act: Actors, slot_iter, confirms_don
         result["latency"] = commit_to_email(ctx, L, act, slot_iter, confirm_rate, sink_file, loop)
     finally:
         worker.stop()
+    result["drill"] = kill_drill(ctx, sink_file, types=list(produced), since=built_at)
+    return result
+
+
+def kill_drill(ctx: Context, sink_file: Path, *, types: list[str], since: datetime) -> dict:
+    """A worker killed (SIGKILL, the whole process group) mid-batch, a new one
+    finishing the drain: each e-mail arrives once, none is lost, and the one a
+    worker was sending when it died is an "outcome unknown" dead letter for staff."""
+    url = ctx.db_url(LARGE_DB)
+    with psycopg.connect(url, autocommit=True) as conn:
+        started_at = conn.execute("SELECT now()").fetchone()[0]  # the drill's events are its copies, made after
+        top_up_outbox(conn, DRILL_EVENTS, types=types, since=since)
+        events = conn.execute("SELECT count(*) FROM audit_outboxevent WHERE status = 'pending'").fetchone()[0]
+    say(f"  phase: a worker killed mid-batch; {events:,} events, killed once a third are processed")
+    lease = {"NOTIFICATION_SENDING_LEASE_SECONDS": str(DRILL_LEASE_SECONDS)}
+    worker = start_worker(ctx, "celery-drill-1", **lease)
+    try:
+        drain(url, stop_when=lambda left: left <= events * 2 // 3)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(worker.pid, signal.SIGKILL)
+        worker.process.wait(timeout=10)
+    finally:
+        worker.stop()
+    with psycopg.connect(url, autocommit=True) as conn:
+        sending = conn.execute(
+            "SELECT count(*) FROM notifications_notification WHERE status = 'sending' AND created_at > %s",
+            [started_at],
+        ).fetchone()[0]
+    say(f"    killed: {sending} e-mail(s) left sending; a new worker finishes once the lease "
+        f"({DRILL_LEASE_SECONDS} s) has passed")  # fmt: skip
+    time.sleep(DRILL_LEASE_SECONDS + 1)
+    worker = start_worker(ctx, "celery-drill-2", **lease)
+    try:
+        _, finished = drain(url)
+    finally:
+        worker.stop()
+    with psycopg.connect(url, autocommit=True) as conn:
+        events_left = conn.execute(
+            "SELECT count(*) FROM audit_outboxevent WHERE status <> 'processed' AND created_at >= %s", [started_at]
+        ).fetchone()[0]
+        rows = conn.execute(
+            "SELECT id::text, status, last_error FROM notifications_notification "
+            "WHERE channel = 'email' AND created_at > %s",
+            [started_at],
+        ).fetchall()
+    arrivals: dict[str, int] = {}
+    for record in sink_records(sink_file):
+        key = record.get("id", "").split("@", 1)[0]
+        arrivals[key] = arrivals.get(key, 0) + 1
+    from notifications.services import UNKNOWN_OUTCOME
+
+    unknown = [pk for pk, status, error in rows if status == "failed" and error == UNKNOWN_OUTCOME]
+    sent = [pk for pk, status, _ in rows if status == "sent"]
+    result = {
+        "events": events,
+        "finished": finished,
+        "events_left": events_left,
+        "emails": len(rows),
+        "sent": len(sent),
+        "sent_missing": sum(1 for pk in sent if not arrivals.get(pk)),
+        "duplicated": sum(1 for pk, _, _ in rows if arrivals.get(pk, 0) > 1),
+        "unknown": len(unknown),
+        "unknown_arrived": sum(1 for pk in unknown if arrivals.get(pk)),
+        "undelivered": len(rows) - len(sent) - len(unknown),
+    }
+    result["lost"] = result["events_left"] + result["sent_missing"] + result["undelivered"]
+    say(
+        f"    {result['emails']:,} e-mails: {result['sent']:,} sent, each arrived "
+        f"{'once' if not result['duplicated'] and not result['sent_missing'] else 'NOT once'}; "
+        f"lost {result['lost']}, duplicated {result['duplicated']}, outcome unknown {result['unknown']} "
+        f"(of which arrived {result['unknown_arrived']}); events left {events_left}"
+    )
     return result
 
 
@@ -1073,6 +1285,12 @@ def build_rows(r: dict) -> list[Row]:
         rows.append(Row("4b", "commit-to-e-mail p95 (s)", lat["p95"], "<= 2", lat["p95"] <= 2,
                         f"p50 {lat['p50']:.2f} s, max {lat['max']:.2f} s; {lat['emails']}/{lat['confirmed']} "
                         f"e-mails at {lat['rate']:.0f} confirms/s"))  # fmt: skip
+        d = o["drill"]
+        rows.append(Row("4c", "worker killed mid-batch: e-mails lost / duplicated", float(d["lost"] + d["duplicated"]),
+                        "0 / 0", d["lost"] == 0 and d["duplicated"] == 0,
+                        f"lost {d['lost']}, duplicated {d['duplicated']} of {d['emails']:,} e-mails from "
+                        f"{d['events']:,} events; {d['unknown']} left as outcome unknown for staff "
+                        f"({d['unknown_arrived']} of them had arrived)"))  # fmt: skip
     login = r["login"]["windows"]
     login_s = Summary.of(login["login 429"])
     never_hashed = login_s.errors == 0 and login_s.p99 < r["login"]["hash_seconds"] / 2
@@ -1099,12 +1317,29 @@ def build_rows(r: dict) -> list[Row]:
         rows.append(Row(key, figure, value, "<= 1.5", value <= 1.5,
                         f"p95 {summaries[large].p95 * 1000:.1f} ms vs "
                         f"{summaries[small].p95 * 1000:.1f} ms"))  # fmt: skip
+    if "flows" in r:
+        flows = r["flows"]["windows"]
+        for key, figure, one, other, goal_value in (
+            ("6e", f"{SERIES_WEEKS}-week series / one hold+confirm (cost)", "series", "booking", 3),
+            ("6f", "checkout + webhook / one hold (cost)", "purchase", "hold", 2),
+        ):
+            rr = ratio(flows, other, one)  # cost: the inverse of the throughputs at the same concurrency
+            one_s, other_s = Summary.of(flows[one]), Summary.of(flows[other])
+            extra = (f"; webhooks {r['flows']['webhooks']}, {r['flows']['paid']:,} paid with their package"
+                     if one == "purchase" else f"; {one_s.errors} errors")  # fmt: skip
+            rows.append(Row(key, figure, rr["value"], f"<= {goal_value}", rr["value"] <= goal_value,
+                            f"{one_s.rate:,.1f}/s vs {other_s.rate:,.1f}/s, p50 {one_s.p50 * 1000:.0f} vs "
+                            f"{other_s.p50 * 1000:.0f} ms; windows {fmt(rr['pairs_min'])}..{fmt(rr['pairs_max'])}"
+                            + extra))  # fmt: skip
     ratio_row("7", "student dashboard / baseline", dash, "dash L", "baseline", 0.3)
     ratio_row("7b", "teacher week page / baseline", teacher_pages, "week L", "baseline", 0.3)
     ratio_row("7c", "teacher directory / baseline", teacher_pages, "directory L", "baseline", 0.3)
     ratio_row("8a", "open slots: metrics+limits on / off", slots, "slots L", "slots L-bare", 0.93)
     ratio_row("8b", "dashboard: metrics+limits on / off", dash, "dash L", "dash L-bare", 0.93)
     ratio_row("8c", "/health: metrics+limits on / off", slots, "baseline", "baseline-bare", 0.93)
+    ratio_row("8f", "holds: metrics+limits on / off", booking, "hold", "hold-bare", 0.93)
+    ratio_row("8g", "confirms: metrics+limits on / off", booking, "confirm", "confirm-bare", 0.93)
+    ratio_row("8h", "teacher week: metrics+limits on / off", teacher_pages, "week L", "week L-bare", 0.93)
     if "peers" in r:
         peers = r["peers"]
         windows = peers["windows"]
@@ -1253,8 +1488,16 @@ def main() -> int:
     sink = Process("smtp-sink", [sys.executable, "-m", "benchmarks.smtp_sink", str(ctx.smtp_port), str(sink_file)],
                    {**os.environ, "PYTHONUNBUFFERED": "1"})  # fmt: skip
     processes.append(sink)
+    stripe_port = free_port()
+    processes.append(Process("fake-stripe", [sys.executable, "-m", "benchmarks.fake_stripe", str(stripe_port)],
+                             {**os.environ, "PYTHONUNBUFFERED": "1"}))  # fmt: skip
+    from benchmarks.fake_stripe import SECRET_KEY, WEBHOOK_SECRET
+
+    stripe_env = {"BILLING_PAYMENT_PROVIDER": "stripe", "STRIPE_SECRET_KEY": SECRET_KEY,
+                  "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET, "STRIPE_API_BASE": "https://stripe.invalid",
+                  "BENCH_STRIPE_API_BASE": f"http://127.0.0.1:{stripe_port}"}  # fmt: skip
     say(f"gunicorn: deploy/gunicorn.conf.py, {workers} workers per master (GUNICORN_WORKERS to change), starting 3")
-    L = start_gunicorn("L", "benchmarks.settings_prod", LARGE_DB, ctx)
+    L = start_gunicorn("L", "benchmarks.settings_prod", LARGE_DB, ctx, extra_env=stripe_env)
     S = start_gunicorn("S", "benchmarks.settings_prod", SMALL_DB, ctx)
     X = start_gunicorn("X", "benchmarks.settings_bare", LARGE_DB, ctx)
     processes += [L.process, S.process, X.process]
@@ -1274,18 +1517,19 @@ def main() -> int:
         # fresh: 15-minute tokens
         act_l.writer_tokens = _tokens(ctx.db_url(LARGE_DB), act_l.writer_ids, meta_l["password_hash"])
         contention_slots, slots = slots[-16:], slots[:-16]
-        results["booking"] = phase_booking(ctx, L, act_l, slots, loop)
+        results["booking"] = phase_booking(ctx, L, X, act_l, slots, loop)
         results["contention"] = phase_contention(ctx, L, act_l, contention_slots, loop)
         results["metrics"] = phase_metrics_scrape(L)
         booking = summarize(results["booking"]["windows"])
+        built_at = datetime.fromisoformat(meta_l["built_at"])
         with psycopg.connect(ctx.db_url(LARGE_DB)) as conn:
             confirms_done = conn.execute(
-                "SELECT count(*) FROM booking_booking WHERE status = 'confirmed' AND confirmed_at > %s",
-                [datetime.fromisoformat(meta_l["built_at"])],
+                "SELECT count(*) FROM booking_booking WHERE status = 'confirmed' AND confirmed_at > %s", [built_at]
             ).fetchone()[0]
-        results["outbox"] = phase_outbox(
-            ctx, L, act_l, results["booking"]["slot_iter"], confirms_done, booking["confirm"].rate, sink_file, loop
-        )
+        results["outbox"] = phase_outbox(ctx, L, act_l, results["booking"]["slot_iter"], confirms_done,
+                                         booking["confirm"].rate, sink_file, loop, built_at)  # fmt: skip
+        act_l.writer_tokens = _tokens(ctx.db_url(LARGE_DB), act_l.writer_ids, meta_l["password_hash"])
+        results["flows"] = phase_flows(ctx, L, act_l, results["booking"]["slot_iter"], loop)
         chosen = [name.strip() for name in args.peers.split(",") if name.strip() and name.strip() != "none"]
         if chosen:
             act_l.writer_tokens = _tokens(ctx.db_url(LARGE_DB), act_l.writer_ids, meta_l["password_hash"])

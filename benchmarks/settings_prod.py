@@ -1,5 +1,6 @@
 """The project's production settings, unchanged but for where collected static
-files live and, per gunicorn master of the benchmark, the cache's key prefix.
+files live, per gunicorn master of the benchmark the cache's key prefix, and
+the address of the fake Stripe the purchases pay through.
 
 APP_ENV=production serves pages through whitenoise's manifest storage, so
 templates need `collectstatic`'s manifest (the Docker image builds it). The
@@ -20,3 +21,9 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # metrics) against one Redis database: each keeps its cache entries apart.
 if os.environ.get("BENCH_CACHE_PREFIX") and "KEY_PREFIX" in CACHES["default"]:
     CACHES["default"]["KEY_PREFIX"] = os.environ["BENCH_CACHE_PREFIX"]
+
+# The purchases' payment provider is the tests' fake Stripe on loopback (plain
+# HTTP): production settings refuse a STRIPE_API_BASE that is not https://, so
+# the benchmark passes an https placeholder and the fake's address here.
+if os.environ.get("BENCH_STRIPE_API_BASE"):
+    STRIPE_API_BASE = os.environ["BENCH_STRIPE_API_BASE"]
