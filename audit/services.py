@@ -8,6 +8,9 @@ roll back together.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -33,9 +36,9 @@ def _entity_type(entity: models.Model) -> str:
     return entity._meta.label_lower
 
 
-def audit_log_write(*, actor, action: str, entity: models.Model, payload: dict[str, Any] | None = None) -> AuditLog:
+def _audit_row(*, actor, action: str, entity: models.Model, payload: dict[str, Any] | None) -> AuditLog:
     request = context.current()
-    return AuditLog.objects.create(
+    return AuditLog(
         actor=actor if actor is not None and actor.is_authenticated else None,
         action=action,
         entity_type=_entity_type(entity),
@@ -44,6 +47,21 @@ def audit_log_write(*, actor, action: str, entity: models.Model, payload: dict[s
         ip=request.ip,
         request_id=request.request_id,
     )
+
+
+def _event_row(*, event_type: str, aggregate: models.Model | None, payload: dict[str, Any] | None) -> OutboxEvent:
+    return OutboxEvent(
+        event_type=event_type,
+        aggregate_type=_entity_type(aggregate) if aggregate is not None else "",
+        aggregate_id=str(aggregate.pk) if aggregate is not None else "",
+        payload=payload or {},
+    )
+
+
+def audit_log_write(*, actor, action: str, entity: models.Model, payload: dict[str, Any] | None = None) -> AuditLog:
+    row = _audit_row(actor=actor, action=action, entity=entity, payload=payload)
+    row.save(force_insert=True)
+    return row
 
 
 def outbox_kick() -> None:
@@ -71,29 +89,65 @@ def outbox_event_emit(
     """An event for the notifications worker. `aggregate` None: a request
     about no known row (a password reset asked for an address that may or
     may not be an account's: the worker finds out, not the request)."""
-    event = OutboxEvent.objects.create(
-        event_type=event_type,
-        aggregate_type=_entity_type(aggregate) if aggregate is not None else "",
-        aggregate_id=str(aggregate.pk) if aggregate is not None else "",
-        payload=payload or {},
-    )
+    event = _event_row(event_type=event_type, aggregate=aggregate, payload=payload)
+    event.save(force_insert=True)
     _kick_after_commit()
     return event
+
+
+# The records of the innermost `records_batched` block, when one is open.
+_batch: ContextVar[list[tuple[AuditLog, OutboxEvent]] | None] = ContextVar("audit_records_batch", default=None)
+
+
+@contextmanager
+def records_batched() -> Iterator[None]:
+    """Within the block, `change_record` keeps its audit records and outbox
+    events and writes them when the block ends: one INSERT for the records
+    and one for the events, in the same transaction, in the order they were
+    made. For a change of many steps (a confirm takes a lesson, creates one
+    and confirms; a series does that every week).
+
+    Open it inside the transaction it belongs to. Blocks nest: an inner
+    block's rows join the outer block's when it ends, and are dropped when it
+    raises, as the savepoint around it rolls back the changes they describe.
+    Until its block ends a record has no primary key."""
+    outer = _batch.get()
+    rows: list[tuple[AuditLog, OutboxEvent]] = []
+    token = _batch.set(rows)
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+    if outer is not None:
+        outer.extend(rows)
+    elif rows:
+        AuditLog.objects.bulk_create([record for record, _ in rows])
+        OutboxEvent.objects.bulk_create([event for _, event in rows])
+        _kick_after_commit()
 
 
 @joins_transaction
 def change_record(
     *, actor, action: str, entity: models.Model, payload: dict[str, Any] | None = None
 ) -> tuple[AuditLog, OutboxEvent]:
-    """Write the audit record and the outbox event of one state change.
+    """Write the audit record and the outbox event of one state change (or,
+    inside `records_batched`, keep them for the block's end).
 
     It joins the caller's transaction (the change and its record commit
     together) without a savepoint (`joins_transaction`)."""
     payload = payload or {}
-    return (
-        audit_log_write(actor=actor, action=action, entity=entity, payload=payload),
-        outbox_event_emit(event_type=action, aggregate=entity, payload=payload),
+    batch = _batch.get()
+    if batch is None:
+        return (
+            audit_log_write(actor=actor, action=action, entity=entity, payload=payload),
+            outbox_event_emit(event_type=action, aggregate=entity, payload=payload),
+        )
+    rows = (
+        _audit_row(actor=actor, action=action, entity=entity, payload=payload),
+        _event_row(event_type=action, aggregate=entity, payload=payload),
     )
+    batch.append(rows)
+    return rows
 
 
 def admin_action_record(

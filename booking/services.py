@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import verification
-from audit.services import change_record
+from audit.services import change_record, records_batched
 from billing import selectors as billing_selectors
 from billing import services as billing_services
 from billing.errors import NoActivePackage
@@ -94,7 +94,9 @@ def _refuse_taken(slot_id, *, now: datetime) -> int:
     return pk
 
 
-def _lock_open_slot(pk: int, *, now: datetime, releasing_slot_id: int | None = None, taking: bool = False) -> Slot:
+def _lock_open_slot(
+    pk: int, *, now: datetime, releasing_slot_id: int | None = None, taking: bool = False, rules_locked: bool = False
+) -> Slot:
     """Lock the teacher's rules, then the slot `pk` (as `_refuse_taken` gives
     it, after its hint), and check that it can be held
     (`selectors.slot_check_open`; the slot `releasing_slot_id` being given up
@@ -102,8 +104,10 @@ def _lock_open_slot(pk: int, *, now: datetime, releasing_slot_id: int | None = N
 
     A caller `taking` the slot (`_take_slot`, which reads its active bookings
     under the lock anyway) leaves the locked "taken" check to that read, one
-    query fewer."""
-    scheduling_selectors.teacher_rules_lock(slot_id=pk)
+    query fewer. A caller that holds the teacher's lock already (a series,
+    which takes it once for all its weeks) says so with `rules_locked`."""
+    if not rules_locked:
+        scheduling_selectors.teacher_rules_lock(slot_id=pk)
     try:
         slot = (
             scheduling_selectors.live_slots()
@@ -218,32 +222,35 @@ def _hold_locked(student, slot_pk: int, *, now: datetime) -> Booking:
 
 
 def _confirm_locked(booking: Booking, *, actor, now: datetime) -> Booking:
-    package = billing_services.package_consume_lesson(student=booking.student, now=now, actor=actor)
-    lesson = lesson_services.lesson_create(
-        teacher=booking.slot.teacher,
-        student=booking.student,
-        start_at=booking.slot.start_at,
-        end_at=booking.slot.end_at,
-        actor=actor,
-    )
-    booking.status = Booking.Status.CONFIRMED
-    booking.confirmed_at = now
-    booking.package = package
-    booking.lesson = lesson
-    booking.save(update_fields=["status", "confirmed_at", "package", "lesson", "updated_at"])
-    change_record(
-        actor=actor,
-        action="booking.confirmed",
-        entity=booking,
-        payload=_payload(
-            booking,
-            lesson_id=lesson.pk,
-            package_id=package.pk,
-            rescheduled_from=booking.rescheduled_from_id,
-            **({"series_id": booking.series_id} if booking.series_id else {}),  # told once, for the series
-        ),
-    )
-    waitlist.entry_leave_after_booking(booking=booking, actor=actor, now=now)
+    """Confirm the locked hold: a lesson taken from the package, the lesson
+    created, the booking confirmed; their three records written together."""
+    with records_batched():
+        package = billing_services.package_consume_lesson(student=booking.student, now=now, actor=actor)
+        lesson = lesson_services.lesson_create(
+            teacher=booking.slot.teacher,
+            student=booking.student,
+            start_at=booking.slot.start_at,
+            end_at=booking.slot.end_at,
+            actor=actor,
+        )
+        booking.status = Booking.Status.CONFIRMED
+        booking.confirmed_at = now
+        booking.package = package
+        booking.lesson = lesson
+        booking.save(update_fields=["status", "confirmed_at", "package", "lesson", "updated_at"])
+        change_record(
+            actor=actor,
+            action="booking.confirmed",
+            entity=booking,
+            payload=_payload(
+                booking,
+                lesson_id=lesson.pk,
+                package_id=package.pk,
+                rescheduled_from=booking.rescheduled_from_id,
+                **({"series_id": booking.series_id} if booking.series_id else {}),  # told once, for the series
+            ),
+        )
+        waitlist.entry_leave_after_booking(booking=booking, actor=actor, now=now)
     return booking
 
 
@@ -710,10 +717,13 @@ def _series_terms(*, weeks, until, open_ended: bool, first_date) -> tuple[int | 
 
 def _book_week(series: Series, week, *, now: datetime) -> Booking | None:
     """Book one week of a series as a hold made and confirmed at once; None
-    when its slot was taken meanwhile (another student's series got it)."""
+    when its slot was taken meanwhile (another student's series got it).
+    The caller holds the teacher's lock (`teacher_rules_lock`), so the slot's
+    active bookings, read under it by `_take_slot`, decide at once: no
+    unlocked hint first."""
     try:
-        with transaction.atomic():
-            slot = _lock_open_slot(_refuse_taken(week.slot.pk, now=now), now=now, taking=True)
+        with transaction.atomic(), records_batched():
+            slot = _lock_open_slot(week.slot.pk, now=now, taking=True, rules_locked=True)
             offer = waitlist.slot_open_offer(slot=slot, student=series.student, now=now)
             booking = _take_slot(
                 student=series.student,
@@ -767,6 +777,8 @@ def series_book(
     bookable = [week for week in plan if week.bookable]
     if not bookable:
         raise SeriesNothingBookable()
+    # the teacher's lock once for every week, before the packages' as a hold takes them
+    scheduling_selectors.teacher_rules_lock(teacher_id=start.slot.teacher_id)
     left = _lessons_left(student, now=now)
     if not left:
         raise NoActivePackage()
@@ -785,30 +797,31 @@ def series_book(
         open_ended=open_ended,
         looked_through=plan[-1].local_date if open_ended else None,
     )
-    booked = []
-    for week in bookable[:left]:
-        booking = _book_week(series, week, now=now)
-        if booking is None:
-            week.reason = selectors.TAKEN
-        else:
-            booked.append(booking)
-    for week in bookable[left:]:
-        week.reason = selectors.NO_LESSON
-    if not booked:
-        raise SeriesNothingBookable()  # every week went to someone else meanwhile: nothing is kept
-    change_record(
-        actor=student,
-        action="booking.series.created",
-        entity=series,
-        payload=_series_payload(
-            series,
-            booking_ids=[booking.pk for booking in booked],
-            booked=[booking.slot.start_at.isoformat() for booking in booked],
-            skipped=[
-                {"date": week.local_date.isoformat(), "reason": week.reason} for week in plan if not week.bookable
-            ],
-        ),
-    )
+    with records_batched():  # every week's records and the series' in one INSERT each
+        booked = []
+        for week in bookable[:left]:
+            booking = _book_week(series, week, now=now)
+            if booking is None:
+                week.reason = selectors.TAKEN
+            else:
+                booked.append(booking)
+        for week in bookable[left:]:
+            week.reason = selectors.NO_LESSON
+        if not booked:
+            raise SeriesNothingBookable()  # every week went to someone else meanwhile: nothing is kept
+        change_record(
+            actor=student,
+            action="booking.series.created",
+            entity=series,
+            payload=_series_payload(
+                series,
+                booking_ids=[booking.pk for booking in booked],
+                booked=[booking.slot.start_at.isoformat() for booking in booked],
+                skipped=[
+                    {"date": week.local_date.isoformat(), "reason": week.reason} for week in plan if not week.bookable
+                ],
+            ),
+        )
     return series, plan, booked
 
 
@@ -904,6 +917,8 @@ def _series_extend_one(series_id: int, *, now: datetime) -> tuple[int, int]:
         return 0, 0
     series.looked_through = plan[-1].local_date
     series.save(update_fields=["looked_through", "updated_at"])
+    # the teacher's lock once for every week, before the packages' as a hold takes them
+    scheduling_selectors.teacher_rules_lock(teacher_id=series.teacher_id)
     left = _lessons_left(series.student, now=now)
     booked: list[Booking] = []
     missed: list = []

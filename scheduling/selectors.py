@@ -108,7 +108,7 @@ def slot_for_teacher(*, user: User, slot_id) -> Slot:
         raise NotFound() from exc
 
 
-def teacher_rules_lock(*, slot_id: int) -> None:
+def teacher_rules_lock(*, slot_id: int | None = None, teacher_id: int | None = None) -> None:
     """Lock the profile row of the slot's teacher (FOR NO KEY UPDATE).
 
     Every hold and reschedule of one teacher's slots runs one after the other
@@ -120,9 +120,12 @@ def teacher_rules_lock(*, slot_id: int) -> None:
     the user row is also locked by slot writes (`scheduling.services`) and
     updated at each login. FOR NO KEY UPDATE leaves foreign-key inserts
     unblocked. A no-op on SQLite, which runs write transactions one at a time.
+
+    By `slot_id` (its teacher), or by `teacher_id` for a change of many of
+    one teacher's slots (a weekly series) that locks once, first.
     """
-    teacher_of_slot = live_slots().filter(pk=slot_id).values("teacher_id")
-    list(TeacherProfile.objects.select_for_update(no_key=True).filter(pk=Subquery(teacher_of_slot)).values("pk"))
+    teacher = teacher_id if slot_id is None else Subquery(live_slots().filter(pk=slot_id).values("teacher_id"))
+    list(TeacherProfile.objects.select_for_update(no_key=True).filter(pk=teacher).values("pk"))
 
 
 def time_off_upcoming(*, teacher, now: datetime) -> QuerySet[TimeOff]:

@@ -15,10 +15,11 @@ from tests.factories import make_slot
 
 pytestmark = pytest.mark.django_db
 
-# was 18 and 25: the audit record, the lesson taken and the lesson created now join the caller's
-# transaction without savepoints, and a hold leaves the locked "taken" check to its read of the slot's bookings
+# were 18 and 25: the audit record, the lesson taken and the lesson created now join the caller's
+# transaction without savepoints, a hold leaves the locked "taken" check to its read of the slot's
+# bookings, and a confirm writes its three records and events in one INSERT each (`records_batched`)
 HOLD_STATEMENTS = 13
-CONFIRM_STATEMENTS = 15
+CONFIRM_STATEMENTS = 11
 
 
 def test_the_hold_answer_equals_a_fresh_read(school):

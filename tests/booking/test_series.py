@@ -238,6 +238,18 @@ def test_the_api_previews_books_lists_and_cancels(student, tuesdays):
     assert (too_long.status_code, too_long.json()["error"]["code"]) == (409, "series_exceeds_package")
 
 
+# 8 weeks of a hold made and confirmed at once; the teacher's lock is taken once, and every
+# week's audit records and outbox events are written with the series' in one INSERT each
+SERIES_OF_8_STATEMENTS = 106  # was 169
+
+
+def test_a_series_of_eight_weeks_stays_within_its_statements(student, tuesdays, django_assert_max_num_queries):
+    with django_assert_max_num_queries(SERIES_OF_8_STATEMENTS):
+        _, _, booked = services.series_book(student=student, slot_id=tuesdays[0].pk, weeks=8)
+    assert len(booked) == 8
+    assert AuditLog.objects.filter(action="booking.confirmed", entity_id__in=[b.pk for b in booked]).count() == 8
+
+
 def test_a_series_is_told_once_not_week_by_week(student, tuesdays):
     outbox_dispatch()
     mail.outbox.clear()
