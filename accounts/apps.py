@@ -9,3 +9,7 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts import browser_sessions  # noqa: F401  (connects the sign-in and sign-out receivers)
+        from accounts.models import TeacherProfile, User
+        from guitaronline.core import viewcache
+
+        viewcache.watch(User, TeacherProfile)  # the pages' cached parts of the people these rows name

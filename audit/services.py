@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from audit.errors import NotDeadLetter
 from audit.models import AdminAction, AuditLog, IdempotencyRecord, OutboxEvent
-from guitaronline.core import capabilities, context
+from guitaronline.core import capabilities, context, viewcache
 from guitaronline.core.capabilities import Capability
 from guitaronline.core.transactions import joins_transaction
 
@@ -131,11 +131,14 @@ def change_record(
     *, actor, action: str, entity: models.Model, payload: dict[str, Any] | None = None
 ) -> tuple[AuditLog, OutboxEvent]:
     """Write the audit record and the outbox event of one state change (or,
-    inside `records_batched`, keep them for the block's end).
+    inside `records_batched`, keep them for the block's end), and end the
+    cached page parts of the people it touches when it commits
+    (`guitaronline.core.viewcache`).
 
     It joins the caller's transaction (the change and its record commit
     together) without a savepoint (`joins_transaction`)."""
     payload = payload or {}
+    viewcache.touched(viewcache.people(entity, payload))  # their cached page parts end with the commit
     batch = _batch.get()
     if batch is None:
         return (

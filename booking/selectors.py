@@ -204,14 +204,19 @@ def teacher_slots_with_takers(
 ) -> QuerySet[Slot]:
     """`teacher_slots_taken` with who takes each slot, in one query:
     `booking_status` ("confirmed", "hold" or None), `booked_by` (the
-    student's name), `booking_id`, `lesson_id`, and `started`."""
+    student's name), `booking_id`, `lesson_id`, `hold_expires_at` (a hold's
+    end), and `started`."""
     now = now or timezone.now()
     taking = Booking.objects.taking_slot(now=now).filter(slot=OuterRef("pk")).order_by("pk")
-    return teacher_slots_taken(teacher=teacher, start=start, end=end, now=now).annotate(
+    # the plugin takes an annotation of an attribute Slot declares for readers as a redefinition
+    return teacher_slots_taken(
+        teacher=teacher, start=start, end=end, now=now
+    ).annotate(  # type: ignore[no-redef]
         booking_status=Subquery(taking.values("status")[:1]),
         booked_by=Subquery(taking.values("student__full_name")[:1]),
         booking_id=Subquery(taking.values("pk")[:1]),
         lesson_id=Subquery(taking.values("lesson_id")[:1]),
+        hold_expires_at=Subquery(taking.values("hold_expires_at")[:1]),
         started=ExpressionWrapper(Q(start_at__lte=now), output_field=BooleanField()),
     )
 
@@ -437,6 +442,15 @@ class StudentDashboard:
     @property
     def lessons_left(self) -> int:
         return sum(package.lessons_left for package in self.packages)
+
+    @property
+    def changes_at(self) -> datetime | None:
+        """When this dashboard changes with time alone: the next lesson starts,
+        a hold or a package runs out (None: only a change can change it)."""
+        moments: list[datetime | None] = [lesson.start_at for lesson in self.upcoming_lessons]
+        moments += [moment for hold in self.live_holds for moment in (hold.hold_expires_at, hold.slot.start_at)]
+        moments += [package.expires_at for package in self.packages]
+        return min((moment for moment in moments if moment is not None), default=None)
 
 
 def live_holds_for_student(*, student, now: datetime) -> list[Booking]:

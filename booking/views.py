@@ -9,7 +9,7 @@ Service errors become messages in the user's language.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from django.contrib import messages
@@ -17,6 +17,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -39,6 +40,7 @@ from booking.forms import (
     WaitlistJoinForm,
     WeekForm,
 )
+from guitaronline.core import viewcache
 from guitaronline.core.errors import ApplicationError, NotFound
 from guitaronline.core.pages import area_page, error_messages, form_errors
 from guitaronline.core.times import in_zone
@@ -78,8 +80,16 @@ def _next_or(request: HttpRequest, default: str) -> str:
 
 @student_page
 def dashboard(request: HttpRequest) -> HttpResponse:
-    dashboard = selectors.student_dashboard(student=request.user)
-    return render(request, "accounts/student_home.html", {"dashboard": dashboard})
+    """The student's dashboard; its part of their own lessons, holds and
+    packages is cached until a change touches them or time changes it."""
+
+    def render_part():
+        dashboard = selectors.student_dashboard(student=request.user)
+        html = render_to_string("booking/includes/student_dashboard.html", {"dashboard": dashboard}, request)
+        return html, dashboard.changes_at
+
+    part = viewcache.part("student-dashboard", user=request.user, keys=viewcache.viewer(request), render=render_part)
+    return render(request, "accounts/student_home.html", {"part": part})
 
 
 @teacher_page
@@ -316,31 +326,43 @@ def _teacher_week_url(day) -> str:
 @teacher_page
 @require_GET
 def teacher_week(request: HttpRequest) -> HttpResponse:
-    """The teacher's slots of one week, by local day, each free, held or booked (by whom)."""
+    """The teacher's slots of one week, by local day, each free, held or booked
+    (by whom); cached until a change touches the teacher or time changes it
+    (a slot starts, a hold runs out, the day ends)."""
     zone = timezone.get_current_timezone()
     now = timezone.now()
     today = timezone.localtime(now, zone).date()
     shown = local_week(WeekForm(request.GET).week_or_none() or today, zone)
     monday, start, end = shown.monday, shown.start, shown.end
-    days: list[dict[str, Any]] = [{"date": monday + timedelta(days=offset), "slots": []} for offset in range(7)]
-    # A day of margin, then the local date decides: exact even where a clock change falls on midnight.
-    margin = timedelta(days=1)
-    for slot in selectors.teacher_slots_with_takers(
-        teacher=request.user, start=start - margin, end=end + margin, now=now
-    ):
-        offset = (timezone.localtime(slot.start_at, zone).date() - monday).days
-        if 0 <= offset < 7:
-            days[offset]["slots"].append(slot)
-    context = {
-        "days": days,
-        "today": today,
-        "monday": monday,
-        "sunday": shown.sunday,
-        "previous_url": _teacher_week_url(monday - timedelta(days=7)),
-        "next_url": _teacher_week_url(monday + timedelta(days=7)),
-        "this_week_url": None if start <= now < end else reverse("booking:teacher-week"),
-    }
-    return render(request, "booking/teacher_week.html", context)
+
+    def render_part():
+        days: list[dict[str, Any]] = [{"date": monday + timedelta(days=offset), "slots": []} for offset in range(7)]
+        # A day of margin, then the local date decides: exact even where a clock change falls on midnight.
+        margin = timedelta(days=1)
+        # when it changes with time alone: the next local midnight ("today" moves), a slot starts, a hold ends
+        moments: list[datetime | None] = [datetime.combine(today + timedelta(days=1), time.min, tzinfo=zone)]
+        for slot in selectors.teacher_slots_with_takers(
+            teacher=request.user, start=start - margin, end=end + margin, now=now
+        ):
+            offset = (timezone.localtime(slot.start_at, zone).date() - monday).days
+            if 0 <= offset < 7:
+                days[offset]["slots"].append(slot)
+                moments += [slot.start_at, slot.hold_expires_at] if slot.booking_status == "hold" else [slot.start_at]
+        context = {
+            "days": days,
+            "today": today,
+            "monday": monday,
+            "sunday": shown.sunday,
+            "previous_url": _teacher_week_url(monday - timedelta(days=7)),
+            "next_url": _teacher_week_url(monday + timedelta(days=7)),
+            "this_week_url": None if start <= now < end else reverse("booking:teacher-week"),
+        }
+        html = render_to_string("booking/includes/teacher_week.html", context, request)
+        return html, min(moment for moment in moments if moment is not None and moment > now)
+
+    keys = [*viewcache.viewer(request, forms=True), str(monday)]
+    part = viewcache.part("teacher-week", user=request.user, keys=keys, render=render_part)
+    return render(request, "booking/teacher_week.html", {"part": part})
 
 
 @teacher_page

@@ -6,3 +6,9 @@ class LessonsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "lessons"
     verbose_name = _("Lessons")
+
+    def ready(self) -> None:
+        from guitaronline.core import viewcache
+        from lessons.models import Lesson
+
+        viewcache.watch(Lesson)  # the pages' cached parts of the people these rows name

@@ -1,3 +1,5 @@
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -28,6 +30,11 @@ class Slot(TimeStampedModel):
     start_at = models.DateTimeField(_("starts at"))
     end_at = models.DateTimeField(_("ends at"))
     removed_at = models.DateTimeField(_("removed at"), null=True, blank=True)
+
+    # Not columns: what `booking.selectors.teacher_slots_with_takers` attaches
+    # to the slots of a teacher's week.
+    booking_status: str | None
+    hold_expires_at: datetime | None
 
     class Meta:
         verbose_name = _("slot")

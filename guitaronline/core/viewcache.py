@@ -1,0 +1,149 @@
+"""Cached page parts that can never show a stale booking.
+
+A part of a page that shows one person's own data (a student's lessons,
+holds and packages; a teacher's week of slots) is cached under that person's
+*version*: a random token in the cache that changes after every committed
+change touching them. A change touches the people its row names
+(`student_id`, `teacher_id`, `recipient_id`, `user_id`, or the user itself),
+and those its audit payload names: `change_record` tells `touched` of every
+change a service makes (an `update()` included), and a save or delete of a
+watched model (`watch`) tells it too, for what is written outside the
+services (the admin's forms, fixtures).
+
+The version changes *after* the commit (`transaction.on_commit`), so a part
+rendered from the old rows meanwhile is stored under a version that is never
+read again, and the person making the change reads it fresh on their next
+page; the changing transaction itself renders their parts without the cache.
+A part also ends when its data does by itself: the caller gives the earliest
+moment something on it changes with time alone (a hold's expiry, a lesson's
+start), and `PART_MAX_SECONDS` bounds it; that bound is also how long a
+change can go unseen if the cache lost its version update while failing.
+
+One read per page: the version and the part are fetched together, the part
+stored with the version it was rendered under.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable, Iterable
+from datetime import datetime
+
+from django.core.cache import cache
+from django.db import models, transaction
+from django.db.models.signals import post_delete, post_save
+from django.http import HttpRequest
+from django.middleware.csrf import get_token
+from django.utils import timezone, translation
+
+PART_MAX_SECONDS = 60
+VERSION_SECONDS = 24 * 3600  # a version evicted or expired is simply a new one: every part misses once
+PEOPLE = ("student_id", "teacher_id", "recipient_id", "user_id")
+
+
+def _version_key(user_id: int) -> str:
+    return f"view-version:{user_id}"
+
+
+def people(entity: models.Model | None, payload: dict | None = None) -> set[int]:
+    """The ids of the people a change of `entity` (with `payload`) touches."""
+    found: list = []
+    if entity is not None:
+        if entity._meta.label == "accounts.User":
+            found.append(entity.pk)
+        found += [getattr(entity, name, None) for name in PEOPLE]
+    found += [(payload or {}).get(name) for name in PEOPLE]
+    ids = {value for value in found if isinstance(value, int)}
+    return ids
+
+
+def bump(user_ids: Iterable[int]) -> None:
+    """New versions for these people now: every part cached for them is gone."""
+    cache.set_many({_version_key(user_id): secrets.token_hex(8) for user_id in user_ids}, VERSION_SECONDS)
+
+
+class _Bump:
+    """The bump a transaction owes when it commits; one per transaction, however
+    many changes it makes."""
+
+    def __init__(self) -> None:
+        self.user_ids: set[int] = set()
+
+    def __call__(self) -> None:
+        bump(self.user_ids)
+
+
+def _pending() -> _Bump | None:
+    """The bump the current transaction owes, if it has touched anyone."""
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        return None
+    return next((callback for _, callback, _ in connection.run_on_commit if isinstance(callback, _Bump)), None)
+
+
+def touched(user_ids: Iterable[int]) -> None:
+    """These people's parts change when the current transaction commits (at
+    once outside a transaction). Until then the transaction itself renders
+    their parts afresh (`part`), and others read what is committed."""
+    user_ids = set(user_ids)
+    if not user_ids:
+        return
+    if not transaction.get_connection().in_atomic_block:
+        bump(user_ids)
+        return
+    pending = _pending()
+    if pending is None:
+        pending = _Bump()
+        transaction.on_commit(pending, robust=True)
+    pending.user_ids |= user_ids
+
+
+def _saved_or_deleted(sender, instance: models.Model, **kwargs) -> None:
+    touched(people(instance))
+
+
+def watch(*model_classes: type[models.Model]) -> None:
+    """Saves and deletes of these models touch the people their rows name."""
+    for model in model_classes:
+        post_save.connect(_saved_or_deleted, sender=model, dispatch_uid=f"viewcache-save-{model._meta.label}")
+        post_delete.connect(_saved_or_deleted, sender=model, dispatch_uid=f"viewcache-delete-{model._meta.label}")
+
+
+def viewer(request: HttpRequest, *, forms: bool = False) -> list[str]:
+    """What a part depends on besides its owner's data: the language and the
+    time zone it is shown in and, for a part with forms (`forms`), the
+    browser's CSRF secret its tokens are made from."""
+    keys = [translation.get_language() or "", timezone.get_current_timezone_name()]
+    if forms:
+        get_token(request)  # sets the secret when the browser brought none
+        keys.append(hashlib.sha256(request.META.get("CSRF_COOKIE", "").encode()).hexdigest()[:16])
+    return keys
+
+
+def part(name: str, *, user, keys: Iterable[str], render: Callable[[], tuple[str, datetime | None]]) -> str:
+    """The HTML of the part `name` of `user`'s page for `keys` (the language,
+    the time zone, the week shown…), from the cache while the user's version
+    holds, else from `render()`, which returns the HTML and the moment it
+    stops being true with time alone (None: only a change ends it)."""
+    pending = _pending()
+    if pending is not None and user.pk in pending.user_ids:  # changed in this very transaction
+        return render()[0]
+    version_key = _version_key(user.pk)
+    part_key = ":".join(["view-part", name, str(user.pk), *keys])
+    found = cache.get_many([version_key, part_key])
+    version = found.get(version_key)
+    stored = found.get(part_key)
+    if version is not None and isinstance(stored, tuple) and stored[0] == version:
+        return stored[1]
+    if version is None:
+        version = secrets.token_hex(8)
+        if not cache.add(version_key, version, VERSION_SECONDS):
+            version = cache.get(version_key)  # another request made it first
+    html, until = render()
+    seconds = float(PART_MAX_SECONDS)
+    if until is not None:
+        seconds = min(seconds, (until - timezone.now()).total_seconds())
+    if version is not None and seconds >= 1:
+        cache.set(part_key, (version, html), int(seconds))
+    return html
