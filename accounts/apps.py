@@ -10,6 +10,9 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from accounts import browser_sessions  # noqa: F401  (connects the sign-in and sign-out receivers)
         from accounts.models import TeacherProfile, User
+        from accounts.selectors import DIRECTORY
         from guitaronline.core import viewcache
 
-        viewcache.watch(User, TeacherProfile)  # the pages' cached parts of the people these rows name
+        # the pages' cached parts of the people these rows name, and the directory of teachers
+        viewcache.watch(User, topics=lambda user: [DIRECTORY] if user.is_teacher else [])
+        viewcache.watch(TeacherProfile, topics=lambda profile: [DIRECTORY])

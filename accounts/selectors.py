@@ -8,6 +8,10 @@ from guitaronline.core.errors import NotFound
 from guitaronline.core.ids import object_id
 from guitaronline.core.tallies import Tally, tally
 
+# The topic of the cached directory (`guitaronline.core.viewcache`): every change
+# of a teacher's profile or account renews it (`accounts.apps`).
+DIRECTORY = "teacher-directory"
+
 
 def teacher_list_published(*, style: str | None = None, search: str | None = None) -> QuerySet[TeacherProfile]:
     teachers = TeacherProfile.objects.filter(is_published=True, user__is_active=True).select_related("user")

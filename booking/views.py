@@ -88,7 +88,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         html = render_to_string("booking/includes/student_dashboard.html", {"dashboard": dashboard}, request)
         return html, dashboard.changes_at
 
-    part = viewcache.part("student-dashboard", user=request.user, keys=viewcache.viewer(request), render=render_part)
+    part = viewcache.part(
+        "student-dashboard", owner=request.user.pk, keys=viewcache.viewer(request), render=render_part
+    )
     return render(request, "accounts/student_home.html", {"part": part})
 
 
@@ -103,10 +105,18 @@ def teacher_dashboard(request: HttpRequest) -> HttpResponse:
 
 
 def teacher_list(request: HttpRequest) -> HttpResponse:
-    form = TeacherFilterForm(request.GET or None)
-    teachers = account_selectors.teacher_list_published(**form.filters())
-    page = Paginator(teachers, selectors.PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "booking/teacher_list.html", {"form": form, "page": page})
+    """The directory of published teachers; the same for everyone, so it is
+    cached per query until a teacher's profile or account changes."""
+
+    def render_part():
+        form = TeacherFilterForm(request.GET or None)
+        teachers = account_selectors.teacher_list_published(**form.filters())
+        page = Paginator(teachers, selectors.PAGE_SIZE).get_page(request.GET.get("page"))
+        return render_to_string("booking/includes/teacher_list.html", {"form": form, "page": page}, request), None
+
+    keys = viewcache.viewer(request, query=True)
+    part = viewcache.part("teacher-list", owner=account_selectors.DIRECTORY, keys=keys, render=render_part)
+    return render(request, "booking/teacher_list.html", {"part": part})
 
 
 def teacher_detail(request: HttpRequest, teacher_id: int) -> HttpResponse:
@@ -361,7 +371,7 @@ def teacher_week(request: HttpRequest) -> HttpResponse:
         return html, min(moment for moment in moments if moment is not None and moment > now)
 
     keys = [*viewcache.viewer(request, forms=True), str(monday)]
-    part = viewcache.part("teacher-week", user=request.user, keys=keys, render=render_part)
+    part = viewcache.part("teacher-week", owner=request.user.pk, keys=keys, render=render_part)
     return render(request, "booking/teacher_week.html", {"part": part})
 
 

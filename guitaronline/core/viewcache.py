@@ -29,6 +29,7 @@ import hashlib
 import secrets
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from typing import Any
 
 from django.core.cache import cache
 from django.db import models, transaction
@@ -42,8 +43,11 @@ VERSION_SECONDS = 24 * 3600  # a version evicted or expired is simply a new one:
 PEOPLE = ("student_id", "teacher_id", "recipient_id", "user_id")
 
 
-def _version_key(user_id: int) -> str:
-    return f"view-version:{user_id}"
+Owner = int | str  # a user's id, or a topic: what a part everyone sees is about ("teachers")
+
+
+def _version_key(owner: Owner) -> str:
+    return f"view-version:{owner}"
 
 
 def people(entity: models.Model | None, payload: dict | None = None) -> set[int]:
@@ -58,9 +62,9 @@ def people(entity: models.Model | None, payload: dict | None = None) -> set[int]
     return ids
 
 
-def bump(user_ids: Iterable[int]) -> None:
-    """New versions for these people now: every part cached for them is gone."""
-    cache.set_many({_version_key(user_id): secrets.token_hex(8) for user_id in user_ids}, VERSION_SECONDS)
+def bump(owners: Iterable[Owner]) -> None:
+    """New versions for these owners now: every part cached for them is gone."""
+    cache.set_many({_version_key(owner): secrets.token_hex(8) for owner in owners}, VERSION_SECONDS)
 
 
 class _Bump:
@@ -68,10 +72,10 @@ class _Bump:
     many changes it makes."""
 
     def __init__(self) -> None:
-        self.user_ids: set[int] = set()
+        self.owners: set[Owner] = set()
 
     def __call__(self) -> None:
-        bump(self.user_ids)
+        bump(self.owners)
 
 
 def _pending() -> _Bump | None:
@@ -82,55 +86,61 @@ def _pending() -> _Bump | None:
     return next((callback for _, callback, _ in connection.run_on_commit if isinstance(callback, _Bump)), None)
 
 
-def touched(user_ids: Iterable[int]) -> None:
-    """These people's parts change when the current transaction commits (at
-    once outside a transaction). Until then the transaction itself renders
-    their parts afresh (`part`), and others read what is committed."""
-    user_ids = set(user_ids)
-    if not user_ids:
+def touched(owners: Iterable[Owner]) -> None:
+    """These people's (or topics') parts change when the current transaction
+    commits (at once outside a transaction). Until then the transaction itself
+    renders their parts afresh (`part`), and others read what is committed."""
+    owners = set(owners)
+    if not owners:
         return
     if not transaction.get_connection().in_atomic_block:
-        bump(user_ids)
+        bump(owners)
         return
     pending = _pending()
     if pending is None:
         pending = _Bump()
         transaction.on_commit(pending, robust=True)
-    pending.user_ids |= user_ids
+    pending.owners |= owners
 
 
-def _saved_or_deleted(sender, instance: models.Model, **kwargs) -> None:
-    touched(people(instance))
+def watch(*model_classes: type[models.Model], topics: Callable[[Any], Iterable[str]] | None = None) -> None:
+    """Saves and deletes of these models touch the people their rows name,
+    and the `topics` a row gives (a teacher's profile: "teachers")."""
 
+    def saved_or_deleted(sender, instance: models.Model, **kwargs) -> None:
+        touched(people(instance) | set(topics(instance) if topics else ()))
 
-def watch(*model_classes: type[models.Model]) -> None:
-    """Saves and deletes of these models touch the people their rows name."""
     for model in model_classes:
-        post_save.connect(_saved_or_deleted, sender=model, dispatch_uid=f"viewcache-save-{model._meta.label}")
-        post_delete.connect(_saved_or_deleted, sender=model, dispatch_uid=f"viewcache-delete-{model._meta.label}")
+        uid = f"viewcache-{model._meta.label}"
+        post_save.connect(saved_or_deleted, sender=model, weak=False, dispatch_uid=f"{uid}-save")
+        post_delete.connect(saved_or_deleted, sender=model, weak=False, dispatch_uid=f"{uid}-delete")
 
 
-def viewer(request: HttpRequest, *, forms: bool = False) -> list[str]:
+def viewer(request: HttpRequest, *, forms: bool = False, query: bool = False) -> list[str]:
     """What a part depends on besides its owner's data: the language and the
-    time zone it is shown in and, for a part with forms (`forms`), the
-    browser's CSRF secret its tokens are made from."""
+    time zone it is shown in, for a part with forms (`forms`) the browser's
+    CSRF secret its tokens are made from, and for a part of a search or a
+    list (`query`) the query string."""
     keys = [translation.get_language() or "", timezone.get_current_timezone_name()]
+    if query:
+        keys.append(hashlib.sha256(request.GET.urlencode().encode()).hexdigest()[:16])
     if forms:
         get_token(request)  # sets the secret when the browser brought none
         keys.append(hashlib.sha256(request.META.get("CSRF_COOKIE", "").encode()).hexdigest()[:16])
     return keys
 
 
-def part(name: str, *, user, keys: Iterable[str], render: Callable[[], tuple[str, datetime | None]]) -> str:
-    """The HTML of the part `name` of `user`'s page for `keys` (the language,
-    the time zone, the week shown…), from the cache while the user's version
+def part(name: str, *, owner: Owner, keys: Iterable[str], render: Callable[[], tuple[str, datetime | None]]) -> str:
+    """The HTML of the part `name` of `owner`'s page (a user's id, or a topic
+    for a part everyone sees) for `keys` (the language, the time zone, the
+    week shown…), from the cache while the owner's version
     holds, else from `render()`, which returns the HTML and the moment it
     stops being true with time alone (None: only a change ends it)."""
     pending = _pending()
-    if pending is not None and user.pk in pending.user_ids:  # changed in this very transaction
+    if pending is not None and owner in pending.owners:  # changed in this very transaction
         return render()[0]
-    version_key = _version_key(user.pk)
-    part_key = ":".join(["view-part", name, str(user.pk), *keys])
+    version_key = _version_key(owner)
+    part_key = ":".join(["view-part", name, str(owner), *keys])
     found = cache.get_many([version_key, part_key])
     version = found.get(version_key)
     stored = found.get(part_key)

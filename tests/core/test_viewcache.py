@@ -111,15 +111,15 @@ def test_a_part_ends_when_time_changes_it_and_is_rendered_afresh_inside_the_chan
         return part
 
     soon = timezone.now() + timedelta(milliseconds=500)
-    assert viewcache.part("test", user=student, keys=["a"], render=render(soon)) == "part 1"
-    assert viewcache.part("test", user=student, keys=["a"], render=render(soon)) == "part 2"  # ends within 1 s
-    assert viewcache.part("test", user=student, keys=["b"], render=render(None)) == "part 3"
-    assert viewcache.part("test", user=student, keys=["b"], render=render(None)) == "part 3"  # kept
+    assert viewcache.part("test", owner=student.pk, keys=["a"], render=render(soon)) == "part 1"
+    assert viewcache.part("test", owner=student.pk, keys=["a"], render=render(soon)) == "part 2"  # ends within 1 s
+    assert viewcache.part("test", owner=student.pk, keys=["b"], render=render(None)) == "part 3"
+    assert viewcache.part("test", owner=student.pk, keys=["b"], render=render(None)) == "part 3"  # kept
     with transaction.atomic():
         viewcache.touched({student.pk})
-        assert viewcache.part("test", user=student, keys=["b"], render=render(None)) == "part 4"
+        assert viewcache.part("test", owner=student.pk, keys=["b"], render=render(None)) == "part 4"
         assert Booking.objects.count() == 0
-    assert viewcache.part("test", user=student, keys=["b"], render=render(None)) == "part 5"  # a new version
+    assert viewcache.part("test", owner=student.pk, keys=["b"], render=render(None)) == "part 5"  # a new version
 
 
 def test_the_people_of_a_change_are_those_its_row_and_payload_name(student):
@@ -129,3 +129,25 @@ def test_the_people_of_a_change_are_those_its_row_and_payload_name(student):
     assert viewcache.people(student) == {student.pk}
     assert viewcache.people(slot, {"student_id": student.pk, "teacher_id": "x"}) == {teacher.pk, student.pk}
     assert viewcache.people(None, {"user_id": 7}) == {7}
+
+
+def test_the_directory_is_the_same_for_everyone_and_renewed_by_any_teachers_change(student):
+    teacher = TeacherFactory(full_name="Ivan Strings")
+    anonymous, signed = Client(), signed_in(student)
+    first, page = statements_of(signed, "/teachers/")
+    assert "Ivan Strings" in page
+    again, _ = statements_of(signed, "/teachers/")
+    assert again == first - 2  # neither the count nor the page of teachers read
+    statements_of(anonymous, "/teachers/")
+    assert statements_of(anonymous, "/teachers/")[0] == 0  # no session, no user: the page from the cache alone
+    profile = teacher.teacher_profile
+    profile.display_name = "Ivan Chords"
+    profile.save()
+    _, page = statements_of(anonymous, "/teachers/")
+    assert "Ivan Chords" in page and "Ivan Strings" not in page
+    _, page = statements_of(anonymous, "/teachers/?search=Chords")  # each query its own part
+    assert "Ivan Chords" in page
+    teacher.is_active = False
+    teacher.save()
+    _, page = statements_of(signed, "/teachers/?search=Chords")
+    assert "Ivan Chords" not in page
