@@ -79,7 +79,7 @@ def _next_or(request: HttpRequest, default: str) -> str:
 
 
 @student_page
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: SignedInRequest) -> HttpResponse:
     """The student's dashboard; its part of their own lessons, holds and
     packages is cached until a change touches them or time changes it."""
 
@@ -335,7 +335,7 @@ def _teacher_week_url(day) -> str:
 
 @teacher_page
 @require_GET
-def teacher_week(request: HttpRequest) -> HttpResponse:
+def teacher_week(request: SignedInRequest) -> HttpResponse:
     """The teacher's slots of one week, by local day, each free, held or booked
     (by whom); cached until a change touches the teacher or time changes it
     (a slot starts, a hold runs out, the day ends)."""
