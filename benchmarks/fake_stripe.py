@@ -10,10 +10,9 @@ generator's interpreter.
 
 from __future__ import annotations
 
-import signal
 import sys
-import threading
 
+from benchmarks.serving import until_stopped
 from tests.fakes.stripe import SECRET_KEY, WEBHOOK_SECRET, FakeStripe, sign
 
 __all__ = ["SECRET_KEY", "WEBHOOK_SECRET", "sign"]
@@ -24,10 +23,7 @@ def main() -> None:
     fake.port = int(sys.argv[1])
     fake.start()
     print(f"fake Stripe on {fake.url}", flush=True)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    stop.wait()
+    until_stopped()
     fake.stop()
 
 

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import json
 import re
-import signal
 import sys
 import threading
 import time
 
 from aiosmtpd.controller import Controller
+
+from benchmarks.serving import until_stopped
 
 LESSON_LINK = re.compile(rb"/lessons/(\d+)/")
 EVENT_HEADER = re.compile(rb"^X-GuitarOnline-Event: *(\S+)", re.MULTILINE | re.IGNORECASE)
@@ -52,10 +53,7 @@ def main() -> None:
     controller = Controller(Recorder(path), hostname="127.0.0.1", port=port)
     controller.start()
     print(f"smtp sink on 127.0.0.1:{port}", flush=True)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    stop.wait()
+    until_stopped()
     controller.stop()
 
 
