@@ -735,6 +735,8 @@ def _book_week(series: Series, week, *, now: datetime) -> Booking | None:
             )
             if offer is not None:
                 waitlist.offer_settle(offer=offer, booking=booking, now=now)
+            else:  # no offer on the slot, so none on the booking: known, not read again by the confirm
+                Booking.waitlist_offer.related.set_cached_value(booking, None)
             return _confirm_locked(booking, actor=series.student, now=now)
     except (SlotUnavailable, SlotTooSoon, SlotBuffer, NotFound):
         return None
