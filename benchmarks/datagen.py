@@ -628,13 +628,14 @@ def ensure(name: str, scale_name: str, *, base_url: str, env: dict, force: bool 
             log(output[-2000:])
         elif output:
             log(f"{name}: new migrations applied:\n{output}")
+    deleted: dict[str, int] = {}
     if meta is not None:
+        deleted = revert(url, meta)  # first: the slots a run made for its series are not the data set's
         found = counts(url)
         expected = {"teachers": scale.teachers, "students": scale.students, "slots": scale.slots}
         if any(found[key] != value for key, value in expected.items()) or found["bookings"] < scale.bookings:
             reason, meta = f"unexpected size {found}", None
     if meta is not None:
-        deleted = revert(url, meta)
         log(f"{name}: reused ({scale_name}, built {meta['built_at'][:16]}Z); "
             f"reverted earlier runs' writes {deleted or '(none)'} in {time.monotonic() - started:.1f} s")  # fmt: skip
         return meta
