@@ -88,8 +88,8 @@ def dashboard(request: SignedInRequest) -> HttpResponse:
         html = render_to_string("booking/includes/student_dashboard.html", {"dashboard": dashboard}, request)
         return html, dashboard.changes_at
 
-    part = viewcache.part(
-        "student-dashboard", owner=request.user.pk, keys=viewcache.viewer(request), render=render_part
+    part = viewcache.value(
+        "student-dashboard", owner=request.user.pk, keys=viewcache.viewer(request), compute=render_part
     )
     return render(request, "accounts/student_home.html", {"part": part})
 
@@ -115,7 +115,7 @@ def teacher_list(request: HttpRequest) -> HttpResponse:
         return render_to_string("booking/includes/teacher_list.html", {"form": form, "page": page}, request), None
 
     keys = viewcache.viewer(request, query=True)
-    part = viewcache.part("teacher-list", owner=account_selectors.DIRECTORY, keys=keys, render=render_part)
+    part = viewcache.value("teacher-list", owner=account_selectors.DIRECTORY, keys=keys, compute=render_part)
     return render(request, "booking/teacher_list.html", {"part": part})
 
 
@@ -371,7 +371,7 @@ def teacher_week(request: SignedInRequest) -> HttpResponse:
         return html, min(moment for moment in moments if moment is not None and moment > now)
 
     keys = [*viewcache.viewer(request, forms=True), str(monday)]
-    part = viewcache.part("teacher-week", owner=request.user.pk, keys=keys, render=render_part)
+    part = viewcache.value("teacher-week", owner=request.user.pk, keys=keys, compute=render_part)
     return render(request, "booking/teacher_week.html", {"part": part})
 
 

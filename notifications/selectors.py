@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.db.models import Count, Q, QuerySet
 
 from audit.selectors import outbox_counts
-from guitaronline.core import retries
+from guitaronline.core import retries, viewcache
 from guitaronline.core.errors import NotFound
 from notifications.models import Notification
 
@@ -55,7 +55,10 @@ def delivery_metrics() -> dict:
 
 
 def unread_count(*, user) -> int:
-    return notifications_for_user(user=user, unread=True).count()
+    """The user's unread in-app notifications, kept until a notification of
+    theirs is made, read or changed (`guitaronline.core.viewcache`)."""
+    count = notifications_for_user(user=user, unread=True).count
+    return viewcache.value("unread-count", owner=user.pk, keys=[], compute=lambda: (count(), None))
 
 
 def failed_notifications_count() -> int:

@@ -38,7 +38,7 @@ from accounts.models import User
 from audit.errors import NotDeadLetter
 from audit.models import OutboxEvent
 from audit.services import admin_action_record, audit_log_write
-from guitaronline.core import capabilities, retries
+from guitaronline.core import capabilities, retries, viewcache
 from guitaronline.core.capabilities import Capability
 from notifications import params, preferences, rendering, rules, telegram
 from notifications.models import Notification
@@ -124,6 +124,8 @@ def outbox_process_batch(*, batch_size: int = 100, now: datetime | None = None):
         except Exception as exc:  # a rule or template failed: retry later, never lose the event
             _event_failed(event, exc, now)
             result.events_failed += 1
+    # their unread counts (and the parts of their pages) change when this commits
+    viewcache.touched({row.recipient_id for _, rows in rendered for row in rows if row.channel == rules.IN_APP})
     try:  # the usual case: every notification of the batch in one INSERT, every event in one UPDATE
         with transaction.atomic():
             Notification.objects.bulk_create([row for _, rows in rendered for row in rows], ignore_conflicts=True)
@@ -360,4 +362,6 @@ def notifications_mark_read(*, user: User, notification_ids=None, now: datetime 
     unread = Notification.objects.filter(recipient=user, channel=Notification.Channel.IN_APP, read_at__isnull=True)
     if notification_ids is not None:
         unread = unread.filter(pk__in=notification_ids)
-    return unread.update(read_at=now or timezone.now())
+    marked = unread.update(read_at=now or timezone.now())
+    viewcache.touched({user.pk})  # the unread count
+    return marked

@@ -1,14 +1,17 @@
 """Cached page parts that can never show a stale booking.
 
 A part of a page that shows one person's own data (a student's lessons,
-holds and packages; a teacher's week of slots) is cached under that person's
-*version*: a random token in the cache that changes after every committed
-change touching them. A change touches the people its row names
-(`student_id`, `teacher_id`, `recipient_id`, `user_id`, or the user itself),
-and those its audit payload names: `change_record` tells `touched` of every
-change a service makes (an `update()` included), and a save or delete of a
-watched model (`watch`) tells it too, for what is written outside the
-services (the admin's forms, fixtures).
+holds and packages; a teacher's week of slots; the unread count in the
+navigation) is cached under that person's *version*: a random token in the
+cache that changes after every committed change touching them. What everyone
+sees (the teacher directory) has a topic for owner instead. A change touches
+the people its row names (`student_id`, `teacher_id`, `recipient_id`,
+`user_id`, or the user itself), and those its audit payload names:
+`change_record` tells `touched` of every change a service makes (an
+`update()` included), the services that write without it tell it themselves
+(the outbox worker's in-app notifications, marking them read), and a save or
+delete of a watched model (`watch`) tells it too, for what is written outside
+the services (the admin's forms, fixtures).
 
 The version changes *after* the commit (`transaction.on_commit`), so a part
 rendered from the old rows meanwhile is stored under a version that is never
@@ -89,7 +92,7 @@ def _pending() -> _Bump | None:
 def touched(owners: Iterable[Owner]) -> None:
     """These people's (or topics') parts change when the current transaction
     commits (at once outside a transaction). Until then the transaction itself
-    renders their parts afresh (`part`), and others read what is committed."""
+    renders their parts afresh (`value`), and others read what is committed."""
     owners = set(owners)
     if not owners:
         return
@@ -130,30 +133,31 @@ def viewer(request: HttpRequest, *, forms: bool = False, query: bool = False) ->
     return keys
 
 
-def part(name: str, *, owner: Owner, keys: Iterable[str], render: Callable[[], tuple[str, datetime | None]]) -> str:
-    """The HTML of the part `name` of `owner`'s page (a user's id, or a topic
-    for a part everyone sees) for `keys` (the language, the time zone, the
-    week shown…), from the cache while the owner's version
-    holds, else from `render()`, which returns the HTML and the moment it
-    stops being true with time alone (None: only a change ends it)."""
+def value(name: str, *, owner: Owner, keys: Iterable[str], compute: Callable[[], tuple[Any, datetime | None]]) -> Any:
+    """The value `name` of `owner` (a user's id, or a topic for what everyone
+    sees) for `keys` (the language, the time zone, the week shown…): a part
+    of a page's HTML, or a figure a page shows (the unread count). From the
+    cache while the owner's version holds, else from `compute()`, which
+    returns the value and the moment it stops being true with time alone
+    (None: only a change ends it)."""
     pending = _pending()
     if pending is not None and owner in pending.owners:  # changed in this very transaction
-        return render()[0]
+        return compute()[0]
     version_key = _version_key(owner)
-    part_key = ":".join(["view-part", name, str(owner), *keys])
-    found = cache.get_many([version_key, part_key])
+    value_key = ":".join(["view-value", name, str(owner), *keys])
+    found = cache.get_many([version_key, value_key])
     version = found.get(version_key)
-    stored = found.get(part_key)
+    stored = found.get(value_key)
     if version is not None and isinstance(stored, tuple) and stored[0] == version:
         return stored[1]
     if version is None:
         version = secrets.token_hex(8)
         if not cache.add(version_key, version, VERSION_SECONDS):
             version = cache.get(version_key)  # another request made it first
-    html, until = render()
+    result, until = compute()
     seconds = float(PART_MAX_SECONDS)
     if until is not None:
         seconds = min(seconds, (until - timezone.now()).total_seconds())
     if version is not None and seconds >= 1:
-        cache.set(part_key, (version, html), int(seconds))
-    return html
+        cache.set(value_key, (version, result), int(seconds))
+    return result

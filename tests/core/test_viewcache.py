@@ -17,6 +17,8 @@ from django.utils import timezone
 from booking import services
 from booking.models import Booking
 from guitaronline.core import viewcache
+from notifications.models import Notification
+from notifications.services import notifications_mark_read, outbox_dispatch
 from scheduling.models import Slot
 from tests.clients import signed_in
 from tests.factories import StudentFactory, TeacherFactory, make_package, make_slot
@@ -51,7 +53,7 @@ def test_a_second_dashboard_comes_from_the_cache_until_a_booking_changes_it(stud
     client = signed_in(student)
     first, page = statements_of(client, DASHBOARD)
     again, same = statements_of(client, DASHBOARD)
-    assert again == first - 3  # no next lessons, live holds or packages read
+    assert again == first - 4  # no next lessons, live holds, packages or unread count read
     assert unmasked(same) == unmasked(page) and "Waiting for your confirmation" not in page
 
     booking = services.booking_hold(student=student, slot_id=slot.pk)
@@ -111,15 +113,15 @@ def test_a_part_ends_when_time_changes_it_and_is_rendered_afresh_inside_the_chan
         return part
 
     soon = timezone.now() + timedelta(milliseconds=500)
-    assert viewcache.part("test", owner=student.pk, keys=["a"], render=render(soon)) == "part 1"
-    assert viewcache.part("test", owner=student.pk, keys=["a"], render=render(soon)) == "part 2"  # ends within 1 s
-    assert viewcache.part("test", owner=student.pk, keys=["b"], render=render(None)) == "part 3"
-    assert viewcache.part("test", owner=student.pk, keys=["b"], render=render(None)) == "part 3"  # kept
+    assert viewcache.value("test", owner=student.pk, keys=["a"], compute=render(soon)) == "part 1"
+    assert viewcache.value("test", owner=student.pk, keys=["a"], compute=render(soon)) == "part 2"  # ends within 1 s
+    assert viewcache.value("test", owner=student.pk, keys=["b"], compute=render(None)) == "part 3"
+    assert viewcache.value("test", owner=student.pk, keys=["b"], compute=render(None)) == "part 3"  # kept
     with transaction.atomic():
         viewcache.touched({student.pk})
-        assert viewcache.part("test", owner=student.pk, keys=["b"], render=render(None)) == "part 4"
+        assert viewcache.value("test", owner=student.pk, keys=["b"], compute=render(None)) == "part 4"
         assert Booking.objects.count() == 0
-    assert viewcache.part("test", owner=student.pk, keys=["b"], render=render(None)) == "part 5"  # a new version
+    assert viewcache.value("test", owner=student.pk, keys=["b"], compute=render(None)) == "part 5"  # a new version
 
 
 def test_the_people_of_a_change_are_those_its_row_and_payload_name(student):
@@ -137,7 +139,7 @@ def test_the_directory_is_the_same_for_everyone_and_renewed_by_any_teachers_chan
     first, page = statements_of(signed, "/teachers/")
     assert "Ivan Strings" in page
     again, _ = statements_of(signed, "/teachers/")
-    assert again == first - 2  # neither the count nor the page of teachers read
+    assert again == first - 3  # neither the count nor the page of teachers read, nor the unread count
     statements_of(anonymous, "/teachers/")
     assert statements_of(anonymous, "/teachers/")[0] == 0  # no session, no user: the page from the cache alone
     profile = teacher.teacher_profile
@@ -151,3 +153,17 @@ def test_the_directory_is_the_same_for_everyone_and_renewed_by_any_teachers_chan
     teacher.save()
     _, page = statements_of(signed, "/teachers/?search=Chords")
     assert "Ivan Chords" not in page
+
+
+def test_the_unread_count_follows_the_workers_notifications_and_their_reading(student):
+    slot = make_slot(TeacherFactory())
+    client = signed_in(student)
+    badge = re.compile(r'<span class="nav-badge">(\d+)<')
+    assert not badge.search(statements_of(client, DASHBOARD)[1])
+    services.booking_confirm(booking=services.booking_hold(student=student, slot_id=slot.pk), actor=student)
+    assert not badge.search(statements_of(client, DASHBOARD)[1])  # kept: none yet
+    outbox_dispatch()  # the worker makes the student's in-app notifications
+    unread = Notification.objects.filter(recipient=student, channel="in_app", read_at__isnull=True).count()
+    assert unread and badge.search(statements_of(client, DASHBOARD)[1]).group(1) == str(unread)
+    notifications_mark_read(user=student)
+    assert not badge.search(statements_of(client, DASHBOARD)[1])
