@@ -49,6 +49,7 @@ lock: venv
 		--custom-compile-command "make lock" -o requirements-dev.txt
 
 run: site-venv messages
+	rm -rf var/cache  # the processes' shared cache: nothing from an earlier run's data
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 	@echo ""

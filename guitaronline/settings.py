@@ -190,8 +190,21 @@ def _memory_cache(name: str) -> dict:
     return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": name}
 
 
+def _file_cache(name: str) -> dict:
+    """Without Redis, a cache the processes of one machine share (`make run`'s web
+    server, worker and beat): what the worker changes, the pages see
+    (`guitaronline.core.viewcache`). Tests keep one in memory per process."""
+    return {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": Path(env.str("CACHE_DIR", default="") or VAR_DIR / "cache") / name,
+        "OPTIONS": {"MAX_ENTRIES": 10_000},
+    }
+
+
 CACHES = {
-    "default": _redis_cache("guitaronline") if REDIS_URL else _memory_cache("default"),
+    "default": (
+        _redis_cache("guitaronline") if REDIS_URL else _memory_cache("default") if TESTING else _file_cache("default")
+    ),
     "ratelimit": (
         _redis_cache(AUTH_RATE_LIMIT_REDIS_NAMESPACE)
         if AUTH_RATE_LIMIT_BACKEND == "redis" and REDIS_URL

@@ -37,6 +37,7 @@ def _env(tmp_path: Path, port: int) -> dict[str, str]:
         **env,
         "APP_ENV": "development",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "CACHE_DIR": str(tmp_path / "cache"),
         "CELERY_BROKER_URL": f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}",
         "HOST": "127.0.0.1",
         "PORT": str(port),
