@@ -23,7 +23,7 @@ from audit.errors import NotDeadLetter
 from audit.models import AdminAction, AuditLog, IdempotencyRecord, OutboxEvent
 from guitaronline.core import capabilities, context, viewcache
 from guitaronline.core.capabilities import Capability
-from guitaronline.core.transactions import joins_transaction
+from guitaronline.core.transactions import joins_transaction, on_commit_once
 
 logger = logging.getLogger(__name__)
 
@@ -73,14 +73,15 @@ def outbox_kick() -> None:
         logger.warning("could not kick the outbox dispatcher; the periodic task will catch up", exc_info=True)
 
 
+class _OutboxKick:
+    def __call__(self) -> None:
+        outbox_kick()
+
+
 def _kick_after_commit() -> None:
     """One kick per transaction, however many events it writes."""
-    if not settings.OUTBOX_KICK_ON_COMMIT:
-        return
-    connection = transaction.get_connection()
-    if any(callback is outbox_kick for _, callback, _ in connection.run_on_commit):
-        return
-    transaction.on_commit(outbox_kick, robust=True)
+    if settings.OUTBOX_KICK_ON_COMMIT:
+        on_commit_once(_OutboxKick)
 
 
 def outbox_event_emit(

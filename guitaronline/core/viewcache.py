@@ -34,12 +34,15 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import models, transaction
 from django.db.models.signals import post_delete, post_save
 from django.http import HttpRequest
 from django.middleware.csrf import get_token
 from django.utils import timezone, translation
+
+from guitaronline.core.transactions import on_commit_once, pending_on_commit
 
 PART_MAX_SECONDS = 60
 VERSION_SECONDS = 24 * 3600  # a version evicted or expired is simply a new one: every part misses once
@@ -57,7 +60,7 @@ def people(entity: models.Model | None, payload: dict | None = None) -> set[int]
     """The ids of the people a change of `entity` (with `payload`) touches."""
     found: list = []
     if entity is not None:
-        if entity._meta.label == "accounts.User":
+        if entity._meta.label == settings.AUTH_USER_MODEL:
             found.append(entity.pk)
         found += [getattr(entity, name, None) for name in PEOPLE]
     found += [(payload or {}).get(name) for name in PEOPLE]
@@ -71,22 +74,14 @@ def bump(owners: Iterable[Owner]) -> None:
 
 
 class _Bump:
-    """The bump a transaction owes when it commits; one per transaction, however
-    many changes it makes."""
+    """The bump a transaction owes when it commits: one per transaction
+    (`on_commit_once`), however many changes it makes."""
 
     def __init__(self) -> None:
         self.owners: set[Owner] = set()
 
     def __call__(self) -> None:
         bump(self.owners)
-
-
-def _pending() -> _Bump | None:
-    """The bump the current transaction owes, if it has touched anyone."""
-    connection = transaction.get_connection()
-    if not connection.in_atomic_block:
-        return None
-    return next((callback for _, callback, _ in connection.run_on_commit if isinstance(callback, _Bump)), None)
 
 
 def touched(owners: Iterable[Owner]) -> None:
@@ -99,11 +94,7 @@ def touched(owners: Iterable[Owner]) -> None:
     if not transaction.get_connection().in_atomic_block:
         bump(owners)
         return
-    pending = _pending()
-    if pending is None:
-        pending = _Bump()
-        transaction.on_commit(pending, robust=True)
-    pending.owners |= owners
+    on_commit_once(_Bump).owners |= owners
 
 
 def watch(*model_classes: type[models.Model], topics: Callable[[Any], Iterable[str]] | None = None) -> None:
@@ -140,7 +131,7 @@ def value(name: str, *, owner: Owner, keys: Iterable[str], compute: Callable[[],
     cache while the owner's version holds, else from `compute()`, which
     returns the value and the moment it stops being true with time alone
     (None: only a change ends it)."""
-    pending = _pending()
+    pending = pending_on_commit(_Bump)
     if pending is not None and owner in pending.owners:  # changed in this very transaction
         return compute()[0]
     version_key = _version_key(owner)
