@@ -167,7 +167,8 @@ def _take_slot(*, student, slot: Slot, now: datetime, **fields) -> Booking:
         booking = Booking.objects.create(student=student, slot=slot, **fields)
     except IntegrityError as exc:  # the partial unique constraint has the last word
         raise SlotUnavailable() from exc
-    Booking.rescheduled_to.related.set_cached_value(booking, None)  # a new booking has no successor
+    Booking.rescheduled_to.related.set_cached_value(booking, None)  # a new booking has no successor,
+    Booking.waitlist_offer.related.set_cached_value(booking, None)  # nor a waitlist offer until `offer_settle`
     answers_outdated(SLOT_AVAILABILITY)
     return booking
 
@@ -735,8 +736,6 @@ def _book_week(series: Series, week, *, now: datetime) -> Booking | None:
             )
             if offer is not None:
                 waitlist.offer_settle(offer=offer, booking=booking, now=now)
-            else:  # no offer on the slot, so none on the booking: known, not read again by the confirm
-                Booking.waitlist_offer.related.set_cached_value(booking, None)
             return _confirm_locked(booking, actor=series.student, now=now)
     except (SlotUnavailable, SlotTooSoon, SlotBuffer, NotFound):
         return None

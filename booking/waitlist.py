@@ -381,7 +381,9 @@ def offer_settle(*, offer: WaitlistOffer, booking: Booking, now: datetime) -> No
     """The slot of an open offer was just taken by `booking`: the offer is
     accepted when its own student took it, else it had lapsed."""
     if offer.entry.student_id == booking.student_id:
-        _close(offer.pk, status=WaitlistOffer.Status.ACCEPTED, now=now, actor=booking.student, booking=booking)
+        if _close(offer.pk, status=WaitlistOffer.Status.ACCEPTED, now=now, actor=booking.student, booking=booking):
+            offer.status = WaitlistOffer.Status.ACCEPTED
+            offer.booking = booking  # as the rows now say; a one-to-one also sets `booking.waitlist_offer`
     else:
         _close(offer.pk, status=WaitlistOffer.Status.LAPSED, now=now)
 
