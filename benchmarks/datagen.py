@@ -560,6 +560,23 @@ def _referencing(conn, tables: list[str]) -> list[str]:
     return [name for (name,) in rows]
 
 
+def _refill_writers(conn, scale: Scale) -> int:
+    """Every writer's packages full and active again; how many changed."""
+    return conn.execute(
+        """
+        UPDATE billing_lessonpackage SET lessons_left = lessons_total, status = 'active'
+        WHERE student_id > %s AND (lessons_left <> lessons_total OR status <> 'active')
+        """,
+        [scale.teachers + scale.regular],
+    ).rowcount
+
+
+def refill_writers(url: str, meta: dict) -> int:
+    """The writers' lessons back, between phases that spend them."""
+    with psycopg.connect(url) as conn:
+        return _refill_writers(conn, Scale(**meta["scale"]))
+
+
 def revert(url: str, meta: dict) -> dict[str, int]:
     """Delete what benchmark runs wrote after the build; give the writers' lessons back."""
     scale = Scale(**meta["scale"])
@@ -594,13 +611,7 @@ def revert(url: str, meta: dict) -> dict[str, int]:
             tables = waiting
             if not tables:
                 break
-        deleted["writer packages"] = conn.execute(
-            """
-            UPDATE billing_lessonpackage SET lessons_left = lessons_total, status = 'active'
-            WHERE student_id > %s AND (lessons_left <> lessons_total OR status <> 'active')
-            """,
-            [scale.teachers + scale.regular],
-        ).rowcount
+        deleted["writer packages"] = _refill_writers(conn, scale)
         conn.execute("DELETE FROM django_session")
         conn.commit()
     return deleted

@@ -25,6 +25,7 @@ import uuid
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from itertools import cycle
 
 from benchmarks import cpu
@@ -227,6 +228,9 @@ class Purchases(Scenario):
     ok = frozenset({200, 201})
 
     def __init__(self, product_id: int, tokens: list[str], sign: Callable[[bytes], str]):
+        from billing.stripe_provider import to_minor  # the site's own rule for Stripe's minor units
+
+        self.to_minor = to_minor
         self.body = json.dumps({"product_id": product_id}).encode()
         self.tokens = tokens
         self.sign = sign
@@ -245,7 +249,7 @@ class Purchases(Scenario):
         if status not in (200, 201):
             return None
         payment = json.loads(body)
-        minor = round(float(payment["amount"]) * 100)  # the product's currency has cents
+        minor = self.to_minor(Decimal(payment["amount"]), payment["currency"])  # as the site wrote it at Stripe
         event = json.dumps(
             {
                 "id": f"evt_bench_{uuid.uuid4().hex}",

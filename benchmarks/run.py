@@ -838,19 +838,16 @@ def bench_product() -> int:
     return product.pk
 
 
-def phase_flows(ctx: Context, L: Gunicorn, act: Actors, slot_iter, loop) -> dict:
+def phase_flows(ctx: Context, L: Gunicorn, act: Actors, slot_iter, loop, meta: dict) -> dict:
     """Goal 6: an 8-week series booking against one hold+confirm, and a purchase
     (checkout and its provider's webhook) against one hold, in alternating windows."""
-    from django.db.models import F
     from django.utils import timezone
 
     from benchmarks.fake_stripe import WEBHOOK_SECRET, sign
-    from billing.models import LessonPackage, Payment
+    from billing.models import Payment
 
     starts = weekly_runs()
-    LessonPackage.objects.filter(student_id__in=act.writer_ids).update(
-        lessons_left=F("lessons_total"), status=LessonPackage.Status.ACTIVE
-    )  # every writer has its 20 lessons: a series takes 8
+    datagen.refill_writers(ctx.db_url(LARGE_DB), meta)  # every writer has its 20 lessons: a series takes 8
     purchases = Purchases(bench_product(), act.writer_tokens, lambda body: sign(body, WEBHOOK_SECRET))
     series = SeriesBookings(iter(starts), act.writer_tokens, SERIES_WEEKS)
     steps = [
@@ -1531,7 +1528,7 @@ def main() -> int:
         results["outbox"] = phase_outbox(ctx, L, act_l, results["booking"]["slot_iter"], confirms_done,
                                          booking["confirm"].rate, sink_file, loop, built_at)  # fmt: skip
         act_l.writer_tokens = _tokens(ctx.db_url(LARGE_DB), act_l.writer_ids, meta_l["password_hash"])
-        results["flows"] = phase_flows(ctx, L, act_l, results["booking"]["slot_iter"], loop)
+        results["flows"] = phase_flows(ctx, L, act_l, results["booking"]["slot_iter"], loop, meta_l)
         chosen = [name.strip() for name in args.peers.split(",") if name.strip() and name.strip() != "none"]
         if chosen:
             act_l.writer_tokens = _tokens(ctx.db_url(LARGE_DB), act_l.writer_ids, meta_l["password_hash"])

@@ -22,8 +22,9 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 if os.environ.get("BENCH_CACHE_PREFIX") and "KEY_PREFIX" in CACHES["default"]:
     CACHES["default"]["KEY_PREFIX"] = os.environ["BENCH_CACHE_PREFIX"]
 
-# The purchases' payment provider is the tests' fake Stripe on loopback (plain
-# HTTP): production settings refuse a STRIPE_API_BASE that is not https://, so
-# the benchmark passes an https placeholder and the fake's address here.
+# The purchases' payment provider is the tests' fake Stripe on loopback, which
+# speaks plain HTTP. Production settings refuse a STRIPE_API_BASE that is not
+# https://, so the benchmark gives them an https:// address to check and sets
+# the fake's own address here, after the check.
 if os.environ.get("BENCH_STRIPE_API_BASE"):
     STRIPE_API_BASE = os.environ["BENCH_STRIPE_API_BASE"]

@@ -208,10 +208,9 @@ def teacher_slots_with_takers(
     end), and `started`."""
     now = now or timezone.now()
     taking = Booking.objects.taking_slot(now=now).filter(slot=OuterRef("pk")).order_by("pk")
+    slots = teacher_slots_taken(teacher=teacher, start=start, end=end, now=now)
     # the plugin takes an annotation of an attribute Slot declares for readers as a redefinition
-    return teacher_slots_taken(
-        teacher=teacher, start=start, end=end, now=now
-    ).annotate(  # type: ignore[no-redef]
+    return slots.annotate(  # type: ignore[no-redef]
         booking_status=Subquery(taking.values("status")[:1]),
         booked_by=Subquery(taking.values("student__full_name")[:1]),
         booking_id=Subquery(taking.values("pk")[:1]),
